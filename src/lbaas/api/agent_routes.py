@@ -1,0 +1,108 @@
+"""The agents' API: register (also the heartbeat), watch the desired state, report outcomes.
+
+Agents reach the database only through these routes (principle 7). The desired-state route is a
+long poll on the global revision: it answers as soon as anything changes, so an agent learns of
+a change within milliseconds, and a full snapshot every time makes a lost answer harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+
+from fastapi import APIRouter, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from lbaas.api.deps import ContextDep, SettingsDep, StoreDep
+from lbaas.domain.agent import AgentRegistered, AgentRegistration, AgentReport, DesiredState
+from lbaas.errors import not_found
+from lbaas.service import agents, reports, scheduler, specs
+from lbaas.settings import Settings
+from lbaas.storage.db import Store
+from lbaas.storage.models import Agent
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/agent/v1", tags=["agent"])
+POLL_FALLBACK = 0.25  # seconds: catches writes made by other API servers
+
+
+@router.post("/agents")
+def register_agent(
+    reg: AgentRegistration, store: StoreDep, settings: SettingsDep, ctx: ContextDep
+) -> AgentRegistered:
+    """Register an agent or record its heartbeat; newly registered agents take waiting pools."""
+    ctx.require_admin()
+    with store.side_write() as session:
+        known = agents.register(session, settings, reg)
+    if reg.start_flag:
+        _rebalance(store, settings)
+    return known
+
+
+@router.get("/agents/{agent_id}/desired-state")
+async def desired_state(
+    agent_id: str,
+    request: Request,
+    store: StoreDep,
+    ctx: ContextDep,
+    since: int = Query(default=-1),
+    wait: float = Query(default=0, ge=0, le=30),
+) -> DesiredState:
+    """Every load balancer bound to the agent, once the revision is newer than `since`."""
+    ctx.require_admin()
+    changed: asyncio.Event = request.app.state.changed
+    deadline = time.monotonic() + wait
+    while True:
+        changed.clear()
+        revision = await run_in_threadpool(store.revision)
+        if revision > since or time.monotonic() >= deadline:
+            return await run_in_threadpool(_snapshot, store, agent_id, revision)
+        timeout = min(POLL_FALLBACK, max(0.0, deadline - time.monotonic()))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(changed.wait(), timeout)
+
+
+@router.post("/agents/{agent_id}/reports", status_code=204, response_class=Response)
+def report(agent_id: str, body: AgentReport, store: StoreDep, ctx: ContextDep) -> Response:
+    """Outcomes, member health and statistics for the agent's load balancers."""
+    ctx.require_admin()
+    with store.side_write() as session:
+        if session.get(Agent, agent_id) is None:
+            raise not_found("Agent", agent_id)
+        reports.apply_report(session, agent_id, body)
+    return Response(status_code=204)
+
+
+def _snapshot(store: Store, agent_id: str, revision: int) -> DesiredState:
+    with store.read() as session:
+        agent = session.get(Agent, agent_id)
+        if agent is None:
+            raise not_found("Agent", agent_id)
+        return DesiredState(
+            revision=revision,
+            admin_state_up=agent.admin_state_up,
+            loadbalancers=specs.specs_for_agent(session, agent_id),
+        )
+
+
+def _rebalance(store: Store, settings: Settings) -> int:
+    """Bind waiting pools and move dead agents' pools; writes only when there is work."""
+    with store.read() as session:
+        if not scheduler.pools_to_move(session, settings):
+            return 0
+    with store.write() as tx:
+        return scheduler.rebalance(tx.session, settings, tx.revision)
+
+
+async def scheduler_loop(store: Store, settings: Settings, stop: asyncio.Event) -> None:
+    """Every half `heartbeat_interval`: move the pools of dead or disabled agents."""
+    interval = max(0.2, settings.heartbeat_interval / 2)
+    while not stop.is_set():
+        try:
+            await run_in_threadpool(_rebalance, store, settings)
+        except Exception:  # the database may be away; try again next tick
+            log.warning("scheduler pass failed", exc_info=True)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), interval)

@@ -1,0 +1,99 @@
+"""create_app(): the API server, with the v1 facade, the agents' API and health checks."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+
+from lbaas import __version__
+from lbaas.api import agent_routes, errors
+from lbaas.api.auth_guard import AuthGuard
+from lbaas.api.v1 import admin_routes, lb_routes, net_routes
+from lbaas.errors import LbaasError
+from lbaas.settings import Settings
+from lbaas.storage.db import Store
+
+log = logging.getLogger(__name__)
+Scope = MutableMapping[str, Any]
+ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]
+
+
+class JsonSuffix:
+    """Accept the optional `.json` suffix old Neutron clients append to paths."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["path"].endswith(".json")
+            and scope["path"] != "/openapi.json"
+        ):
+            scope = dict(scope)
+            scope["path"] = scope["path"][: -len(".json")]
+        await self.app(scope, receive, send)
+
+
+def _wake(loop: asyncio.AbstractEventLoop, event: asyncio.Event) -> None:
+    loop.call_soon_threadsafe(event.set)
+
+
+def create_app(settings: Settings, store: Store, admin_token: str) -> FastAPI:
+    """The API application over a migrated store."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        loop = asyncio.get_running_loop()
+        changed = asyncio.Event()
+        app.state.changed = changed
+        store.on_commit.append(lambda: _wake(loop, changed))
+        stop = asyncio.Event()
+        task = asyncio.create_task(agent_routes.scheduler_loop(store, settings, stop))
+        app.state.ready = True
+        yield
+        stop.set()
+        await task
+
+    app = FastAPI(
+        title="lbaas",
+        version=__version__,
+        description="Load balancing as a service: the Neutron LBaaS v1 API over HAProxy.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.store = store
+    app.state.admin_token = admin_token
+    app.state.auth_guard = AuthGuard(max_failures=settings.auth_failures_per_minute)
+    app.state.ready = False
+    errors.install(app)
+    for module in (lb_routes, net_routes, admin_routes, agent_routes):
+        app.include_router(module.router)
+
+    @app.get("/healthz", tags=["service"])
+    def healthz() -> JSONResponse:
+        """200 once the service is ready and its database answers; 503 otherwise."""
+        try:
+            store.ping()
+        except LbaasError as exc:
+            return JSONResponse({"status": "unavailable", "reason": exc.message}, status_code=503)
+        if not app.state.ready:
+            return JSONResponse({"status": "starting"}, status_code=503)
+        return JSONResponse({"status": "ok", "revision": store.revision()})
+
+    @app.get("/", tags=["service"], include_in_schema=False)
+    def versions() -> dict[str, Any]:
+        return {
+            "versions": [
+                {"id": "v2.0", "status": "CURRENT", "links": [{"href": "/v2.0", "rel": "self"}]}
+            ]
+        }
+
+    app.add_middleware(JsonSuffix)  # type: ignore[arg-type]
+    return app

@@ -1,0 +1,197 @@
+"""Response bodies: each stored object as the v1 API shows it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from lbaas.service.ports import port_address
+from lbaas.service.vips import persistence_of
+from lbaas.settings import Settings
+from lbaas.storage.models import (
+    Agent,
+    FloatingIp,
+    HealthMonitor,
+    Member,
+    Network,
+    Pool,
+    Port,
+    Subnet,
+    Vip,
+)
+
+HTTP_ONLY = ("http_method", "url_path", "expected_codes")
+
+
+def pool_view(pool: Pool) -> dict[str, Any]:
+    return {
+        "id": pool.id,
+        "tenant_id": pool.tenant_id,
+        "vip_id": pool.vip.id if pool.vip else None,
+        "name": pool.name,
+        "description": pool.description,
+        "subnet_id": pool.subnet_id,
+        "protocol": pool.protocol,
+        "provider": pool.provider,
+        "lb_method": pool.lb_method,
+        "members": [m.id for m in pool.members],
+        "health_monitors": [a.monitor_id for a in pool.monitors],
+        "health_monitors_status": [
+            {
+                "monitor_id": a.monitor_id,
+                "status": a.status,
+                "status_description": a.status_description,
+            }
+            for a in pool.monitors
+        ],
+        "admin_state_up": pool.admin_state_up,
+        "status": pool.status,
+        "status_description": pool.status_description,
+    }
+
+
+def stats_view(pool: Pool) -> dict[str, int]:
+    return {
+        "bytes_in": pool.bytes_in,
+        "bytes_out": pool.bytes_out,
+        "active_connections": pool.active_connections,
+        "total_connections": pool.total_connections,
+    }
+
+
+def vip_view(vip: Vip) -> dict[str, Any]:
+    return {
+        "id": vip.id,
+        "tenant_id": vip.tenant_id,
+        "name": vip.name,
+        "description": vip.description,
+        "subnet_id": vip.subnet_id,
+        "address": port_address(vip.port),
+        "port_id": vip.port_id,
+        "protocol_port": vip.protocol_port,
+        "protocol": vip.protocol,
+        "pool_id": vip.pool_id,
+        "session_persistence": persistence_of(vip),
+        "connection_limit": vip.connection_limit,
+        "admin_state_up": vip.admin_state_up,
+        "status": vip.status,
+        "status_description": vip.status_description,
+    }
+
+
+def member_view(member: Member) -> dict[str, Any]:
+    return {
+        "id": member.id,
+        "tenant_id": member.tenant_id,
+        "pool_id": member.pool_id,
+        "address": member.address,
+        "protocol_port": member.protocol_port,
+        "weight": member.weight,
+        "admin_state_up": member.admin_state_up,
+        "status": member.status,
+        "status_description": member.status_description,
+    }
+
+
+def health_monitor_view(monitor: HealthMonitor) -> dict[str, Any]:
+    view = {
+        "id": monitor.id,
+        "tenant_id": monitor.tenant_id,
+        "type": monitor.type,
+        "delay": monitor.delay,
+        "timeout": monitor.timeout,
+        "max_retries": monitor.max_retries,
+        "http_method": monitor.http_method,
+        "url_path": monitor.url_path,
+        "expected_codes": monitor.expected_codes,
+        "admin_state_up": monitor.admin_state_up,
+        "pools": [
+            {"pool_id": a.pool_id, "status": a.status, "status_description": a.status_description}
+            for a in monitor.pools
+        ],
+    }
+    if monitor.type not in ("HTTP", "HTTPS"):
+        for key in HTTP_ONLY:
+            del view[key]
+    return view
+
+
+def network_view(network: Network) -> dict[str, Any]:
+    return {
+        "id": network.id,
+        "tenant_id": network.tenant_id,
+        "name": network.name,
+        "admin_state_up": network.admin_state_up,
+        "shared": network.shared,
+        "router:external": network.external,
+        "lbaas:bridge": network.bridge,
+        "status": "ACTIVE",
+        "subnets": [s.id for s in network.subnets],
+    }
+
+
+def subnet_view(subnet: Subnet) -> dict[str, Any]:
+    return {
+        "id": subnet.id,
+        "tenant_id": subnet.tenant_id,
+        "name": subnet.name,
+        "network_id": subnet.network_id,
+        "ip_version": subnet.ip_version,
+        "cidr": subnet.cidr,
+        "gateway_ip": subnet.gateway_ip,
+        "allocation_pools": subnet.allocation_pools,
+        "enable_dhcp": subnet.enable_dhcp,
+        "dns_nameservers": [],
+        "host_routes": [],
+    }
+
+
+def port_view(port: Port) -> dict[str, Any]:
+    return {
+        "id": port.id,
+        "tenant_id": port.tenant_id,
+        "network_id": port.network_id,
+        "name": port.name,
+        "mac_address": port.mac_address,
+        "admin_state_up": port.admin_state_up,
+        "status": port.status,
+        "device_id": port.device_id,
+        "device_owner": port.device_owner,
+        "fixed_ips": [
+            {"subnet_id": a.subnet_id, "ip_address": a.ip_address} for a in port.fixed_ips
+        ],
+    }
+
+
+def floatingip_view(fip: FloatingIp) -> dict[str, Any]:
+    return {
+        "id": fip.id,
+        "tenant_id": fip.tenant_id,
+        "floating_network_id": fip.floating_network_id,
+        "floating_ip_address": fip.floating_ip_address,
+        "port_id": fip.port_id,
+        "fixed_ip_address": fip.fixed_ip_address,
+        "router_id": None,
+        "status": "ACTIVE" if fip.port_id else "DOWN",
+    }
+
+
+def agent_view(agent: Agent, settings: Settings, alive: bool) -> dict[str, Any]:
+    return {
+        "id": agent.id,
+        "agent_type": agent.agent_type,
+        "binary": agent.binary,
+        "host": agent.host,
+        "topic": agent.topic,
+        "admin_state_up": agent.admin_state_up,
+        "alive": alive,
+        "description": agent.description,
+        "configurations": agent.configurations,
+        "created_at": _time(agent.created_at),
+        "started_at": _time(agent.started_at),
+        "heartbeat_timestamp": _time(agent.heartbeat_at),
+    }
+
+
+def _time(value: datetime) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S")

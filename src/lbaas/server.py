@@ -1,0 +1,82 @@
+"""Starting the API server: data directory, database migrations, the admin token, uvicorn."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import threading
+from pathlib import Path
+
+import uvicorn
+
+from lbaas.api.app import create_app
+from lbaas.settings import Settings
+from lbaas.storage.db import Store
+
+log = logging.getLogger(__name__)
+CREDENTIALS = "credentials.json"
+
+
+def prepare(settings: Settings) -> tuple[Store, str]:
+    """A migrated store and the admin token (from settings, or generated once and kept)."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = Store(settings.effective_database_url)
+    store.migrate()
+    token = settings.admin_token or _stored_or_new_token(settings.data_dir)
+    return store, token
+
+
+def write_credentials(settings: Settings, token: str) -> Path:
+    """Where the CLI finds the API's address and admin token by default (mode 0600)."""
+    path = settings.data_dir / CREDENTIALS
+    host = settings.listen_host
+    url_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    body = {"url": f"http://{url_host}:{settings.listen_port}", "token": token}
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump(body, f)
+    return path
+
+
+def _stored_or_new_token(data_dir: Path) -> str:
+    path = data_dir / "admin-token"
+    if path.exists():
+        return path.read_text().strip()
+    token = "lba_" + secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(token + "\n")
+    return token
+
+
+class ApiServer:
+    """uvicorn serving create_app() in a thread, for `lbaas up` and for tests."""
+
+    def __init__(self, settings: Settings, store: Store, token: str) -> None:
+        app = create_app(settings, store, token)
+        config = uvicorn.Config(
+            app,
+            host=settings.listen_host,
+            port=settings.listen_port,
+            log_level="warning",
+            access_log=False,
+            lifespan="on",
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, name="api", daemon=True)
+
+    def start(self, timeout: float = 15.0) -> None:
+        self.thread.start()
+        for _ in range(int(timeout * 50)):
+            if self.server.started:
+                return
+            if not self.thread.is_alive():
+                raise RuntimeError("the API server failed to start (is the port in use?)")
+            threading.Event().wait(0.02)
+        raise RuntimeError("the API server did not start in time")
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)

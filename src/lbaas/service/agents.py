@@ -1,0 +1,89 @@
+"""Agents: registration and heartbeats, the admin's view, and the desired state they watch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lbaas.domain.agent import AgentRegistered, AgentRegistration
+from lbaas.errors import InUse, not_found
+from lbaas.service import scheduler
+from lbaas.service.context import Context
+from lbaas.settings import Settings
+from lbaas.storage.models import Agent, Pool, utcnow
+
+
+def register(session: Session, settings: Settings, reg: AgentRegistration) -> AgentRegistered:
+    """Create or refresh the agent row for (agent_type, host); this is also the heartbeat."""
+    agent = session.scalar(
+        select(Agent).where(Agent.agent_type == reg.agent_type, Agent.host == reg.host)
+    )
+    now = utcnow()
+    if agent is None:
+        agent = Agent(
+            agent_type=reg.agent_type,
+            host=reg.host,
+            binary=reg.binary,
+            topic=reg.topic,
+            configurations=reg.configurations,
+            created_at=now,
+            started_at=now,
+        )
+        session.add(agent)
+    agent.binary, agent.topic, agent.configurations = reg.binary, reg.topic, reg.configurations
+    agent.heartbeat_at = now
+    if reg.start_flag:
+        agent.started_at = now
+    session.flush()
+    return AgentRegistered(
+        agent_id=agent.id,
+        admin_state_up=agent.admin_state_up,
+        heartbeat_interval=settings.heartbeat_interval,
+        agent_down_time=settings.agent_down_time,
+    )
+
+
+def list_agents(session: Session, ctx: Context) -> list[Agent]:
+    ctx.require_admin()
+    return list(session.scalars(select(Agent).order_by(Agent.host, Agent.id)))
+
+
+def get_agent(session: Session, ctx: Context, agent_id: str) -> Agent:
+    ctx.require_admin()
+    agent = session.get(Agent, agent_id)
+    if agent is None:
+        raise not_found("Agent", agent_id)
+    return agent
+
+
+def update_agent(session: Session, ctx: Context, agent_id: str, body: dict[str, Any]) -> Agent:
+    agent = get_agent(session, ctx, agent_id)
+    if "admin_state_up" in body:
+        agent.admin_state_up = body["admin_state_up"]
+    if "description" in body:
+        agent.description = body["description"]
+    return agent
+
+
+def delete_agent(session: Session, settings: Settings, ctx: Context, agent_id: str) -> None:
+    agent = get_agent(session, ctx, agent_id)
+    if scheduler.is_alive(agent, settings):
+        raise InUse(
+            f"Agent {agent_id} is alive; disable it (admin_state_up false) or stop it first.",
+            type="AgentInUse",
+        )
+    for pool in session.scalars(select(Pool).where(Pool.agent_id == agent.id)):
+        pool.agent_id = None
+    session.delete(agent)
+
+
+def pools_on_agent(session: Session, ctx: Context, agent_id: str) -> list[Pool]:
+    get_agent(session, ctx, agent_id)
+    return list(session.scalars(select(Pool).where(Pool.agent_id == agent_id).order_by(Pool.id)))
+
+
+def hosting_agent(session: Session, ctx: Context, pool: Pool) -> Agent | None:
+    ctx.require_admin()
+    return session.get(Agent, pool.agent_id) if pool.agent_id else None

@@ -1,0 +1,127 @@
+"""Floating IPs: an address on an external network that reaches a VIP."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lbaas.errors import BadRequest, Conflict, not_found
+from lbaas.service.context import Context
+from lbaas.service.networks import visible_network
+from lbaas.service.objects import touch
+from lbaas.service.ports import (
+    OWNER_FLOATINGIP,
+    create_port,
+    delete_port,
+    external_subnet,
+    get_port,
+    port_address,
+)
+from lbaas.service.vips import vip_of_port
+from lbaas.storage.db import WriteTx
+from lbaas.storage.models import FloatingIp, Port
+
+
+def list_floatingips(session: Session, ctx: Context) -> list[FloatingIp]:
+    query = select(FloatingIp).order_by(FloatingIp.id)
+    if not ctx.is_admin:
+        query = query.where(FloatingIp.tenant_id == ctx.project_id)
+    return list(session.scalars(query))
+
+
+def get_floatingip(session: Session, ctx: Context, fip_id: str) -> FloatingIp:
+    fip = session.get(FloatingIp, fip_id)
+    if fip is None or not ctx.sees(fip.tenant_id):
+        raise not_found("Floating IP", fip_id)
+    return fip
+
+
+def create_floatingip(tx: WriteTx, ctx: Context, body: dict[str, Any]) -> FloatingIp:
+    ctx.require_write()
+    session = tx.session
+    network = visible_network(session, ctx, body["floating_network_id"])
+    if not network.external:
+        raise BadRequest(
+            f"Bad floatingip request: Network {network.id} is not a valid external network.",
+            type="BadRequest",
+        )
+    subnet = external_subnet(network)
+    fip = FloatingIp(tenant_id=body["tenant_id"], floating_network_id=network.id)
+    port = create_port(
+        session,
+        tenant_id=body["tenant_id"],
+        subnet=subnet,
+        address=body["floating_ip_address"],
+        name="",
+        device_owner=OWNER_FLOATINGIP,
+        device_id="",
+    )
+    fip.floating_port_id = port.id
+    fip.floating_ip_address = port_address(port)
+    session.add(fip)
+    session.flush()
+    port.device_id = fip.id
+    if body["port_id"]:
+        _associate(tx, ctx, fip, body["port_id"], body["fixed_ip_address"])
+    return fip
+
+
+def update_floatingip(tx: WriteTx, ctx: Context, fip_id: str, body: dict[str, Any]) -> FloatingIp:
+    ctx.require_write()
+    fip = get_floatingip(tx.session, ctx, fip_id)
+    if "port_id" in body:
+        _disassociate(tx, fip)
+        if body["port_id"]:
+            _associate(tx, ctx, fip, body["port_id"], body.get("fixed_ip_address"))
+    return fip
+
+
+def delete_floatingip(tx: WriteTx, ctx: Context, fip_id: str) -> None:
+    ctx.require_write()
+    session = tx.session
+    fip = get_floatingip(session, ctx, fip_id)
+    _disassociate(tx, fip)
+    port = session.get(Port, fip.floating_port_id)
+    session.delete(fip)
+    session.flush()
+    if port is not None:
+        delete_port(session, port)
+
+
+def _associate(
+    tx: WriteTx, ctx: Context, fip: FloatingIp, port_id: str, fixed_ip: str | None
+) -> None:
+    session = tx.session
+    port = get_port(session, ctx, port_id)
+    vip = vip_of_port(session, port.id)
+    if vip is None:
+        raise BadRequest(
+            f"Port {port_id} is not a VIP port: floating IPs here reach load balancer VIPs.",
+            type="BadRequest",
+        )
+    address = port_address(port)
+    if fixed_ip not in (None, address):
+        raise BadRequest(f"Port {port_id} does not have fixed ip {fixed_ip}", type="BadRequest")
+    other = session.scalar(
+        select(FloatingIp).where(FloatingIp.port_id == port.id, FloatingIp.id != fip.id)
+    )
+    if other is not None:
+        raise Conflict(
+            f"Cannot associate floating IP {fip.floating_ip_address} ({fip.id}) with port "
+            f"{port_id} using fixed IP {address}, as that fixed IP already has a floating IP on "
+            f"external network {other.floating_network_id}.",
+            type="FloatingIPPortAlreadyAssociated",
+        )
+    fip.port_id, fip.fixed_ip_address = port.id, address
+    touch(session, vip.pool, tx.revision)
+
+
+def _disassociate(tx: WriteTx, fip: FloatingIp) -> None:
+    if fip.port_id is None:
+        return
+    vip = vip_of_port(tx.session, fip.port_id)
+    fip.port_id, fip.fixed_ip_address = None, None
+    if vip is not None:
+        touch(tx.session, vip.pool, tx.revision)

@@ -1,0 +1,53 @@
+"""Finding a project's objects, and marking a load balancer's desired state as changed."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lbaas.domain import status
+from lbaas.errors import not_found
+from lbaas.service.context import Context
+from lbaas.storage.models import Agent, HealthMonitor, Member, Pool, Vip
+
+T = TypeVar("T", Pool, Vip, Member, HealthMonitor)
+
+KINDS: dict[type, str] = {
+    Pool: "Pool",
+    Vip: "Vip",
+    Member: "Member",
+    HealthMonitor: "Health_monitor",
+}
+
+
+def get_visible(session: Session, ctx: Context, model: type[T], object_id: str) -> T:
+    """The object if it exists and the caller's project may see it; else the upstream 404."""
+    obj = session.get(model, object_id)
+    if obj is None or not ctx.sees(obj.tenant_id):
+        raise not_found(KINDS[model], object_id)
+    return obj
+
+
+def get_for_update(session: Session, ctx: Context, model: type[T], object_id: str) -> T:
+    ctx.require_write()
+    return get_visible(session, ctx, model, object_id)
+
+
+def list_visible(session: Session, ctx: Context, model: type[T]) -> list[T]:
+    query = select(model).order_by(model.id)
+    if not ctx.is_admin:
+        query = query.where(model.tenant_id == ctx.project_id)
+    return list(session.scalars(query))
+
+
+def touch(session: Session, pool: Pool, revision: int) -> None:
+    """Record that the pool's load balancer changed in this revision: its agent will apply it."""
+    pool.revision = revision
+    if pool.agent_id is None:
+        pool.status_description = status.WAITING_FOR_AGENT
+        return
+    agent = session.get(Agent, pool.agent_id)
+    host = agent.host if agent else "?"
+    pool.status_description = status.WAITING_FOR_APPLY.format(host=host)

@@ -1,0 +1,63 @@
+"""What agents report: the outcome of applying a revision, member health and statistics.
+
+A report about an older revision than the pool's current one does not end a PENDING state: the
+newer change has not been applied yet. Reports from an agent that no longer hosts a pool are
+ignored, so an agent coming back from the dead cannot overwrite its successor's state.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.orm import Session
+
+from lbaas.domain import status
+from lbaas.domain.agent import AgentReport, LoadBalancerReport
+from lbaas.storage.models import Member, Pool, PoolMonitor, Vip
+
+log = logging.getLogger(__name__)
+SETTLE = (*status.PENDING, status.ERROR)
+
+
+def apply_report(session: Session, agent_id: str, report: AgentReport) -> None:
+    for item in report.loadbalancers:
+        pool = session.get(Pool, item.id)
+        if pool is None or pool.agent_id != agent_id:
+            continue
+        if item.stats is not None:
+            pool.bytes_in, pool.bytes_out = item.stats.bytes_in, item.stats.bytes_out
+            pool.active_connections = item.stats.active_connections
+            pool.total_connections = item.stats.total_connections
+        if item.revision == pool.revision:
+            _settle(pool, item)
+        _apply_health(pool, item)
+
+
+def _settle(pool: Pool, item: LoadBalancerReport) -> None:
+    """End the PENDING states of everything in the pool: ACTIVE, or ERROR with the reason."""
+    ok = item.outcome == "ok"
+    new_status = status.ACTIVE if ok else status.ERROR
+    reason = None if ok else (item.reason or "The agent could not apply this configuration.")
+    if pool.status in SETTLE or not ok:
+        if pool.status != new_status:
+            log.info("pool %s %s -> %s %s", pool.id, pool.status, new_status, reason or "")
+        pool.status, pool.status_description = new_status, reason
+    elif ok:
+        pool.status_description = None
+    objects: list[Member | PoolMonitor | Vip] = [*pool.members, *pool.monitors]
+    if pool.vip is not None:
+        objects.append(pool.vip)
+    for obj in objects:
+        if obj.status in SETTLE:
+            obj.status, obj.status_description = new_status, reason
+
+
+def _apply_health(pool: Pool, item: LoadBalancerReport) -> None:
+    if item.outcome != "ok":
+        return
+    for member in pool.members:
+        health = item.members.get(member.id)
+        if health is None or member.status in status.PENDING:
+            continue
+        member.status = health.status
+        member.status_description = health.description or None

@@ -1,0 +1,133 @@
+"""Building each load balancer's full desired state (`LoadBalancerSpec`) from the database."""
+
+from __future__ import annotations
+
+import netaddr
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from lbaas.domain.spec import (
+    FloatingIpSpec,
+    LoadBalancerSpec,
+    MemberSpec,
+    MonitorSpec,
+    NetworkLegSpec,
+    SessionPersistenceSpec,
+    VipSpec,
+)
+from lbaas.service.networks import bridge_of
+from lbaas.storage.models import (
+    FloatingIp,
+    Member,
+    Network,
+    Pool,
+    PoolMonitor,
+    Port,
+    Subnet,
+    Vip,
+)
+
+
+def specs_for_agent(session: Session, agent_id: str) -> list[LoadBalancerSpec]:
+    query = (
+        select(Pool)
+        .where(Pool.agent_id == agent_id)
+        .order_by(Pool.id)
+        .options(
+            selectinload(Pool.members),
+            selectinload(Pool.monitors).selectinload(PoolMonitor.monitor),
+            selectinload(Pool.vip).selectinload(Vip.port).selectinload(Port.fixed_ips),
+        )
+    )
+    pools = list(session.scalars(query))
+    vip_ports = [p.vip.port_id for p in pools if p.vip]
+    fips: dict[str, list[FloatingIp]] = {}
+    if vip_ports:
+        for fip in session.scalars(select(FloatingIp).where(FloatingIp.port_id.in_(vip_ports))):
+            assert fip.port_id is not None
+            fips.setdefault(fip.port_id, []).append(fip)
+    return [build_spec(session, pool, fips) for pool in pools]
+
+
+def build_spec(session: Session, pool: Pool, fips: dict[str, list[FloatingIp]]) -> LoadBalancerSpec:
+    vip = _vip_spec(session, pool.vip) if pool.vip else None
+    floating = fips.get(pool.vip.port_id, []) if pool.vip else []
+    return LoadBalancerSpec(
+        id=pool.id,
+        revision=pool.revision,
+        protocol=pool.protocol,  # type: ignore[arg-type]
+        lb_method=pool.lb_method,  # type: ignore[arg-type]
+        admin_state_up=pool.admin_state_up,
+        vip=vip,
+        members=tuple(_member_spec(m) for m in pool.members),
+        monitor=_monitor_spec(pool),
+        floating_ips=tuple(_fip_spec(session, f) for f in sorted(floating, key=lambda f: f.id)),
+    )
+
+
+def _leg(session: Session, port: Port) -> NetworkLegSpec:
+    allocation = port.fixed_ips[0]
+    subnet = session.get(Subnet, allocation.subnet_id)
+    network = session.get(Network, port.network_id)
+    assert subnet is not None and network is not None
+    return NetworkLegSpec(
+        port_id=port.id,
+        network_id=network.id,
+        bridge=bridge_of(network),
+        address=allocation.ip_address,
+        prefixlen=netaddr.IPNetwork(subnet.cidr).prefixlen,
+        gateway_ip=subnet.gateway_ip,
+        mac_address=port.mac_address,
+    )
+
+
+def _vip_spec(session: Session, vip: Vip) -> VipSpec:
+    persistence = None
+    if vip.persistence_type:
+        persistence = SessionPersistenceSpec(
+            type=vip.persistence_type,  # type: ignore[arg-type]
+            cookie_name=vip.persistence_cookie,
+        )
+    return VipSpec(
+        id=vip.id,
+        protocol=vip.protocol,  # type: ignore[arg-type]
+        protocol_port=vip.protocol_port,
+        connection_limit=vip.connection_limit,
+        admin_state_up=vip.admin_state_up,
+        session_persistence=persistence,
+        leg=_leg(session, vip.port),
+    )
+
+
+def _member_spec(member: Member) -> MemberSpec:
+    return MemberSpec(
+        id=member.id,
+        address=member.address,
+        protocol_port=member.protocol_port,
+        weight=member.weight,
+        admin_state_up=member.admin_state_up,
+    )
+
+
+def _monitor_spec(pool: Pool) -> MonitorSpec | None:
+    associations = sorted(pool.monitors, key=lambda a: (a.created_at, a.monitor_id))
+    for assoc in associations:
+        m = assoc.monitor
+        if m.admin_state_up:
+            return MonitorSpec(
+                id=m.id,
+                type=m.type,  # type: ignore[arg-type]
+                delay=m.delay,
+                timeout=m.timeout,
+                max_retries=m.max_retries,
+                http_method=m.http_method,
+                url_path=m.url_path,
+                expected_codes=m.expected_codes,
+            )
+    return None
+
+
+def _fip_spec(session: Session, fip: FloatingIp) -> FloatingIpSpec:
+    port = session.get(Port, fip.floating_port_id)
+    assert port is not None
+    return FloatingIpSpec(id=fip.id, leg=_leg(session, port))

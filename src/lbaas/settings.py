@@ -1,0 +1,80 @@
+"""All settings in one typed place. Built in main()/create_app() and passed down, never at import.
+
+Sources, strongest first: command-line options, environment variables (prefix LBAAS_), the
+TOML config file (`--config`, or LBAAS_CONFIG), then the defaults below.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_data_dir() -> Path:
+    if os.geteuid() == 0:
+        return Path("/var/lib/lbaas")
+    return Path.home() / ".local" / "share" / "lbaas"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LBAAS_", extra="forbid")
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    database_url: str | None = None  # default: SQLite in data_dir
+    listen: str = "127.0.0.1:9696"
+    admin_token: str | None = None  # default: generated once, kept in data_dir/credentials
+    admin_project: str = "admin"
+
+    # agents
+    heartbeat_interval: float = Field(default=1.0, gt=0)
+    agent_down_time: float = Field(default=5.0, gt=0)
+    network_driver: Literal["auto", "netns", "host"] = "auto"
+
+    # quotas (-1: unlimited) and limits
+    quota_pool: int = 10
+    quota_vip: int = 10
+    quota_member: int = -1
+    quota_health_monitor: int = -1
+    max_members_per_pool: int = Field(default=1000, ge=1)
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    auth_failures_per_minute: int = Field(default=100, ge=1)
+
+    @field_validator("listen")
+    @classmethod
+    def _check_listen(cls, value: str) -> str:
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"listen must be HOST:PORT, not {value!r}")
+        return value
+
+    @property
+    def listen_host(self) -> str:
+        return self.listen.rpartition(":")[0].strip("[]")
+
+    @property
+    def listen_port(self) -> int:
+        return int(self.listen.rpartition(":")[2])
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'lbaas.db'}"
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Settings from the config file, the environment and explicit overrides (None is ignored)."""
+    path = config_file or (
+        Path(os.environ["LBAAS_CONFIG"]) if "LBAAS_CONFIG" in os.environ else None
+    )
+    from_file: dict[str, Any] = {}
+    if path is not None:
+        with path.open("rb") as f:
+            from_file = tomllib.load(f)
+    env_keys = {k[len("LBAAS_") :].lower() for k in os.environ if k.startswith("LBAAS_")}
+    values = {k: v for k, v in from_file.items() if k not in env_keys}
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return Settings(**values)
