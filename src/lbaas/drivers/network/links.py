@@ -1,0 +1,153 @@
+"""Links and namespaces through pyroute2: building blocks for both drivers and the lab.
+
+Functions taking an `IPRoute` work in whichever namespace that socket was opened in. All of them
+are idempotent and blocking: call them from a worker thread, not from an asyncio event loop.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+from typing import Any
+
+from pyroute2 import IPRoute, netns
+from pyroute2.netlink.exceptions import NetlinkError
+
+from lbaas.drivers.network import names
+from lbaas.drivers.network.errors import BridgeInUse, InvalidNetworkSpec, NetworkDriverError
+
+log = logging.getLogger(__name__)
+
+MAIN_TABLE = 254
+
+
+def link_index(ipr: Any, ifname: str) -> int | None:
+    """The index of the named interface in ipr's namespace, or None."""
+    found = ipr.link_lookup(ifname=ifname)
+    return int(found[0]) if found else None
+
+
+def link_kind(ipr: Any, index: int) -> str | None:
+    """The rtnetlink kind ("bridge", "veth", ...) of an interface."""
+    link = ipr.link("get", index=index)[0]
+    kind = link.get_nested("IFLA_LINKINFO", "IFLA_INFO_KIND")
+    return str(kind) if kind else None
+
+
+def ensure_bridge(name: str) -> int:
+    """Make the Linux bridge `name` exist in the host's namespace and be up; return its index."""
+    names.check_ifname(name, "bridge")
+    with IPRoute() as ipr:
+        index = link_index(ipr, name)
+        if index is None:
+            index = _add_bridge(ipr, name)
+        elif link_kind(ipr, index) != "bridge":
+            raise InvalidNetworkSpec(f"{name} exists and is not a bridge")
+        ipr.link("set", index=index, state="up")
+        return index
+
+
+def _add_bridge(ipr: Any, name: str) -> int:
+    try:
+        ipr.link("add", ifname=name, kind="bridge")
+        log.info("created bridge %s", name)
+    except NetlinkError as exc:
+        if exc.code != errno.EEXIST:  # another agent made it at the same moment
+            raise NetworkDriverError(f"cannot create bridge {name}: {exc}") from exc
+    index = link_index(ipr, name)
+    if index is None:
+        raise NetworkDriverError(f"bridge {name} vanished right after it was created")
+    return index
+
+
+def bridge_ports(ipr: Any, index: int) -> list[str]:
+    """Names of the interfaces enslaved to a bridge."""
+    return [str(link.get("ifname")) for link in ipr.link("dump", master=index)]
+
+
+def remove_bridge(name: str, *, force: bool = False) -> bool:
+    """Delete the bridge `name`; False if absent. Refuses while ports remain, unless force."""
+    names.check_ifname(name, "bridge")
+    with IPRoute() as ipr:
+        index = link_index(ipr, name)
+        if index is None:
+            return False
+        if link_kind(ipr, index) != "bridge":
+            raise InvalidNetworkSpec(f"{name} is not a bridge; not removing it")
+        ports = bridge_ports(ipr, index)
+        if ports and not force:
+            raise BridgeInUse(f"bridge {name} still has ports {', '.join(sorted(ports))}")
+        ipr.link("del", index=index)
+        log.info("removed bridge %s", name)
+        return True
+
+
+def namespace_exists(name: str) -> bool:
+    return name in netns.listnetns()
+
+
+def open_namespace(name: str, *, create: bool) -> Any:
+    """An IPRoute socket inside the namespace, making the namespace first if create is set."""
+    if create and not namespace_exists(name):
+        log.info("creating namespace %s", name)
+    return IPRoute(netns=name, flags=os.O_CREAT if create else 0)
+
+
+def read_label(ipr: Any) -> dict[str, str]:
+    """The `key=value` words a driver left on lo's alias (its mark of ownership and state)."""
+    alias = ipr.link("get", index=_lo_index(ipr))[0].get("IFLA_IFALIAS") or ""
+    words = (word.partition("=") for word in str(alias).split())
+    return {key: value for key, sep, value in words if sep}
+
+
+def write_label(ipr: Any, label: dict[str, str]) -> None:
+    """Bring lo up and leave label on its alias (at most 255 characters)."""
+    alias = " ".join(f"{key}={value}" for key, value in sorted(label.items()))
+    ipr.link("set", index=_lo_index(ipr), state="up", ifalias=alias[:255])
+
+
+def namespace_label(name: str) -> dict[str, str]:
+    """The label of a namespace; empty if it is gone or has none."""
+    try:
+        with IPRoute(netns=name, flags=0) as ipr:
+            return read_label(ipr)
+    except (OSError, NetlinkError):
+        return {}
+
+
+def _lo_index(ipr: Any) -> int:
+    index = link_index(ipr, "lo")
+    if index is None:
+        raise NetworkDriverError("namespace has no lo")
+    return index
+
+
+def remove_namespace(name: str) -> bool:
+    """Delete every link in the namespace (so veths go even if a process pins it), then it."""
+    if not namespace_exists(name):
+        return False
+    try:
+        with IPRoute(netns=name, flags=0) as ipr:
+            remove_links_except(ipr, set())
+    except FileNotFoundError:
+        return False
+    netns.remove(name)
+    log.info("removed namespace %s", name)
+    return True
+
+
+def remove_links_except(ipr: Any, keep: set[str]) -> list[str]:
+    """Delete every interface but lo and those named in keep; return the names deleted."""
+    removed = []
+    for link in ipr.get_links():
+        ifname = str(link.get("ifname"))
+        if ifname == "lo" or ifname in keep:
+            continue
+        try:
+            ipr.link("del", index=link["index"])
+        except NetlinkError as exc:
+            if exc.code != errno.ENODEV:  # its veth peer's removal took it already
+                raise
+        removed.append(ifname)
+    return removed

@@ -1,0 +1,162 @@
+"""The `netns` network driver: one namespace per load balancer, veths into Linux bridges.
+
+    qlbaas-<lb id>:  lo (up)
+                     vip0    VIP address, MAC of the VIP port, default route via the subnet gateway
+                     fip…    one per floating IP: floating address on the external bridge; dnat to
+                             the VIP, replies routed back out by conntrack mark (see nat, routing)
+    host:            qlb<hash> host end of each veth, enslaved to the leg's bridge
+
+Needs root. Every method is idempotent and blocking (call it from a worker thread).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import subprocess
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from pyroute2 import IPRoute, netns
+
+from lbaas.domain.spec import LoadBalancerSpec
+from lbaas.drivers.base import Placement
+from lbaas.drivers.network import links, names, nat, routing
+from lbaas.drivers.network.commands import in_namespace, spawn
+from lbaas.drivers.network.legs import Leg, plan_legs
+from lbaas.drivers.network.veth import converge_address, ensure_mac_and_up, ensure_veth
+
+log = logging.getLogger(__name__)
+
+ensure_bridge = links.ensure_bridge
+remove_bridge = links.remove_bridge
+
+
+class NetnsDriver:
+    """Plugs each load balancer into its networks from a namespace of its own."""
+
+    name = "netns"
+
+    def __init__(self, namespace_prefix: str = "qlbaas-", *, garp_count: int = 3) -> None:
+        self.prefix = names.check_namespace_prefix(namespace_prefix)
+        self.garp_count = garp_count
+        self._announcers: dict[str, list[subprocess.Popen[bytes]]] = {}
+
+    def namespace(self, lb_id: str) -> str:
+        """The namespace that holds lb_id."""
+        return names.namespace_name(self.prefix, lb_id)
+
+    def ensure_plugged(self, spec: LoadBalancerSpec) -> Placement:
+        """Make the namespace, its legs, routes and NAT match the spec; keep the namespace."""
+        started = time.monotonic()
+        namespace = self.namespace(spec.id)
+        legs = plan_legs(namespace, spec)
+        ruleset = nat.render_ruleset(legs[0].address, legs[1:])
+        with IPRoute() as root, links.open_namespace(namespace, create=True) as inside:
+            label = links.read_label(inside)
+            if label.get("owner") != self.prefix:  # new, or not finished by an earlier run
+                links.write_label(inside, {"owner": self.prefix})
+                routing.apply_sysctls(namespace)
+            links.remove_links_except(inside, {leg.inside for leg in legs})
+            indexes, changed = self._plug_legs(root, inside, namespace, legs)
+            routing.ensure_default_route(inside, legs[0].gateway, indexes[legs[0].key])
+            routing.converge_policy_routes(inside, _marked(legs[1:], indexes))
+            nft = _digest(ruleset)
+            if label.get("nft") != nft:
+                nat.apply_ruleset(namespace, ruleset)
+            links.write_label(inside, {"owner": self.prefix, "nft": nft})
+        self._announce(namespace, changed)
+        log.info(
+            "plugged %s into %s with %d leg(s) in %.1f ms",
+            spec.id,
+            namespace,
+            len(legs),
+            (time.monotonic() - started) * 1000,
+        )
+        return Placement(namespace=namespace, bind_address=legs[0].address)
+
+    def teardown(self, lb_id: str) -> None:
+        """Delete the namespace and with it every veth; the bridges stay."""
+        namespace = self.namespace(lb_id)
+        self._stop_announcing(namespace)
+        pids = netns.ns_pids().get(namespace, [])
+        if pids:
+            log.warning("tearing down %s while processes %s still run in it", namespace, pids)
+        if links.remove_namespace(namespace):
+            log.info("tore down %s (namespace %s removed)", lb_id, namespace)
+
+    def plugged(self) -> set[str]:
+        """Ids whose namespace carries this driver's prefix and label."""
+        candidates = {
+            ns[len(self.prefix) :]: ns
+            for ns in netns.listnetns()
+            if ns.startswith(self.prefix) and _is_lb_id(ns[len(self.prefix) :])
+        }
+        with IPRoute() as root:
+            host_links = {str(link.get("ifname")) for link in root.get_links()}
+        return {lb_id for lb_id, ns in candidates.items() if self._owns(ns, host_links)}
+
+    def _owns(self, namespace: str, host_links: set[str]) -> bool:
+        # The VIP leg's host end is named from a hash of the namespace name: a cheap proof.
+        if names.host_ifname(namespace, "vip") in host_links:
+            return True
+        return links.namespace_label(namespace).get("owner") == self.prefix
+
+    def _plug_legs(
+        self, root: Any, inside: Any, namespace: str, legs: Sequence[Leg]
+    ) -> tuple[dict[str, int], list[Leg]]:
+        """Plug every leg; return inside indexes by leg key and the legs to announce by ARP."""
+        indexes: dict[str, int] = {}
+        changed: list[Leg] = []
+        for leg in legs:
+            bridge = links.ensure_bridge(leg.bridge)
+            index, created = ensure_veth(
+                root, inside, namespace, inside=leg.inside, outside=leg.outside, bridge_index=bridge
+            )
+            mac_changed = ensure_mac_and_up(inside, index, leg.mac)
+            added = converge_address(inside, index, leg.address, leg.prefixlen)
+            indexes[leg.key] = index
+            if created or mac_changed or added:
+                changed.append(leg)
+        return indexes, changed
+
+    def _announce(self, namespace: str, legs: Sequence[Leg]) -> None:
+        """Gratuitous ARP for new or moved addresses, in the background."""
+        if self.garp_count <= 0 or not legs:
+            return
+        running = [p for p in self._announcers.get(namespace, []) if p.poll() is None]
+        for leg in legs:
+            argv = ["arping", "-q", "-U", "-c", str(self.garp_count), "-I", leg.inside, leg.address]
+            running.append(spawn(in_namespace(namespace, argv)))
+        self._announcers[namespace] = running
+
+    def _stop_announcing(self, namespace: str) -> None:
+        for proc in self._announcers.pop(namespace, []):
+            if proc.poll() is None:
+                proc.kill()
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _is_lb_id(value: str) -> bool:
+    try:
+        names.check_lb_id(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _marked(legs: Sequence[Leg], indexes: dict[str, int]) -> list[routing.MarkedLeg]:
+    return [
+        routing.MarkedLeg(
+            mark=leg.mark or 0,
+            index=indexes[leg.key],
+            address=leg.address,
+            network=str(leg.network),
+            gateway=leg.gateway,
+        )
+        for leg in legs
+    ]

@@ -1,0 +1,81 @@
+"""One leg: a veth whose host end sits on a bridge and whose inside end holds an address."""
+
+from __future__ import annotations
+
+import errno
+import logging
+import socket
+from typing import Any
+
+from pyroute2.netlink.exceptions import NetlinkError
+
+from lbaas.drivers.network.links import link_index
+
+log = logging.getLogger(__name__)
+
+
+def ensure_veth(
+    root: Any, inside_ns: Any, namespace: str, *, inside: str, outside: str, bridge_index: int
+) -> tuple[int, bool]:
+    """Make the pair outside<->inside exist, outside enslaved to the bridge and up.
+
+    Returns the inside end's index and whether the pair was (re)created just now.
+    """
+    inside_index = link_index(inside_ns, inside)
+    outside_index = link_index(root, outside)
+    created = not _are_peers(inside_ns, inside_index, outside_index)
+    if created:
+        _remove_if_present(inside_ns, inside_index)
+        _remove_if_present(root, link_index(root, outside))
+        root.link(
+            "add", ifname=outside, kind="veth", peer={"ifname": inside, "net_ns_fd": namespace}
+        )
+        log.info("created veth %s (host) <-> %s in %s", outside, inside, namespace)
+        inside_index = link_index(inside_ns, inside)
+        outside_index = link_index(root, outside)
+    if inside_index is None or outside_index is None:
+        raise NetlinkError(errno.ENODEV, f"veth {outside}<->{inside} vanished after creation")
+    root.link("set", index=outside_index, master=bridge_index, state="up")
+    return inside_index, created
+
+
+def _are_peers(inside_ns: Any, inside_index: int | None, outside_index: int | None) -> bool:
+    if inside_index is None or outside_index is None:
+        return False
+    link = inside_ns.link("get", index=inside_index)[0]
+    return bool(link.get("IFLA_LINK") == outside_index)
+
+
+def _remove_if_present(ipr: Any, index: int | None) -> None:
+    if index is None:
+        return
+    try:
+        ipr.link("del", index=index)
+    except NetlinkError as exc:
+        if exc.code != errno.ENODEV:
+            raise
+
+
+def ensure_mac_and_up(ipr: Any, index: int, mac: str | None) -> bool:
+    """Give the interface the MAC (if one is asked for) and bring it up; True if the MAC changed."""
+    current = str(ipr.link("get", index=index)[0].get("IFLA_ADDRESS"))
+    changed = mac is not None and current.lower() != mac
+    if changed:
+        ipr.link("set", index=index, address=mac)
+    ipr.link("set", index=index, state="up")
+    return changed
+
+
+def converge_address(ipr: Any, index: int, address: str, prefixlen: int) -> bool:
+    """Leave exactly address/prefixlen as the interface's IPv4 address; True if it was added."""
+    present = False
+    for addr in ipr.addr("dump", index=index, family=socket.AF_INET):
+        current = (addr.get("IFA_ADDRESS"), addr["prefixlen"])
+        if current == (address, prefixlen):
+            present = True
+            continue
+        ipr.addr("del", index=index, address=current[0], prefixlen=current[1])
+        log.info("removed stale address %s/%s from link %s", current[0], current[1], index)
+    if not present:
+        ipr.addr("add", index=index, address=address, prefixlen=prefixlen)
+    return not present

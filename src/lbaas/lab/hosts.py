@@ -1,0 +1,245 @@
+"""Lab hosts: network namespaces with one leg on a bridge and a small web server, standing in for
+tenant VMs in demos and tests.
+
+Each host's state (bridge, address, page text, server pid) is kept in `<state_dir>/<name>.json`,
+so any process can manage hosts another one made. Needs root.
+"""
+
+from __future__ import annotations
+
+import builtins
+import fcntl
+import json
+import logging
+import os
+import subprocess
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+from pyroute2 import IPRoute
+
+from lbaas.drivers.network import links, names, routing
+from lbaas.drivers.network.commands import in_namespace
+from lbaas.drivers.network.veth import converge_address, ensure_mac_and_up, ensure_veth
+from lbaas.lab import process, validate
+from lbaas.lab.errors import InvalidLabHost, LabHostExists, LabHostNotFound
+
+log = logging.getLogger(__name__)
+
+INSIDE_IFNAME = "eth0"
+HTTP_PORT = 80
+
+
+@dataclass(frozen=True)
+class LabHost:
+    """One lab host as recorded, and whether its web server runs."""
+
+    name: str
+    namespace: str
+    bridge: str
+    address: str
+    prefixlen: int
+    gateway: str | None
+    http_text: str | None
+    http_pid: int | None
+    host_ifname: str  # the host end of its veth, on the bridge
+    http_running: bool = False
+
+
+class LabHosts:
+    """Make, list, run commands in and remove lab hosts."""
+
+    def __init__(self, state_dir: Path, namespace_prefix: str = "lbaas-lab-") -> None:
+        if not namespace_prefix or not validate.check_name(namespace_prefix.rstrip("-")):
+            raise InvalidLabHost(f"bad namespace prefix {namespace_prefix!r}")
+        self.state_dir = Path(state_dir)
+        self.prefix = namespace_prefix
+
+    def add(
+        self,
+        name: str,
+        bridge: str,
+        address: str,
+        prefixlen: int,
+        gateway: str | None = None,
+        http_text: str | None = None,
+    ) -> LabHost:
+        """Make a lab host on the bridge (made if missing); start its web server if text given."""
+        host = self._new_host(name, bridge, address, prefixlen, gateway, http_text)
+        with self._locked():
+            if self._state_path(name).exists():
+                raise LabHostExists(f"lab host {name} exists already")
+            self._save(host)
+            try:
+                self._plumb(host)
+                if http_text is not None:
+                    host = self._start(host)
+            except BaseException:
+                self._destroy(host)
+                raise
+        log.info("added lab host %s at %s/%s on %s", name, address, prefixlen, bridge)
+        return host
+
+    def get(self, name: str) -> LabHost:
+        """The recorded host with its server's current state."""
+        host = self._load(validate.check_name(name))
+        return replace(host, http_running=self._running(host))
+
+    def list(self) -> builtins.list[LabHost]:
+        """Every recorded host, by name."""
+        if not self.state_dir.is_dir():
+            return []
+        return [self.get(path.stem) for path in sorted(self.state_dir.glob("*.json"))]
+
+    def delete(self, name: str) -> None:
+        """Stop the server, remove the namespace and forget the host; the bridge stays."""
+        validate.check_name(name)
+        with self._locked():
+            path = self._state_path(name)
+            if not path.exists():
+                raise LabHostNotFound(f"no lab host {name}")
+            self._destroy(self._load(name))
+        log.info("deleted lab host %s", name)
+
+    def start_http(self, name: str, text: str | None = None) -> LabHost:
+        """Start the web server (with new text if given); a no-op if it runs with that text."""
+        text = validate.check_text(text)
+        with self._locked():
+            host = self.get(name)
+            if host.http_running and text in (None, host.http_text):
+                return host
+            if host.http_running:
+                host = self._stop(host)
+            if text is None and host.http_text is None:
+                raise InvalidLabHost(f"lab host {name} has no page text; give one")
+            return self._start(replace(host, http_text=text or host.http_text))
+
+    def stop_http(self, name: str) -> LabHost:
+        """Stop the web server if it runs; its text is kept for start_http."""
+        with self._locked():
+            return self._stop(self.get(name))
+
+    def exec(
+        self, name: str, argv: Sequence[str], *, timeout: float | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """Run argv inside the host's namespace and return what it did (never raises on exit)."""
+        host = self.get(name)
+        if not argv:
+            raise InvalidLabHost("exec needs a command")
+        return subprocess.run(
+            in_namespace(host.namespace, argv),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+    # -- inner workings ------------------------------------------------------------------------
+
+    def _new_host(
+        self,
+        name: str,
+        bridge: str,
+        address: str,
+        prefixlen: int,
+        gateway: str | None,
+        http_text: str | None,
+    ) -> LabHost:
+        iface = validate.check_address(address, prefixlen)
+        namespace = self.prefix + validate.check_name(name)
+        return LabHost(
+            name=name,
+            namespace=namespace,
+            bridge=names.check_ifname(bridge, "bridge"),
+            address=str(iface.ip),
+            prefixlen=prefixlen,
+            gateway=validate.check_gateway(gateway, iface),
+            http_text=validate.check_text(http_text),
+            http_pid=None,
+            host_ifname=names.host_ifname(namespace, INSIDE_IFNAME, tag="lab"),
+        )
+
+    def _plumb(self, host: LabHost) -> None:
+        bridge_index = links.ensure_bridge(host.bridge)
+        with IPRoute() as root, links.open_namespace(host.namespace, create=True) as inside:
+            links.write_label(inside, {"lab": self.prefix})
+            index, _ = ensure_veth(
+                root,
+                inside,
+                host.namespace,
+                inside=INSIDE_IFNAME,
+                outside=host.host_ifname,
+                bridge_index=bridge_index,
+            )
+            ensure_mac_and_up(inside, index, None)
+            converge_address(inside, index, host.address, host.prefixlen)
+            routing.ensure_default_route(inside, host.gateway, index)
+
+    def _start(self, host: LabHost) -> LabHost:
+        if host.http_text is None:
+            raise InvalidLabHost(f"lab host {host.name} has no page text")
+        pid = process.start_server(
+            host.namespace, host.address, HTTP_PORT, host.http_text, self._log_path(host.name)
+        )
+        started = replace(host, http_pid=pid, http_running=True)
+        self._save(started)
+        log.info("started web server of lab host %s (pid %d)", host.name, pid)
+        return started
+
+    def _stop(self, host: LabHost) -> LabHost:
+        if host.http_pid is not None and process.stop_server(
+            host.http_pid, host.namespace, host.address
+        ):
+            log.info("stopped web server of lab host %s (pid %d)", host.name, host.http_pid)
+        stopped = replace(host, http_pid=None, http_running=False)
+        self._save(stopped)
+        return stopped
+
+    def _destroy(self, host: LabHost) -> None:
+        if host.http_pid is not None:
+            process.stop_server(host.http_pid, host.namespace, host.address)
+        links.remove_namespace(host.namespace)
+        self._state_path(host.name).unlink(missing_ok=True)
+        self._log_path(host.name).unlink(missing_ok=True)
+
+    def _running(self, host: LabHost) -> bool:
+        return host.http_pid is not None and process.is_server(
+            host.http_pid, host.namespace, host.address
+        )
+
+    # -- state files ---------------------------------------------------------------------------
+
+    def _state_path(self, name: str) -> Path:
+        return self.state_dir / f"{name}.json"
+
+    def _log_path(self, name: str) -> Path:
+        return self.state_dir / f"{name}.log"
+
+    def _load(self, name: str) -> LabHost:
+        try:
+            data = json.loads(self._state_path(name).read_text())
+        except FileNotFoundError:
+            raise LabHostNotFound(f"no lab host {name}") from None
+        data.pop("http_running", None)
+        return LabHost(**data)
+
+    def _save(self, host: LabHost) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        data = asdict(host)
+        data.pop("http_running")
+        tmp = self._state_path(host.name).with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+        os.replace(tmp, self._state_path(host.name))
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """One writer at a time across processes sharing this state directory."""
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        with (self.state_dir / ".lock").open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)

@@ -1,0 +1,126 @@
+"""The lab hosts' web server: `python -m lbaas.lab.httpserver --text TEXT --port 80 --bind ADDR`.
+
+    GET /          TEXT and a newline
+    GET /headers   the request headers it received, as a JSON object (to see X-Forwarded-For)
+    GET /peer      the address the request came from, and a newline
+    GET /health    200 "ok"
+    anything else  404
+
+HTTP/1.1 with keep-alive, one thread per connection. HEAD works for every path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import FrameType
+
+log = logging.getLogger(__name__)
+
+IDLE_TIMEOUT = 30.0  # seconds a keep-alive connection may sit idle
+
+
+class LabServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], text: str) -> None:
+        super().__init__(address, LabHandler)
+        self.text = text
+
+
+class LabHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "lbaas-lab"
+    sys_version = ""
+    timeout = IDLE_TIMEOUT
+    server: LabServer
+
+    def do_GET(self) -> None:
+        self._answer(send_body=True)
+
+    def do_HEAD(self) -> None:
+        self._answer(send_body=False)
+
+    def _answer(self, *, send_body: bool) -> None:
+        route = _ROUTES.get(self.path.split("?", 1)[0])
+        if route is None:
+            status, ctype, body = 404, "text/plain", "not found\n"
+        else:
+            status, ctype, body = route(self)
+        payload = body.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", f"{ctype}; charset=utf-8")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if send_body:
+            self.wfile.write(payload)
+
+    def log_message(self, format: str, *args: object) -> None:
+        log.info("%s %s", self.address_string(), format % args)
+
+
+Answer = tuple[int, str, str]
+
+
+def _text(handler: LabHandler) -> Answer:
+    return 200, "text/plain", handler.server.text + "\n"
+
+
+def _headers(handler: LabHandler) -> Answer:
+    received: dict[str, str] = {}
+    for name, value in handler.headers.items():
+        received[name] = f"{received[name]}, {value}" if name in received else value
+    return 200, "application/json", json.dumps(received, sort_keys=True) + "\n"
+
+
+def _peer(handler: LabHandler) -> Answer:
+    return 200, "text/plain", handler.client_address[0] + "\n"
+
+
+def _health(handler: LabHandler) -> Answer:
+    return 200, "text/plain", "ok\n"
+
+
+_ROUTES: dict[str, Callable[[LabHandler], Answer]] = {
+    "/": _text,
+    "/headers": _headers,
+    "/peer": _peer,
+    "/health": _health,
+}
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m lbaas.lab.httpserver")
+    parser.add_argument("--text", required=True, help="what GET / answers")
+    parser.add_argument("--port", type=int, default=80)
+    parser.add_argument("--bind", required=True, help="address to listen on")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    server = LabServer((args.bind, args.port), args.text)
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    log.info("serving on %s:%d", args.bind, args.port)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+def _exit_on_signal(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+if __name__ == "__main__":
+    sys.exit(main())
