@@ -1,0 +1,19 @@
+"""The `lbaas` command: the service itself (up, api, agent, down) and a client for its API."""
+
+from __future__ import annotations
+
+import typer
+
+from lbaas.cli import server, tokens
+
+app = typer.Typer(
+    help="Load balancing as a service: the Neutron LBaaS v1 API over HAProxy.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+server.register(app)
+app.add_typer(tokens.app, name="token")
+
+
+def main() -> None:
+    app()

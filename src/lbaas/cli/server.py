@@ -1,0 +1,180 @@
+"""`lbaas up`, `lbaas api`, `lbaas agent`, `lbaas down`: running the service itself."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from lbaas.api.app import create_app
+from lbaas.cli.output import console, err_console
+from lbaas.server import ApiServer, prepare, write_credentials
+from lbaas.settings import Settings, load_settings
+
+ListenOpt = Annotated[str | None, typer.Option("--listen", help="HOST:PORT to serve the API on")]
+DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", help="Data directory")]
+AdminTokenOpt = Annotated[
+    str | None, typer.Option("--admin-token", help="Admin token (LBAAS_ADMIN_TOKEN)")
+]
+DbOpt = Annotated[
+    str | None, typer.Option("--database-url", help="SQLAlchemy URL (LBAAS_DATABASE_URL)")
+]
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="TOML config file")]
+DriverOpt = Annotated[
+    str | None, typer.Option("--network-driver", help="auto, netns or host")
+]
+
+
+def configure_logging(log_file: Path | None, verbose: bool = False) -> None:
+    handlers: list[logging.Handler] = [logging.StreamHandler()]
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.FileHandler(log_file))
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        handlers=handlers,
+        force=True,
+    )
+
+
+def _settings(**overrides: object) -> Settings:
+    config = overrides.pop("config", None)
+    try:
+        return load_settings(config if isinstance(config, Path) else None, **overrides)
+    except Exception as exc:  # noqa: BLE001 - a readable message instead of a traceback
+        err_console.print(f"[red]Error:[/red] invalid settings: {exc}")
+        raise typer.Exit(2) from None
+
+
+def _wait_for_signal() -> None:
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    while not stop.is_set():
+        stop.wait(0.5)
+
+
+def api(listen: ListenOpt = None, data_dir: DataDirOpt = None, admin_token: AdminTokenOpt = None,
+        database_url: DbOpt = None, config: ConfigOpt = None) -> None:
+    """Serve the API (run one or many against PostgreSQL or MariaDB)."""
+    settings = _settings(config=config, listen=listen, data_dir=data_dir,
+                         admin_token=admin_token, database_url=database_url)
+    configure_logging(settings.data_dir / "lbaas-api.log")
+    store, token = prepare(settings)
+    app = create_app(settings, store, token)
+    console.print(f"lbaas API on http://{settings.listen} (database: {_db_label(settings)})")
+    uvicorn.run(app, host=settings.listen_host, port=settings.listen_port, log_level="warning")
+
+
+def agent(
+    api_url: Annotated[str, typer.Option("--api", help="API address, e.g. http://10.0.0.1:9696")],
+    token: Annotated[str, typer.Option("--token", help="Admin token", envvar="LBAAS_TOKEN")],
+    host: Annotated[str | None, typer.Option("--host", help="Name of this agent host")] = None,
+    data_dir: DataDirOpt = None,
+    namespace_prefix: Annotated[str, typer.Option(help="Prefix of namespace names")] = "qlbaas-",
+    network_driver: DriverOpt = None,
+) -> None:
+    """Run an agent: it deploys the load balancers the API schedules to this host."""
+    from lbaas.agent.main import run_agent
+
+    settings = _settings(data_dir=data_dir, network_driver=network_driver)
+    configure_logging(settings.data_dir / "lbaas-agent.log")
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    run_agent(api_url.rstrip("/"), token, host or socket.gethostname(), settings.data_dir,
+              namespace_prefix, settings.network_driver, stop)
+
+
+def up(listen: ListenOpt = None, data_dir: DataDirOpt = None, admin_token: AdminTokenOpt = None,
+       network_driver: DriverOpt = None, config: ConfigOpt = None) -> None:
+    """API, agent and dashboard in one process on the embedded SQLite database."""
+    from lbaas.agent.main import run_agent
+
+    settings = _settings(config=config, listen=listen, data_dir=data_dir,
+                         admin_token=admin_token, network_driver=network_driver)
+    configure_logging(settings.data_dir / "lbaas.log")
+    store, token = prepare(settings)
+    server = ApiServer(settings, store, token)
+    try:
+        server.start()
+    except RuntimeError as exc:
+        err_console.print(f"[red]Error:[/red] {exc}: {settings.listen}")
+        raise typer.Exit(1) from None
+    creds = write_credentials(settings, token)
+    (settings.data_dir / "up.pid").write_text(str(os.getpid()))
+    url = f"http://{settings.listen}"
+    stop = threading.Event()
+    agent_thread = threading.Thread(
+        target=run_agent, name="agent", daemon=True,
+        args=(url, token, socket.gethostname(), settings.data_dir, "qlbaas-",
+              settings.network_driver, stop),
+    )
+    agent_thread.start()
+    _banner(settings, url, creds)
+    _wait_for_signal()
+    console.print("Stopping (load balancers keep running; `lbaas down --purge` removes them)")
+    stop.set()
+    agent_thread.join(timeout=10)
+    server.stop()
+    (settings.data_dir / "up.pid").unlink(missing_ok=True)
+
+
+def down(
+    purge: Annotated[bool, typer.Option("--purge", help="Also remove every load balancer, "
+                                        "lab host, bridge and the data directory")] = False,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Stop a running `lbaas up`; with --purge remove everything it made."""
+    settings = _settings(data_dir=data_dir)
+    _stop_up(settings.data_dir)
+    if purge:
+        from lbaas.purge import purge_all
+
+        purge_all(settings.data_dir, console.print)
+
+
+def _stop_up(data_dir: Path) -> None:
+    pid_file = data_dir / "up.pid"
+    if not pid_file.exists():
+        return
+    pid = int(pid_file.read_text())
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pid_file.unlink(missing_ok=True)
+        return
+    console.print(f"Stopping lbaas up (pid {pid})")
+    for _ in range(100):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+
+
+def _db_label(settings: Settings) -> str:
+    url = settings.effective_database_url
+    return url.split("://")[0] + (f" {settings.data_dir / 'lbaas.db'}" if "sqlite" in url else "")
+
+
+def _banner(settings: Settings, url: str, creds: Path) -> None:
+    console.print(f"[bold green]lbaas is up[/bold green]: API on {url}")
+    console.print(f"  data directory  {settings.data_dir}  (log: {settings.data_dir / 'lbaas.log'})")
+    console.print(f"  credentials     {creds}  (the CLI reads them from there)")
+    console.print(f"  OpenAPI         {url}/openapi.json")
+    console.print("  try             lbaas pool list   ·   lbaas demo   ·   Ctrl-C to stop")
+
+
+def register(app: typer.Typer) -> None:
+    for command in (up, api, agent, down):
+        app.command()(command)

@@ -1,0 +1,45 @@
+"""`lbaas token`: create, list and revoke API tokens (admin)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from lbaas.cli.common import FormatOpt, TokenOpt, UrlOpt, client, run
+from lbaas.cli.output import Format, console, show_many, show_one
+
+app = typer.Typer(help="API tokens: each maps to a project and roles.", no_args_is_help=True)
+COLUMNS = ("id", "project_id", "roles", "description", "created_at")
+
+
+@app.command("create")
+def create(
+    project: Annotated[str, typer.Option("--project", help="Project the token acts for")],
+    role: Annotated[list[str], typer.Option("--role", help="admin, member or reader")] = ["member"],  # noqa: B006
+    description: Annotated[str, typer.Option("--description")] = "",
+    url: UrlOpt = None, token: TokenOpt = None, fmt: FormatOpt = Format.table,
+) -> None:
+    """Create a token. Its secret is shown once, in the `token` field."""
+    body = {"token": {"project_id": project, "roles": role, "description": description}}
+    created = run(lambda: client(url, token).post("/v2.0/tokens", body))["token"]
+    show_one(created, fmt)
+    if fmt is Format.table:
+        console.print("[yellow]Keep the token now: it cannot be shown again.[/yellow]")
+
+
+@app.command("list")
+def list_(url: UrlOpt = None, token: TokenOpt = None, fmt: FormatOpt = Format.table) -> None:
+    """List tokens (never their secrets)."""
+    tokens = run(lambda: client(url, token).get("/v2.0/tokens"))["tokens"]
+    show_many(tokens, COLUMNS, fmt)
+
+
+@app.command("revoke")
+def revoke(
+    token_id: Annotated[str, typer.Argument(help="Token id")],
+    url: UrlOpt = None, token: TokenOpt = None,
+) -> None:
+    """Revoke a token: it stops working at once."""
+    run(lambda: client(url, token).delete(f"/v2.0/tokens/{token_id}"))
+    console.print(f"Revoked token {token_id}")
