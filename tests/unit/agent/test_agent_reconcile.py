@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 
-from agent_specs import make_spec
+from tests.unit.agent.agent_specs import make_spec
 
 from lbaas.agent.reconcile import (
     Deploy,

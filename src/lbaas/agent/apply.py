@@ -1,0 +1,55 @@
+"""Carry out one planned step with the drivers; every failure becomes an outcome, never a crash."""
+
+from __future__ import annotations
+
+import logging
+
+from lbaas.agent.reconcile import (
+    Deploy,
+    Fatal,
+    Ok,
+    Outcome,
+    Retry,
+    Teardown,
+    classify_failure,
+)
+from lbaas.drivers.base import DeviceDriver, NetworkDriver
+
+log = logging.getLogger(__name__)
+
+
+def apply_deploy(step: Deploy, network: NetworkDriver, device: DeviceDriver) -> Outcome:
+    """Plug the load balancer into its network, then run its spec."""
+    spec = step.spec
+    log.info("lb %s: deploying revision %d (%s)", spec.id, spec.revision, step.reason)
+    try:
+        placement = network.ensure_plugged(spec)
+    except Exception as exc:
+        return _failed(spec.id, classify_failure("network plug", exc))
+    try:
+        device.deploy(spec, placement)
+    except Exception as exc:
+        return _failed(spec.id, classify_failure("deploy", exc))
+    log.info("lb %s: deployed revision %d", spec.id, spec.revision)
+    return Ok()
+
+
+def apply_teardown(step: Teardown, network: NetworkDriver, device: DeviceDriver) -> Outcome:
+    """Stop the load balancer, then unplug it; the network stays while the process may run."""
+    log.info("lb %s: tearing down (%s)", step.lb_id, step.reason)
+    try:
+        device.undeploy(step.lb_id)
+    except Exception as exc:
+        return _failed(step.lb_id, classify_failure("undeploy", exc))
+    try:
+        network.teardown(step.lb_id)
+    except Exception as exc:
+        return _failed(step.lb_id, classify_failure("network teardown", exc))
+    log.info("lb %s: torn down", step.lb_id)
+    return Ok()
+
+
+def _failed(lb_id: str, outcome: Retry | Fatal) -> Outcome:
+    policy = "will retry" if isinstance(outcome, Retry) else "not retrying this spec"
+    log.error("lb %s: %s (%s)", lb_id, outcome.reason, policy)
+    return outcome

@@ -1,0 +1,398 @@
+"""The agent: watch desired state, reconcile it with what runs here, report, and beat the heart.
+
+Four threads share one `stop` event:
+
+- watch:     long-polls the desired state and publishes each new snapshot;
+- reconcile: (the caller's thread) on every new snapshot, on a retry, and every
+             `resync_interval` as a safety net, plans against what the drivers show and applies;
+- stats:     every `stats_interval` observes the load balancers whose last apply succeeded and
+             reports statistics and member health; one found not running is redeployed;
+- heartbeat: re-registers every `heartbeat_interval`, so a slow deploy never makes us look dead.
+
+Only the latest snapshot matters: one that arrives while a pass runs replaces any older one.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable, Mapping, Set
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lbaas.agent.apply import apply_deploy, apply_teardown
+from lbaas.agent.client import AgentApiClient, AgentUnknown, ApiError
+from lbaas.agent.reconcile import Fatal, KnownFailure, Ok, Outcome, Plan, Retry, plan, to_report
+from lbaas.agent.session import AgentSession, Backoff, OutageLog
+from lbaas.agent.store import load_applied, save_applied
+from lbaas.domain.agent import AgentReport, DesiredState, LoadBalancerReport
+from lbaas.domain.spec import LoadBalancerSpec
+from lbaas.drivers.base import DeviceDriver, NetworkDriver, Observation
+
+log = logging.getLogger(__name__)
+
+STOP_CHECK = 0.25  # seconds: how often an idle reconcile thread looks at the stop event
+JOIN_TIMEOUT = 5.0  # seconds to wait for the stats and heartbeat threads at stop
+
+
+@dataclass(frozen=True)
+class AgentOptions:
+    """How one agent runs. Times are in seconds."""
+
+    host: str
+    state_file: Path  # where the digests of applied specs are kept across restarts
+    poll_wait: int = 20  # how long one long poll may wait for a change (the API caps it at 30)
+    resync_interval: float = 30.0  # full reconcile even without a change
+    stats_interval: float = 2.0
+    retry_interval: float = 5.0  # a retryable failure is tried again after this long
+    backoff_cap: float = 2.0  # longest wait between attempts to reach the API
+
+
+class Agent:
+    """One agent: converges this host's load balancers to the desired state the API holds."""
+
+    def __init__(
+        self,
+        options: AgentOptions,
+        api: AgentApiClient,
+        network: NetworkDriver,
+        device: DeviceDriver,
+    ) -> None:
+        self._options = options
+        self._api = api
+        self._network = network
+        self._device = device
+        self._outage = OutageLog()
+        self._session = AgentSession(api, options.host, self._configurations)
+        self._wake = threading.Event()
+        self._lock = threading.Lock()  # guards _latest and _healthy
+        self._latest: DesiredState | None = None
+        self._healthy: dict[str, int] = {}  # id -> revision, for LBs whose last apply succeeded
+        # Owned by the reconcile thread:
+        self._applied = load_applied(options.state_file)
+        self._saved = dict(self._applied)  # what the state file holds
+        self._failed: dict[str, KnownFailure] = {}
+        self._outcomes: dict[str, LoadBalancerReport] = {}
+        self._sent: dict[str, LoadBalancerReport] = {}
+        self._retry_at = math.inf
+        self._unobservable: set[str] = set()  # owned by the stats thread
+
+    def run(self, stop: threading.Event) -> None:
+        """Register, then watch, reconcile, report and beat the heart until `stop` is set."""
+        log.info("agent starting on host %s (network %s, device %s)",
+                 self._options.host, self._network.name, self._device.name)
+        if not self._register_first(stop):
+            return
+        # A long poll in flight cannot be cut short: the watch thread, a daemon that acts on
+        # nothing once `stop` is set, is left to finish its request on its own.
+        self._spawn("watch", self._watch, stop)
+        others = [self._spawn("stats", self._collect_stats, stop),
+                  self._spawn("heartbeat", self._beat, stop)]
+        try:
+            self._reconcile_until(stop)
+        finally:
+            for thread in others:
+                thread.join(JOIN_TIMEOUT)
+            log.info("agent on host %s stopped", self._options.host)
+
+    # -- threads -------------------------------------------------------------------------------
+
+    def _spawn(
+        self, name: str, loop: Callable[[threading.Event], None], stop: threading.Event
+    ) -> threading.Thread:
+        thread = threading.Thread(
+            target=self._guarded, args=(name, loop, stop), name=f"lbaas-agent-{name}", daemon=True
+        )
+        thread.start()
+        return thread
+
+    def _guarded(
+        self, name: str, loop: Callable[[threading.Event], None], stop: threading.Event
+    ) -> None:
+        """Run a thread's loop; a bug in it is logged and the loop restarted, never fatal."""
+        while not stop.is_set():
+            try:
+                loop(stop)
+            except Exception:
+                log.exception("agent %s thread failed; restarting it", name)
+                stop.wait(1.0)
+
+    def _register_first(self, stop: threading.Event) -> bool:
+        backoff = Backoff(cap=self._options.backoff_cap)
+        while not stop.is_set():
+            try:
+                self._session.register(start=True)
+            except ApiError as exc:
+                self._outage.failed(exc)
+                stop.wait(backoff.next_delay())
+                continue
+            self._outage.succeeded()
+            return True
+        return False
+
+    def _beat(self, stop: threading.Event) -> None:
+        while not stop.wait(self._session.heartbeat_interval):
+            try:
+                new_id = self._session.register()
+            except ApiError as exc:
+                self._outage.failed(exc)
+                continue
+            self._outage.succeeded()
+            if new_id:
+                self._wake.set()
+
+    def _watch(self, stop: threading.Event) -> None:
+        since: int | None = None  # None: ask at once, and reconcile whatever comes back
+        backoff = Backoff(cap=self._options.backoff_cap)
+        while not stop.is_set():
+            try:
+                since = self._watch_once(since)
+            except ApiError as exc:
+                if stop.is_set():
+                    return
+                self._outage.failed(exc)
+                since = None
+                stop.wait(backoff.next_delay())
+                continue
+            self._outage.succeeded()
+            backoff.reset()
+
+    def _watch_once(self, since: int | None) -> int:
+        try:
+            state = self._fetch(since)
+        except AgentUnknown as exc:
+            log.warning("%s; registering again", exc)
+            self._session.register()
+            since = None
+            state = self._fetch(since)
+        if since is None or state.revision != since:
+            self._publish(state)
+        return state.revision
+
+    def _fetch(self, since: int | None) -> DesiredState:
+        agent_id = self._session.require_id()
+        if since is None:
+            return self._api.desired_state(agent_id, since=0, wait=0)
+        return self._api.desired_state(agent_id, since=since, wait=self._options.poll_wait)
+
+    def _publish(self, state: DesiredState) -> None:
+        with self._lock:
+            self._latest = state
+        log.debug("desired state revision %d: %d load balancers",
+                  state.revision, len(state.loadbalancers))
+        self._wake.set()
+
+    def _collect_stats(self, stop: threading.Event) -> None:
+        while not stop.wait(self._options.stats_interval):
+            reports = self._observe_healthy()
+            if reports:
+                self._post_report(reports)
+
+    # -- reconcile -----------------------------------------------------------------------------
+
+    def _reconcile_until(self, stop: threading.Event) -> None:
+        resync_at = time.monotonic() + self._options.resync_interval
+        while not stop.is_set():
+            if not self._wait_for_work(min(resync_at, self._retry_at)):
+                continue
+            resync_at = time.monotonic() + self._options.resync_interval
+            with self._lock:
+                state = self._latest
+            if state is not None:
+                self._reconcile_guarded(state)
+
+    def _wait_for_work(self, deadline: float) -> bool:
+        timeout = min(max(deadline - time.monotonic(), 0.0), STOP_CHECK)
+        if self._wake.wait(timeout):
+            self._wake.clear()
+            return True
+        return time.monotonic() >= deadline
+
+    def _reconcile_guarded(self, state: DesiredState) -> None:
+        self._retry_at = math.inf
+        try:
+            self._reconcile(state)
+        except Exception:
+            log.exception("reconcile of revision %d failed; retrying", state.revision)
+            self._schedule_retry()
+
+    def _reconcile(self, state: DesiredState) -> None:
+        """One pass: observe, plan, apply, remember and report."""
+        desired = {spec.id: spec for spec in state.loadbalancers}
+        try:
+            present = self._device.deployed() | self._network.plugged()
+        except Exception as exc:
+            log.error("cannot list the load balancers on this host: %s; retrying", exc)
+            self._schedule_retry()
+            return
+        running = self._observe_running(desired, present)
+        steps = plan(desired, present, running, self._applied, self._failed)
+        outcomes = self._apply(steps)
+        self._remember(desired, outcomes)
+        self._report_outcomes()
+
+    def _observe_running(
+        self, desired: Mapping[str, LoadBalancerSpec], present: Set[str]
+    ) -> set[str]:
+        """Ids running with the spec last applied; the stats thread vouches for the healthy."""
+        with self._lock:
+            healthy = set(self._healthy)
+        candidates = {
+            lb_id for lb_id, spec in desired.items()
+            if lb_id in present and self._applied.get(lb_id) == spec.digest()
+        }
+        return {lb_id for lb_id in candidates if lb_id in healthy or self._is_running(lb_id)}
+
+    def _is_running(self, lb_id: str) -> bool:
+        observation = self._observe(lb_id)
+        return observation is not None and observation.running
+
+    def _apply(self, steps: Plan) -> dict[str, Outcome]:
+        """Tear down first (it frees addresses), then deploy; returns outcomes of desired LBs."""
+        outcomes: dict[str, Outcome] = {}
+        for teardown in steps.teardown:
+            self._set_healthy(teardown.lb_id, None)
+            outcome = apply_teardown(teardown, self._network, self._device)
+            if isinstance(outcome, Ok):
+                self._applied.pop(teardown.lb_id, None)
+            elif teardown.spec is None:
+                self._schedule_retry()  # an orphan that will not go: try again soon
+            if teardown.spec is not None:
+                outcomes[teardown.lb_id] = outcome
+        for deploy in steps.deploy:
+            outcome = apply_deploy(deploy, self._network, self._device)
+            if isinstance(outcome, Ok):
+                self._applied[deploy.spec.id] = deploy.spec.digest()
+            outcomes[deploy.spec.id] = outcome
+        for skip in steps.skip:
+            outcomes[skip.spec.id] = skip.outcome
+        return outcomes
+
+    def _remember(
+        self, desired: Mapping[str, LoadBalancerSpec], outcomes: dict[str, Outcome]
+    ) -> None:
+        """Keep what the next pass, the stats thread and a restarted agent need."""
+        for lb_id, outcome in outcomes.items():
+            spec = desired[lb_id]
+            self._remember_one(spec, outcome)
+            self._outcomes[lb_id] = to_report(spec, outcome)
+        for table in (self._failed, self._outcomes, self._sent):
+            for lb_id in set(table) - desired.keys():
+                del table[lb_id]
+        with self._lock:
+            for lb_id in set(self._healthy) - desired.keys():
+                del self._healthy[lb_id]
+        self._save_applied(desired)
+
+    def _remember_one(self, spec: LoadBalancerSpec, outcome: Outcome) -> None:
+        if isinstance(outcome, Fatal):
+            self._failed[spec.id] = KnownFailure(spec.digest(), outcome)
+        else:
+            self._failed.pop(spec.id, None)
+        if isinstance(outcome, Retry):
+            self._schedule_retry()
+        ok = isinstance(outcome, Ok) and spec.deployable
+        self._set_healthy(spec.id, spec.revision if ok else None)
+
+    def _save_applied(self, desired: Mapping[str, LoadBalancerSpec]) -> None:
+        self._applied = {lb_id: d for lb_id, d in self._applied.items() if lb_id in desired}
+        if self._applied == self._saved:
+            return
+        try:
+            save_applied(self._options.state_file, self._applied)
+        except OSError as exc:
+            log.error("cannot save agent state to %s: %s; a restart will redeploy",
+                      self._options.state_file, exc)
+            return
+        self._saved = dict(self._applied)
+
+    def _report_outcomes(self) -> None:
+        due = [r for lb_id, r in self._outcomes.items() if self._sent.get(lb_id) != r]
+        if not due:
+            return
+        if not self._post_report(due):
+            self._schedule_retry()
+            return
+        for report in due:
+            self._sent[report.id] = report
+
+    def _schedule_retry(self) -> None:
+        self._retry_at = min(self._retry_at, time.monotonic() + self._options.retry_interval)
+
+    # -- shared by the threads -------------------------------------------------------------------
+
+    def _post_report(self, reports: list[LoadBalancerReport]) -> bool:
+        """Send one batch; True when the API took it. Registers again if the API forgot us."""
+        body = AgentReport(loadbalancers=reports)
+        try:
+            try:
+                self._api.report(self._session.require_id(), body)
+            except AgentUnknown as exc:
+                log.warning("%s; registering again", exc)
+                self._session.register()
+                self._api.report(self._session.require_id(), body)
+        except ApiError as exc:
+            self._outage.failed(exc)
+            return False
+        self._outage.succeeded()
+        return True
+
+    def _observe_healthy(self) -> list[LoadBalancerReport]:
+        with self._lock:
+            healthy = sorted(self._healthy.items())
+        reports = []
+        for lb_id, revision in healthy:
+            observation = self._observe(lb_id, quiet=lb_id in self._unobservable)
+            if observation is None:
+                self._unobservable.add(lb_id)
+            elif not observation.running:
+                self._lost(lb_id, revision)
+            else:
+                self._unobservable.discard(lb_id)
+                reports.append(_stats_report(lb_id, revision, observation))
+        return reports
+
+    def _observe(self, lb_id: str, *, quiet: bool = False) -> Observation | None:
+        try:
+            return self._device.observe(lb_id)
+        except Exception as exc:
+            if not quiet:
+                log.warning("lb %s: cannot observe: %s", lb_id, exc)
+            return None
+
+    def _lost(self, lb_id: str, revision: int) -> None:
+        with self._lock:
+            if self._healthy.get(lb_id) != revision:
+                return  # the reconcile thread changed it meanwhile
+            del self._healthy[lb_id]
+        log.warning("lb %s: not running; redeploying revision %d", lb_id, revision)
+        self._wake.set()
+
+    def _set_healthy(self, lb_id: str, revision: int | None) -> None:
+        with self._lock:
+            if revision is None:
+                self._healthy.pop(lb_id, None)
+            else:
+                self._healthy[lb_id] = revision
+
+    def _configurations(self) -> dict[str, Any]:
+        with self._lock:
+            instances = len(self._healthy)
+        return {
+            "device_drivers": [self._device.name],
+            "network_driver": self._network.name,
+            "instances": instances,
+        }
+
+
+def _stats_report(lb_id: str, revision: int, observation: Observation) -> LoadBalancerReport:
+    return LoadBalancerReport(
+        id=lb_id,
+        revision=revision,
+        outcome="ok",
+        stats=observation.stats,
+        members=observation.members,
+    )

@@ -1,0 +1,109 @@
+"""The agent's standing with the API: its registration, and how it rides out outages."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from lbaas.agent.client import AgentApiClient, AgentUnknown, ApiError, ApiRejected
+from lbaas.domain.agent import AgentRegistration
+
+log = logging.getLogger(__name__)
+
+DEFAULT_HEARTBEAT_INTERVAL = 10.0  # seconds, until the API says otherwise
+
+
+class Backoff:
+    """Delays that double from `initial` up to `cap`, until reset by a success."""
+
+    def __init__(self, initial: float = 0.1, cap: float = 2.0) -> None:
+        self._initial = initial
+        self._cap = cap
+        self._next = initial
+
+    def next_delay(self) -> float:
+        delay = self._next
+        self._next = min(self._next * 2, self._cap)
+        return delay
+
+    def reset(self) -> None:
+        self._next = self._initial
+
+
+class OutageLog:
+    """Logs an API outage once when it starts and once when it ends, whichever thread sees it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._since: float | None = None
+
+    def failed(self, exc: ApiError) -> None:
+        with self._lock:
+            if self._since is not None:
+                return
+            self._since = time.monotonic()
+        level = logging.ERROR if isinstance(exc, ApiRejected) else logging.WARNING
+        log.log(level, "agent API call failed: %s; retrying, load balancers keep running", exc)
+
+    def succeeded(self) -> None:
+        with self._lock:
+            since, self._since = self._since, None
+        if since is not None:
+            log.info("agent API reachable again after %.1f s", time.monotonic() - since)
+
+    @property
+    def down(self) -> bool:
+        with self._lock:
+            return self._since is not None
+
+
+class AgentSession:
+    """This agent's registration: its id and the heartbeat interval the API asks for."""
+
+    def __init__(
+        self,
+        api: AgentApiClient,
+        host: str,
+        configurations: Callable[[], dict[str, Any]],
+    ) -> None:
+        self._api = api
+        self._host = host
+        self._configurations = configurations
+        self._lock = threading.Lock()
+        self._agent_id: str | None = None
+        self._heartbeat_interval = DEFAULT_HEARTBEAT_INTERVAL
+
+    @property
+    def agent_id(self) -> str | None:
+        with self._lock:
+            return self._agent_id
+
+    def require_id(self) -> str:
+        """The agent id, or AgentUnknown when this agent has not registered yet."""
+        agent_id = self.agent_id
+        if agent_id is None:
+            raise AgentUnknown("this agent is not registered yet")
+        return agent_id
+
+    @property
+    def heartbeat_interval(self) -> float:
+        with self._lock:
+            return self._heartbeat_interval
+
+    def register(self, *, start: bool = False) -> bool:
+        """Register (or beat the heart); True when the API gave an id this agent did not have."""
+        registration = AgentRegistration(
+            host=self._host, configurations=self._configurations(), start_flag=start
+        )
+        registered = self._api.register(registration)
+        with self._lock:
+            changed = registered.agent_id != self._agent_id
+            self._agent_id = registered.agent_id
+            self._heartbeat_interval = max(0.01, registered.heartbeat_interval)
+        if changed:
+            log.info("registered as agent %s (host %s, admin_state_up %s)",
+                     registered.agent_id, self._host, registered.admin_state_up)
+        return changed

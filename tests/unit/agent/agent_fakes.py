@@ -1,0 +1,88 @@
+"""In-memory network and device drivers for the agent's tests; both write one shared journal."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from lbaas.domain.agent import MemberHealth, PoolStatistics
+from lbaas.domain.spec import LoadBalancerSpec
+from lbaas.drivers.base import Observation, Placement
+
+Journal = list[tuple[str, str]]  # (operation, load balancer id), in call order
+
+
+class FakeNetwork:
+    name = "host"
+
+    def __init__(self, journal: Journal) -> None:
+        self.journal = journal
+        self.lock = threading.Lock()
+        self.ids: set[str] = set()
+
+    def ensure_plugged(self, spec: LoadBalancerSpec) -> Placement:
+        with self.lock:
+            self.journal.append(("plug", spec.id))
+            self.ids.add(spec.id)
+        return Placement(namespace=None, bind_address="127.0.0.1")
+
+    def teardown(self, lb_id: str) -> None:
+        with self.lock:
+            self.journal.append(("unplug", lb_id))
+            self.ids.discard(lb_id)
+
+    def plugged(self) -> set[str]:
+        with self.lock:
+            return set(self.ids)
+
+
+class FakeDevice:
+    """Runs nothing; remembers specs. `failures` makes deploy raise, `deploy_delay` slows it."""
+
+    name = "haproxy"
+
+    def __init__(self, journal: Journal) -> None:
+        self.journal = journal
+        self.lock = threading.Lock()
+        self.specs: dict[str, LoadBalancerSpec] = {}
+        self.running: set[str] = set()
+        self.failures: dict[str, Exception] = {}
+        self.deploy_delay = 0.0
+
+    def deploy(self, spec: LoadBalancerSpec, placement: Placement) -> None:
+        with self.lock:
+            self.journal.append(("deploy", spec.id))
+            failure = self.failures.get(spec.id)
+        time.sleep(self.deploy_delay)
+        if failure is not None:
+            raise failure
+        with self.lock:
+            self.specs[spec.id] = spec
+            self.running.add(spec.id)
+
+    def undeploy(self, lb_id: str) -> None:
+        with self.lock:
+            self.journal.append(("undeploy", lb_id))
+            self.specs.pop(lb_id, None)
+            self.running.discard(lb_id)
+
+    def deployed(self) -> set[str]:
+        with self.lock:
+            return set(self.specs)
+
+    def observe(self, lb_id: str) -> Observation:
+        with self.lock:
+            spec = self.specs.get(lb_id)
+            if spec is None or lb_id not in self.running:
+                return Observation(running=False)
+            members = {m.id: MemberHealth(status="ACTIVE") for m in spec.members}
+            return Observation(running=True, stats=PoolStatistics(bytes_in=42), members=members)
+
+    def crash(self, lb_id: str) -> None:
+        """The process dies; its state stays on disk."""
+        with self.lock:
+            self.running.discard(lb_id)
+
+    def count(self, operation: str, lb_id: str) -> int:
+        with self.lock:
+            return self.journal.count((operation, lb_id))
