@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from lbaas.cli import server, tokens
+from lbaas.cli import lab, server, tokens
 
 app = typer.Typer(
     help="Load balancing as a service: the Neutron LBaaS v1 API over HAProxy.",
@@ -13,6 +13,7 @@ app = typer.Typer(
 )
 server.register(app)
 app.add_typer(tokens.app, name="token")
+app.add_typer(lab.app, name="lab")
 
 
 def main() -> None:
