@@ -163,7 +163,11 @@ class LabHosts:
 
     def _plumb(self, host: LabHost) -> None:
         bridge_index = links.ensure_bridge(host.bridge)
-        with IPRoute() as root, links.open_namespace(host.namespace, create=True) as inside:
+        with (
+            links.plumbing(f"plumb lab host {host.name}"),
+            IPRoute() as root,
+            links.open_namespace(host.namespace, create=True) as inside,
+        ):
             links.write_label(inside, {"lab": self.prefix})
             index, _ = ensure_veth(
                 root,

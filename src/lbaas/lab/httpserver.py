@@ -15,6 +15,7 @@ import argparse
 import json
 import logging
 import signal
+import socketserver
 import sys
 from collections.abc import Callable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -32,6 +33,13 @@ class LabServer(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], text: str) -> None:
         super().__init__(address, LabHandler)
         self.text = text
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind looks its own name up in DNS (getfqdn): slow, and traffic to a
+        # resolver from inside a lab namespace. Bind and use the address as the name instead.
+        socketserver.TCPServer.server_bind(self)
+        self.server_name = str(self.server_address[0])
+        self.server_port = int(self.server_address[1])
 
 
 class LabHandler(BaseHTTPRequestHandler):

@@ -13,13 +13,18 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
+from pyroute2 import IPRoute
+
 from lbaas.drivers.network import links
-from lbaas.drivers.network.names import IFNAME_MAX
+from lbaas.drivers.network.commands import in_namespace, run
+from lbaas.drivers.network.names import IFNAME_MAX, host_ifname
+from lbaas.drivers.network.veth import converge_address, ensure_mac_and_up, ensure_veth
 from lbaas.lab.hosts import LabHost, LabHosts
-from lbaas.lab.validate import check_name
+from lbaas.lab.validate import check_address, check_name
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +36,7 @@ class Sandbox:
         self.tag = check_name(tag or secrets.token_hex(3))
         self.hosts = LabHosts(Path(state_dir) / "lab", namespace_prefix=f"lbaas-lab-{self.tag}-")
         self.bridges: list[str] = []
+        self.routers: list[str] = []
 
     def bridge(self, role: str) -> str:
         """Make (or reuse) this sandbox's bridge for a role: "lb" + role + tag, up to 15 chars."""
@@ -51,10 +57,40 @@ class Sandbox:
     ) -> LabHost:
         return self.hosts.add(name, bridge, address, prefixlen, gateway, http_text)
 
+    def router(self, name: str, legs: Sequence[tuple[str, str, int]]) -> str:
+        """A namespace forwarding between legs (bridge, address, prefixlen); returns its name."""
+        namespace = f"lbaas-lab-{self.tag}-router-{check_name(name)}"
+        for _, address, prefixlen in legs:
+            check_address(address, prefixlen)
+        self.routers.append(namespace)
+        with (
+            links.plumbing(f"plumb router {name}"),
+            IPRoute() as root,
+            links.open_namespace(namespace, create=True) as inside,
+        ):
+            links.write_label(inside, {"lab": f"router-{self.tag}"})
+            for number, (bridge, address, prefixlen) in enumerate(legs):
+                ifname = f"eth{number}"
+                index, _ = ensure_veth(
+                    root,
+                    inside,
+                    namespace,
+                    inside=ifname,
+                    outside=host_ifname(namespace, ifname, tag="lab"),
+                    bridge_index=links.ensure_bridge(bridge),
+                )
+                ensure_mac_and_up(inside, index, None)
+                converge_address(inside, index, address, prefixlen)
+        run(in_namespace(namespace, ["sysctl", "-q", "-w", "net.ipv4.ip_forward=1"]))
+        return namespace
+
     def close(self) -> None:
-        """Delete every lab host, then every bridge this sandbox made."""
+        """Delete every lab host and router, then every bridge this sandbox made."""
         for host in self.hosts.list():
             self.hosts.delete(host.name)
+        for namespace in self.routers:
+            links.remove_namespace(namespace)
+        self.routers.clear()
         for name in self.bridges:
             links.remove_bridge(name, force=True)
         self.bridges.clear()

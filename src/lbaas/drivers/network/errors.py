@@ -1,6 +1,7 @@
 """What the network drivers raise.
 
 NetworkDriverError             something on the host could not be made to match the spec
+ ├── PlumbingFailed            the kernel refused a netlink request (says what was being done)
  ├── CommandFailed             a command exited non-zero (carries argv, exit code, stderr)
  ├── InvalidNetworkSpec        a name or address that cannot be plumbed (also a ValueError)
  └── BridgeInUse               remove_bridge() on a bridge that still has ports
@@ -12,7 +13,12 @@ from collections.abc import Sequence
 
 
 class NetworkDriverError(Exception):
-    """Base of every error a network driver or lab host raises on purpose."""
+    """Base of every error a network driver or lab host raises on purpose.
+
+    `retryable` tells the agent whether trying the same spec again may succeed.
+    """
+
+    retryable = True
 
 
 class CommandFailed(NetworkDriverError):
@@ -27,8 +33,14 @@ class CommandFailed(NetworkDriverError):
         )
 
 
+class PlumbingFailed(NetworkDriverError):
+    """A netlink request or namespace operation failed; the message names what was being done."""
+
+
 class InvalidNetworkSpec(NetworkDriverError, ValueError):
     """A name, address or combination of legs that the driver refuses to plumb."""
+
+    retryable = False
 
 
 class BridgeInUse(NetworkDriverError):

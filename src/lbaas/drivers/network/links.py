@@ -9,17 +9,35 @@ from __future__ import annotations
 import errno
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from pyroute2 import IPRoute, netns
 from pyroute2.netlink.exceptions import NetlinkError
 
 from lbaas.drivers.network import names
-from lbaas.drivers.network.errors import BridgeInUse, InvalidNetworkSpec, NetworkDriverError
+from lbaas.drivers.network.errors import (
+    BridgeInUse,
+    InvalidNetworkSpec,
+    NetworkDriverError,
+    PlumbingFailed,
+)
 
 log = logging.getLogger(__name__)
 
 MAIN_TABLE = 254
+
+
+@contextmanager
+def plumbing(operation: str) -> Iterator[None]:
+    """Turn netlink and OS errors inside the block into PlumbingFailed naming the operation."""
+    try:
+        yield
+    except NetworkDriverError:
+        raise
+    except (NetlinkError, OSError) as exc:
+        raise PlumbingFailed(f"{operation}: {exc}") from exc
 
 
 def link_index(ipr: Any, ifname: str) -> int | None:
@@ -38,7 +56,7 @@ def link_kind(ipr: Any, index: int) -> str | None:
 def ensure_bridge(name: str) -> int:
     """Make the Linux bridge `name` exist in the host's namespace and be up; return its index."""
     names.check_ifname(name, "bridge")
-    with IPRoute() as ipr:
+    with plumbing(f"ensure bridge {name}"), IPRoute() as ipr:
         index = link_index(ipr, name)
         if index is None:
             index = _add_bridge(ipr, name)
@@ -69,7 +87,7 @@ def bridge_ports(ipr: Any, index: int) -> list[str]:
 def remove_bridge(name: str, *, force: bool = False) -> bool:
     """Delete the bridge `name`; False if absent. Refuses while ports remain, unless force."""
     names.check_ifname(name, "bridge")
-    with IPRoute() as ipr:
+    with plumbing(f"remove bridge {name}"), IPRoute() as ipr:
         index = link_index(ipr, name)
         if index is None:
             return False

@@ -52,20 +52,8 @@ class NetnsDriver:
         started = time.monotonic()
         namespace = self.namespace(spec.id)
         legs = plan_legs(namespace, spec)
-        ruleset = nat.render_ruleset(legs[0].address, legs[1:])
-        with IPRoute() as root, links.open_namespace(namespace, create=True) as inside:
-            label = links.read_label(inside)
-            if label.get("owner") != self.prefix:  # new, or not finished by an earlier run
-                links.write_label(inside, {"owner": self.prefix})
-                routing.apply_sysctls(namespace)
-            links.remove_links_except(inside, {leg.inside for leg in legs})
-            indexes, changed = self._plug_legs(root, inside, namespace, legs)
-            routing.ensure_default_route(inside, legs[0].gateway, indexes[legs[0].key])
-            routing.converge_policy_routes(inside, _marked(legs[1:], indexes))
-            nft = _digest(ruleset)
-            if label.get("nft") != nft:
-                nat.apply_ruleset(namespace, ruleset)
-            links.write_label(inside, {"owner": self.prefix, "nft": nft})
+        with links.plumbing(f"plug {spec.id} into {namespace}"):
+            changed = self._converge(namespace, legs)
         self._announce(namespace, changed)
         log.info(
             "plugged %s into %s with %d leg(s) in %.1f ms",
@@ -80,11 +68,31 @@ class NetnsDriver:
         """Delete the namespace and with it every veth; the bridges stay."""
         namespace = self.namespace(lb_id)
         self._stop_announcing(namespace)
-        pids = netns.ns_pids().get(namespace, [])
-        if pids:
-            log.warning("tearing down %s while processes %s still run in it", namespace, pids)
-        if links.remove_namespace(namespace):
-            log.info("tore down %s (namespace %s removed)", lb_id, namespace)
+        with links.plumbing(f"tear down {lb_id}"):
+            pids = netns.ns_pids().get(namespace, [])
+            if pids:
+                log.warning("tearing down %s while processes %s still run in it", namespace, pids)
+            if links.remove_namespace(namespace):
+                log.info("tore down %s (namespace %s removed)", lb_id, namespace)
+
+    def _converge(self, namespace: str, legs: Sequence[Leg]) -> list[Leg]:
+        """Links, addresses, routes, rules and NAT; returns the legs whose address is new."""
+        ruleset = nat.render_ruleset(legs[0].address, legs[1:])
+        with IPRoute() as root, links.open_namespace(namespace, create=True) as inside:
+            label = links.read_label(inside)
+            if label.get("owner") != self.prefix:  # new, or not finished by an earlier run
+                links.write_label(inside, {"owner": self.prefix})
+                routing.apply_sysctls(namespace)
+            links.remove_links_except(inside, {leg.inside for leg in legs})
+            indexes, changed = self._plug_legs(root, inside, namespace, legs)
+            routing.ensure_default_route(inside, legs[0].gateway, indexes[legs[0].key])
+            routing.converge_policy_routes(inside, _marked(legs[1:], indexes))
+            # The ruleset's digest rides on lo's alias, so an unchanged one is not reloaded.
+            nft = _digest(ruleset)
+            if label.get("nft") != nft:
+                nat.apply_ruleset(namespace, ruleset)
+            links.write_label(inside, {"owner": self.prefix, "nft": nft})
+        return changed
 
     def plugged(self) -> set[str]:
         """Ids whose namespace carries this driver's prefix and label."""
@@ -93,7 +101,7 @@ class NetnsDriver:
             for ns in netns.listnetns()
             if ns.startswith(self.prefix) and _is_lb_id(ns[len(self.prefix) :])
         }
-        with IPRoute() as root:
+        with links.plumbing("list plugged namespaces"), IPRoute() as root:
             host_links = {str(link.get("ifname")) for link in root.get_links()}
         return {lb_id for lb_id, ns in candidates.items() if self._owns(ns, host_links)}
 
@@ -135,6 +143,7 @@ class NetnsDriver:
         for proc in self._announcers.pop(namespace, []):
             if proc.poll() is None:
                 proc.kill()
+                proc.wait(timeout=5)
 
 
 def _digest(text: str) -> str:
