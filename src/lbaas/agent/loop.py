@@ -94,6 +94,7 @@ class Agent:
         try:
             self._reconcile_until(stop)
         finally:
+            self._outage.mute()
             for thread in others:
                 thread.join(JOIN_TIMEOUT)
             log.info("agent on host %s stopped", self._options.host)
@@ -124,23 +125,21 @@ class Agent:
         backoff = Backoff(cap=self._options.backoff_cap)
         while not stop.is_set():
             try:
-                self._session.register(start=True)
-            except ApiError as exc:
-                self._outage.failed(exc)
+                with self._outage.attempt():
+                    self._session.register(start=True)
+            except ApiError:
                 stop.wait(backoff.next_delay())
                 continue
-            self._outage.succeeded()
             return True
         return False
 
     def _beat(self, stop: threading.Event) -> None:
         while not stop.wait(self._session.heartbeat_interval):
             try:
-                new_id = self._session.register()
-            except ApiError as exc:
-                self._outage.failed(exc)
+                with self._outage.attempt():
+                    new_id = self._session.register()
+            except ApiError:
                 continue
-            self._outage.succeeded()
             if new_id:
                 self._wake.set()
 
@@ -149,15 +148,12 @@ class Agent:
         backoff = Backoff(cap=self._options.backoff_cap)
         while not stop.is_set():
             try:
-                since = self._watch_once(since)
-            except ApiError as exc:
-                if stop.is_set():
-                    return
-                self._outage.failed(exc)
+                with self._outage.attempt():
+                    since = self._watch_once(since)
+            except ApiError:
                 since = None
                 stop.wait(backoff.next_delay())
                 continue
-            self._outage.succeeded()
             backoff.reset()
 
     def _watch_once(self, since: int | None) -> int:
@@ -328,17 +324,19 @@ class Agent:
         """Send one batch; True when the API took it. Registers again if the API forgot us."""
         body = AgentReport(loadbalancers=reports)
         try:
-            try:
-                self._api.report(self._session.require_id(), body)
-            except AgentUnknown as exc:
-                log.warning("%s; registering again", exc)
-                self._session.register()
-                self._api.report(self._session.require_id(), body)
-        except ApiError as exc:
-            self._outage.failed(exc)
+            with self._outage.attempt():
+                self._send_report(body)
+        except ApiError:
             return False
-        self._outage.succeeded()
         return True
+
+    def _send_report(self, body: AgentReport) -> None:
+        try:
+            self._api.report(self._session.require_id(), body)
+        except AgentUnknown as exc:
+            log.warning("%s; registering again", exc)
+            self._session.register()
+            self._api.report(self._session.require_id(), body)
 
     def _observe_healthy(self) -> list[LoadBalancerReport]:
         with self._lock:

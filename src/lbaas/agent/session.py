@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from lbaas.agent.client import AgentApiClient, AgentUnknown, ApiError, ApiRejected
@@ -34,30 +35,48 @@ class Backoff:
 
 
 class OutageLog:
-    """Logs an API outage once when it starts and once when it ends, whichever thread sees it."""
+    """Logs an API outage once when it starts and once when it ends, whichever thread sees it.
+
+    Only a call that started after the outage began can end it: one already under way when the
+    API went away may still succeed and says nothing about the API now.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._since: float | None = None
+        self._muted = False
 
-    def failed(self, exc: ApiError) -> None:
+    @contextmanager
+    def attempt(self) -> Iterator[None]:
+        """Wrap one API call; its ApiError is logged (once per outage) and raised again."""
+        started = time.monotonic()
+        try:
+            yield
+        except ApiError as exc:
+            self._failed(exc)
+            raise
+        self._succeeded(started)
+
+    def mute(self) -> None:
+        """Say nothing more: the agent is stopping and its last calls may fail."""
         with self._lock:
-            if self._since is not None:
+            self._muted = True
+
+    def _failed(self, exc: ApiError) -> None:
+        with self._lock:
+            if self._since is not None or self._muted:
                 return
             self._since = time.monotonic()
         level = logging.ERROR if isinstance(exc, ApiRejected) else logging.WARNING
         log.log(level, "agent API call failed: %s; retrying, load balancers keep running", exc)
 
-    def succeeded(self) -> None:
+    def _succeeded(self, started: float) -> None:
         with self._lock:
-            since, self._since = self._since, None
-        if since is not None:
-            log.info("agent API reachable again after %.1f s", time.monotonic() - since)
-
-    @property
-    def down(self) -> bool:
-        with self._lock:
-            return self._since is not None
+            since = self._since
+            if since is None or started < since:
+                return
+            self._since = None
+        log.info("agent API reachable again after %.1f s", time.monotonic() - since)
 
 
 class AgentSession:

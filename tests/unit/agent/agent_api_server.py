@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -88,13 +89,22 @@ class FakeAgentApi:
             return agent_id in self.agents.values()
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away mid-answer (an agent stopping) is not worth a traceback."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class ApiServer:
     """Serves a FakeAgentApi on 127.0.0.1; can be stopped and started again on the same port."""
 
     def __init__(self, api: FakeAgentApi) -> None:
         self.api = api
         self.port = 0
-        self._server: ThreadingHTTPServer | None = None
+        self._server: _QuietServer | None = None
         self._thread: threading.Thread | None = None
         self._closing = False
 
@@ -104,8 +114,7 @@ class ApiServer:
 
     def start(self) -> None:
         self._closing = False
-        server = ThreadingHTTPServer(("127.0.0.1", self.port), _handler_for(self))
-        server.daemon_threads = True
+        server = _QuietServer(("127.0.0.1", self.port), _handler_for(self))
         self.port = server.server_address[1]
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)

@@ -1,0 +1,91 @@
+"""Build an agent with the real drivers and run it: what `lbaas agent` and `lbaas up` call.
+
+Layout of the data directory (`state_dir`) as the agent uses it:
+
+    <state_dir>/lbaas/<lb id>/       HAProxy's configuration, pid and sockets (device driver)
+    <state_dir>/host-addresses.json  loopback addresses given out by the `host` network driver
+    <state_dir>/lbaas-agent.json     digests of the specs last applied, to adopt after a restart
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import threading
+from pathlib import Path
+
+from lbaas.agent.client import AgentApiClient
+from lbaas.agent.loop import Agent, AgentOptions
+from lbaas.drivers.base import NetworkDriver
+
+log = logging.getLogger(__name__)
+
+STATE_FILE = "lbaas-agent.json"
+DEVICE_DIR = "lbaas"
+
+
+def run_agent(
+    api_url: str,
+    token: str,
+    host: str,
+    state_dir: Path,
+    namespace_prefix: str,
+    network_driver_name: str,
+    stop_event: threading.Event,
+) -> None:
+    """Run one agent until `stop_event` is set; `network_driver_name`: auto, netns or host."""
+    from lbaas.drivers.haproxy.driver import HaproxyDriver
+
+    state_dir = Path(state_dir)
+    network = build_network_driver(network_driver_name, state_dir, namespace_prefix)
+    device = HaproxyDriver(state_dir / DEVICE_DIR)
+    api = AgentApiClient(api_url, token)
+    options = AgentOptions(host=host, state_file=state_dir / STATE_FILE)
+    try:
+        Agent(options, api, network, device).run(stop_event)
+    finally:
+        api.close()
+
+
+def build_network_driver(name: str, state_dir: Path, namespace_prefix: str) -> NetworkDriver:
+    """The network driver called `name`; "auto" picks netns when this host can run it."""
+    if name == "auto":
+        chosen = choose_network_driver()
+    else:
+        chosen = name
+        log.info("network driver: %s (as configured)", name)
+    if chosen == "netns":
+        from lbaas.drivers.network.netns import NetnsDriver
+
+        return NetnsDriver(namespace_prefix)
+    if chosen == "host":
+        from lbaas.drivers.network.host import HostDriver
+
+        return HostDriver(state_dir)
+    raise ValueError(f"unknown network driver {name!r}: use auto, netns or host")
+
+
+def choose_network_driver() -> str:
+    """netns when running as root and `ip netns` works, else host; says which and why."""
+    if os.geteuid() != 0:
+        log.info("network driver: host (not running as root; namespaces need root)")
+        return "host"
+    problem = _ip_netns_problem()
+    if problem is not None:
+        log.info("network driver: host (`ip netns` does not work here: %s)", problem)
+        return "host"
+    log.info("network driver: netns (running as root and `ip netns` works)")
+    return "netns"
+
+
+def _ip_netns_problem() -> str | None:
+    try:
+        result = subprocess.run(
+            ["ip", "netns", "list"], capture_output=True, text=True, timeout=5, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return str(exc)
+    if result.returncode != 0:
+        return f"exit {result.returncode}: {result.stderr.strip()}"
+    return None
