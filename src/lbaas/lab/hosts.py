@@ -9,27 +9,50 @@ from __future__ import annotations
 
 import builtins
 import fcntl
+import functools
 import json
 import logging
 import os
 import subprocess
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 from pyroute2 import IPRoute
 
 from lbaas.drivers.network import links, names, routing
 from lbaas.drivers.network.commands import in_namespace
+from lbaas.drivers.network.errors import InvalidNetworkSpec, NetworkDriverError
 from lbaas.drivers.network.veth import converge_address, ensure_mac_and_up, ensure_veth
 from lbaas.lab import process, validate
-from lbaas.lab.errors import InvalidLabHost, LabHostExists, LabHostNotFound
+from lbaas.lab.errors import InvalidLabHost, LabError, LabHostExists, LabHostNotFound
 
 log = logging.getLogger(__name__)
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
 INSIDE_IFNAME = "eth0"
 HTTP_PORT = 80
+
+
+def _lab_errors(method: Callable[P, R]) -> Callable[P, R]:
+    """Let every failure of a lab operation surface as a LabError, keeping its message."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except LabError:
+            raise
+        except InvalidNetworkSpec as exc:
+            raise InvalidLabHost(str(exc)) from exc
+        except NetworkDriverError as exc:
+            raise LabError(str(exc)) from exc
+
+    return wrapper
 
 
 @dataclass(frozen=True)
@@ -57,6 +80,7 @@ class LabHosts:
         self.state_dir = Path(state_dir)
         self.prefix = namespace_prefix
 
+    @_lab_errors
     def add(
         self,
         name: str,
@@ -82,17 +106,20 @@ class LabHosts:
         log.info("added lab host %s at %s/%s on %s", name, address, prefixlen, bridge)
         return host
 
+    @_lab_errors
     def get(self, name: str) -> LabHost:
         """The recorded host with its server's current state."""
         host = self._load(validate.check_name(name))
         return replace(host, http_running=self._running(host))
 
+    @_lab_errors
     def list(self) -> builtins.list[LabHost]:
         """Every recorded host, by name."""
         if not self.state_dir.is_dir():
             return []
         return [self.get(path.stem) for path in sorted(self.state_dir.glob("*.json"))]
 
+    @_lab_errors
     def delete(self, name: str) -> None:
         """Stop the server, remove the namespace and forget the host; the bridge stays."""
         validate.check_name(name)
@@ -103,6 +130,7 @@ class LabHosts:
             self._destroy(self._load(name))
         log.info("deleted lab host %s", name)
 
+    @_lab_errors
     def start_http(self, name: str, text: str | None = None) -> LabHost:
         """Start the web server (with new text if given); a no-op if it runs with that text."""
         text = validate.check_text(text)
@@ -116,11 +144,13 @@ class LabHosts:
                 raise InvalidLabHost(f"lab host {name} has no page text; give one")
             return self._start(replace(host, http_text=text or host.http_text))
 
+    @_lab_errors
     def stop_http(self, name: str) -> LabHost:
         """Stop the web server if it runs; its text is kept for start_http."""
         with self._locked():
             return self._stop(self.get(name))
 
+    @_lab_errors
     def exec(
         self, name: str, argv: Sequence[str], *, timeout: float | None = None
     ) -> subprocess.CompletedProcess[str]:

@@ -105,9 +105,12 @@ def _check_distinct(legs: list[Leg]) -> None:
         values = [getattr(leg, attr) for leg in legs]
         if len(set(values)) != len(values):
             raise InvalidNetworkSpec(f"two legs of one load balancer share the {attr} {values}")
-    for i, leg in enumerate(legs):
-        for other in legs[i + 1 :]:
-            if leg.network.overlaps(other.network):
-                raise InvalidNetworkSpec(
-                    f"legs {leg.key} ({leg.network}) and {other.key} ({other.network}) overlap"
-                )
+    # Unmarked traffic (to tenant clients and members) follows the main table, so the VIP's
+    # subnet must not overlap a floating leg's. Floating legs may share a subnet: their replies
+    # are routed by mark.
+    vip = legs[0]
+    for other in legs[1:]:
+        if vip.network.overlaps(other.network):
+            raise InvalidNetworkSpec(
+                f"the VIP subnet {vip.network} overlaps {other.network} of {other.key}"
+            )

@@ -145,12 +145,13 @@ def remove_namespace(name: str) -> bool:
     """Delete every link in the namespace (so veths go even if a process pins it), then it."""
     if not namespace_exists(name):
         return False
-    try:
-        with IPRoute(netns=name, flags=0) as ipr:
-            remove_links_except(ipr, set())
-    except FileNotFoundError:
-        return False
-    netns.remove(name)
+    with plumbing(f"remove namespace {name}"):
+        try:
+            with IPRoute(netns=name, flags=0) as ipr:
+                remove_links_except(ipr, set())
+            netns.remove(name)
+        except FileNotFoundError:  # removed by someone else meanwhile
+            return False
     log.info("removed namespace %s", name)
     return True
 

@@ -1,0 +1,70 @@
+"""The lab web server, on a loopback port: text, headers, peer, health, keep-alive."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from lbaas.lab.httpserver import LabServer, parse_args
+
+
+@pytest.fixture
+def server() -> Iterator[LabServer]:
+    srv = LabServer(("127.0.0.1", 0), "hello lab")
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield srv
+    srv.shutdown()
+    srv.server_close()
+    thread.join(timeout=5)
+
+
+def connect(server: LabServer) -> http.client.HTTPConnection:
+    return http.client.HTTPConnection("127.0.0.1", server.server_address[1], timeout=5)
+
+
+def get(conn: http.client.HTTPConnection, path: str, **headers: str) -> tuple[int, str]:
+    conn.request("GET", path, headers=headers)
+    response = conn.getresponse()
+    return response.status, response.read().decode()
+
+
+def test_paths_answer_on_one_keep_alive_connection(server: LabServer) -> None:
+    conn = connect(server)
+    assert get(conn, "/") == (200, "hello lab\n")
+    sock = conn.sock
+    assert get(conn, "/health") == (200, "ok\n")
+    assert get(conn, "/peer") == (200, "127.0.0.1\n")
+    assert get(conn, "/nothing-here")[0] == 404
+    assert conn.sock is sock  # the same connection served every request
+    conn.close()
+
+
+def test_headers_come_back_as_json(server: LabServer) -> None:
+    conn = connect(server)
+    status, body = get(conn, "/headers", **{"X-Forwarded-For": "198.18.0.50"})
+    assert status == 200
+    assert json.loads(body)["X-Forwarded-For"] == "198.18.0.50"
+    conn.close()
+
+
+def test_head_has_length_but_no_body(server: LabServer) -> None:
+    conn = connect(server)
+    conn.request("HEAD", "/")
+    response = conn.getresponse()
+    assert response.status == 200 and response.getheader("Content-Length") == "10"
+    assert response.read() == b""
+    conn.close()
+
+
+def test_no_dns_lookup_of_its_own_name(server: LabServer) -> None:
+    assert server.server_name == "127.0.0.1"
+
+
+def test_arguments() -> None:
+    args = parse_args(["--text", "t", "--bind", "198.18.0.10"])
+    assert (args.text, args.port, args.bind) == ("t", 80, "198.18.0.10")
