@@ -68,9 +68,10 @@ class Agent:
         self._outage = OutageLog()
         self._session = AgentSession(api, options.host, self._configurations)
         self._wake = threading.Event()
-        self._lock = threading.Lock()  # guards _latest and _healthy
+        self._lock = threading.Lock()  # guards _latest, _healthy and _lost_ids
         self._latest: DesiredState | None = None
         self._healthy: dict[str, int] = {}  # id -> revision, for LBs whose last apply succeeded
+        self._lost_ids: set[str] = set()  # found not running; the next pass must look again
         # Owned by the reconcile thread:
         self._applied = load_applied(options.state_file)
         self._saved = dict(self._applied)  # what the state file holds
@@ -235,12 +236,13 @@ class Agent:
     ) -> set[str]:
         """Ids running with the spec last applied; the stats thread vouches for the healthy."""
         with self._lock:
-            healthy = set(self._healthy)
+            trusted = set(self._healthy) - self._lost_ids
+            self._lost_ids.clear()
         candidates = {
             lb_id for lb_id, spec in desired.items()
             if lb_id in present and self._applied.get(lb_id) == spec.digest()
         }
-        return {lb_id for lb_id in candidates if lb_id in healthy or self._is_running(lb_id)}
+        return {lb_id for lb_id in candidates if lb_id in trusted or self._is_running(lb_id)}
 
     def _is_running(self, lb_id: str) -> bool:
         observation = self._observe(lb_id)
@@ -366,6 +368,7 @@ class Agent:
             if self._healthy.get(lb_id) != revision:
                 return  # the reconcile thread changed it meanwhile
             del self._healthy[lb_id]
+            self._lost_ids.add(lb_id)
         log.warning("lb %s: not running; redeploying revision %d", lb_id, revision)
         self._wake.set()
 
