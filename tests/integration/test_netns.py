@@ -22,8 +22,8 @@ from lbaas.domain.spec import FloatingIpSpec, LoadBalancerSpec, NetworkLegSpec, 
 from lbaas.drivers.base import Placement
 from lbaas.drivers.network import links, names
 from lbaas.drivers.network.commands import in_namespace, run
-from lbaas.drivers.network.errors import InvalidNetworkSpec
-from lbaas.drivers.network.netns import NetnsDriver
+from lbaas.drivers.network.errors import BridgeInUse, InvalidNetworkSpec
+from lbaas.drivers.network.netns import NetnsDriver, ensure_bridge, remove_bridge
 from lbaas.lab import process
 from lbaas.lab.sandbox import Sandbox
 
@@ -117,6 +117,7 @@ class Drivers:
     def close(self) -> None:
         for driver, lb_id in self.made:
             driver.teardown(lb_id)
+        self.made.clear()
 
 
 @pytest.fixture
@@ -343,3 +344,22 @@ def test_a_spec_without_vip_is_refused(drivers: Drivers) -> None:
     spec = make_spec("lb-novip", "lbtnone").model_copy(update={"vip": None})
     with pytest.raises(InvalidNetworkSpec):
         drivers.make().ensure_plugged(spec)
+
+
+def test_a_missing_bridge_is_made_and_shared_bridges_are_kept(
+    box: Sandbox, drivers: Drivers
+) -> None:
+    bridge = f"lbm{box.tag}"
+    box.bridges.append(bridge)  # removed with the sandbox, whoever makes it
+    assert not host_link_exists(bridge)
+    drivers.plug(drivers.make(), make_spec("lb-newbr", bridge))
+    with IPRoute() as ipr:
+        index = links.link_index(ipr, bridge)
+        assert index is not None and links.link_kind(ipr, index) == "bridge"
+        assert ipr.link("get", index=index)[0].get("IFLA_OPERSTATE") in ("UP", "UNKNOWN")
+    with pytest.raises(BridgeInUse):
+        remove_bridge(bridge)
+    drivers.close()
+    assert host_link_exists(bridge)
+    assert remove_bridge(bridge) and not remove_bridge(bridge)
+    assert ensure_bridge(bridge) == ensure_bridge(bridge)

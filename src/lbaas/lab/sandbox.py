@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 
@@ -85,15 +86,21 @@ class Sandbox:
         return namespace
 
     def close(self) -> None:
-        """Delete every lab host and router, then every bridge this sandbox made."""
+        """Delete every lab host and router, then every bridge this sandbox made.
+
+        Goes on past a failure so one stuck piece does not strand the rest; raises the first
+        failure at the end.
+        """
+        steps: list[tuple[str, Callable[[], object]]] = []
         for host in self.hosts.list():
-            self.hosts.delete(host.name)
+            steps.append((f"lab host {host.name}", partial(self.hosts.delete, host.name)))
         for namespace in self.routers:
-            links.remove_namespace(namespace)
+            steps.append((f"router {namespace}", partial(links.remove_namespace, namespace)))
+        for bridge in self.bridges:
+            steps.append((f"bridge {bridge}", partial(links.remove_bridge, bridge, force=True)))
         self.routers.clear()
-        for name in self.bridges:
-            links.remove_bridge(name, force=True)
         self.bridges.clear()
+        _run_all(steps)
 
     def __enter__(self) -> Sandbox:
         return self
@@ -105,3 +112,15 @@ class Sandbox:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _run_all(steps: Sequence[tuple[str, Callable[[], object]]]) -> None:
+    first: BaseException | None = None
+    for what, step in steps:
+        try:
+            step()
+        except Exception as exc:
+            log.error("could not remove %s: %s", what, exc)
+            first = first or exc
+    if first is not None:
+        raise first
