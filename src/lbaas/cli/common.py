@@ -1,4 +1,4 @@
-"""Options every client command shares, and running a command so errors print without a traceback."""
+"""Options every client command shares, and running commands: errors print, no traceback."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from rich.markup import escape
 
 from lbaas.cli.client import ApiClient, CliError, Connection
 from lbaas.cli.output import Format, err_console
@@ -17,6 +18,31 @@ FormatOpt = Annotated[Format, typer.Option("-f", "--format", help="Output format
 DataDirOpt = Annotated[
     Path | None, typer.Option("--data-dir", help="Data directory (LBAAS_DATA_DIR)")
 ]
+ColumnOpt = Annotated[
+    list[str] | None,
+    typer.Option("-c", "--column", help="Show only this column (repeat for more)"),
+]
+DetailsOpt = Annotated[
+    bool, typer.Option("-D", "--show-details", help="Show every field, not only the usual columns")
+]
+TenantOpt = Annotated[
+    str | None, typer.Option("--tenant-id", help="The owner project (admin only, if not yours)")
+]
+AdminDownOpt = Annotated[
+    bool, typer.Option("--admin-state-down", help="Set admin state up to false")
+]
+AdminStateOpt = Annotated[
+    bool | None,
+    typer.Option("--admin-state-up/--admin-state-down", help="Set admin state up or down"),
+]
+NameOpt = Annotated[str | None, typer.Option("--name", help="New name")]
+DescriptionOpt = Annotated[str | None, typer.Option("--description", help="Description")]
+WaitOpt = Annotated[
+    bool, typer.Option("--wait", help="Wait until the agent has made it ACTIVE (or ERROR)")
+]
+WaitTimeoutOpt = Annotated[
+    float, typer.Option("--wait-timeout", help="Seconds --wait waits at most", min=0)
+]
 
 T = TypeVar("T")
 
@@ -25,13 +51,21 @@ def client(url: str | None, token: str | None) -> ApiClient:
     return ApiClient(Connection.resolve(url, token))
 
 
+def act(url: str | None, token: str | None, action: Callable[[ApiClient], T]) -> T:
+    """Connect (from --url/--token, the environment or `lbaas up`'s file) and run `action`."""
+    return run(lambda: action(client(url, token)))
+
+
 def run(action: Callable[[], T]) -> T:
     """Run a command body; a CliError prints its message in red and exits 1."""
     try:
         return action()
     except CliError as exc:
-        err_console.print(f"[red]Error:[/red] {exc}", highlight=False)
+        err_console.print(f"[red]Error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        err_console.print("Interrupted", highlight=False)
+        raise typer.Exit(130) from None
 
 
 def parse_kv(pairs: list[str] | None) -> dict[str, Any]:
@@ -40,7 +74,12 @@ def parse_kv(pairs: list[str] | None) -> dict[str, Any]:
     for pair in pairs or []:
         for part in pair.split(","):
             key, sep, value = part.partition("=")
-            if not sep or not key:
+            if not sep or not key.strip():
                 raise CliError(f"Expected key=value, got '{part}'")
             result[key.strip()] = value.strip()
     return result
+
+
+def given(**values: Any) -> dict[str, Any]:
+    """The keyword arguments that were given (not None): the body of a request."""
+    return {key: value for key, value in values.items() if value is not None}

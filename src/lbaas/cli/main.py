@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from lbaas.cli import lab, server, tokens
+from lbaas.cli import agents, floatingips, lab, lb, net, quotas, server, tokens
 
 app = typer.Typer(
     help="Load balancing as a service: the Neutron LBaaS v1 API over HAProxy.",
@@ -13,6 +13,12 @@ app = typer.Typer(
 )
 server.register(app)
 app.add_typer(tokens.app, name="token")
+lb.register(app)
+# `lbaas agent` runs an agent (server.agent) when given no command, and manages agents with one
+app.add_typer(agents.app, name="agent")
+net.register(app)
+app.add_typer(floatingips.app, name="floatingip")
+app.add_typer(quotas.app, name="quota")
 app.add_typer(lab.app, name="lab")
 
 

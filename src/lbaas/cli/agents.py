@@ -1,0 +1,126 @@
+"""`lbaas agent`: run an agent, or list, show, update and delete the agents the API knows.
+
+`lbaas agent --api URL --token T` runs an agent on this host (the service command in
+`cli/server.py`); with a subcommand, `lbaas agent` manages agents through the API like upstream's
+`neutron agent-*` and `lb-agent-hosting-pool` commands. Agents have no name: an AGENT argument is
+an id or a host name.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from lbaas.cli import resource as r
+from lbaas.cli import server
+from lbaas.cli.client import ApiClient
+from lbaas.cli.common import (
+    AdminStateOpt,
+    ColumnOpt,
+    DetailsOpt,
+    FormatOpt,
+    TokenOpt,
+    UrlOpt,
+    act,
+    given,
+)
+from lbaas.cli.nouns import AGENT, HOSTING_AGENT_COLUMNS, POOL
+from lbaas.cli.output import Format, err_console, say, show_one
+
+app = typer.Typer(
+    help="Run an agent on this host (--api, --token), or manage agents through the API.",
+    invoke_without_command=True,
+)
+AgentArg = Annotated[str, typer.Argument(metavar="AGENT", help="Agent id or host")]
+
+
+@app.callback()
+def run_agent(
+    ctx: typer.Context,
+    api_url: Annotated[str | None, typer.Option(
+        "--api", help="Run an agent for the API at this address, e.g. http://10.0.0.1:9696")
+    ] = None,
+    token: Annotated[str | None, typer.Option("--token", help="Admin token",
+                                              envvar="LBAAS_TOKEN")] = None,
+    host: Annotated[str | None, typer.Option("--host", help="Name of this agent host")] = None,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Data directory")] = None,
+    namespace_prefix: Annotated[str, typer.Option(help="Prefix of namespace names")] = "qlbaas-",
+    network_driver: Annotated[str | None, typer.Option(
+        "--network-driver", help="auto, netns or host")] = None,
+) -> None:
+    """Run an agent: it deploys the load balancers the API schedules to this host."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if api_url is None or token is None:
+        err_console.print(ctx.get_help(), highlight=False)
+        err_console.print("\n[red]Error:[/red] to run an agent give --api and --token "
+                          "(or LBAAS_TOKEN); to manage agents give a command.", highlight=False)
+        raise typer.Exit(2)
+    server.agent(api_url=api_url, token=token, host=host, data_dir=data_dir,
+                 namespace_prefix=namespace_prefix, network_driver=network_driver)
+
+
+@app.command("list")
+def list_(
+    url: UrlOpt = None, token: TokenOpt = None, fmt: FormatOpt = Format.table,
+    column: ColumnOpt = None, details: DetailsOpt = False,
+) -> None:
+    """List agents."""
+    agents = act(url, token, lambda api: r.list_objects(api, AGENT))
+    r.show_list(agents, AGENT.columns, fmt, column, details)
+
+
+@app.command("show")
+def show(
+    agent: AgentArg,
+    url: UrlOpt = None, token: TokenOpt = None, fmt: FormatOpt = Format.table,
+    column: ColumnOpt = None,
+) -> None:
+    """Show an agent."""
+    show_one(act(url, token, lambda api: r.fetch_named(api, AGENT, agent)), fmt, column)
+
+
+@app.command("update")
+def update(
+    agent: AgentArg,
+    admin_state: AdminStateOpt = None,
+    description: Annotated[str | None, typer.Option("--description", help="Description")
+                           ] = None,
+    url: UrlOpt = None, token: TokenOpt = None, fmt: FormatOpt = Format.table,
+    column: ColumnOpt = None,
+) -> None:
+    """Enable or disable an agent (a disabled agent's pools move to other agents)."""
+    body = given(admin_state_up=admin_state, description=description)
+
+    def action(api: ApiClient) -> dict[str, Any]:
+        return r.update(api, AGENT, r.find(api, AGENT, agent), body)
+
+    updated = act(url, token, action)
+    say(f"Updated agent: {agent}", fmt)
+    show_one(updated, fmt, column)
+
+
+@app.command("delete")
+def delete(
+    agents: Annotated[list[str], typer.Argument(metavar="AGENT...", help="Agent ids or hosts")],
+    url: UrlOpt = None, token: TokenOpt = None,
+) -> None:
+    """Forget agents (their pools move to other agents)."""
+    act(url, token, lambda api: r.delete_each(api, AGENT, agents))
+
+
+@app.command("hosting-pool")
+def hosting_pool(
+    pool: Annotated[str, typer.Argument(metavar="POOL", help="Pool name or id")],
+    url: UrlOpt = None, token: TokenOpt = None, fmt: FormatOpt = Format.table,
+    column: ColumnOpt = None,
+) -> None:
+    """Show the agent hosting a pool (admin)."""
+    def action(api: ApiClient) -> dict[str, Any]:
+        found: dict[str, Any] = api.get_key(
+            f"{POOL.item(r.find(api, POOL, pool))}/loadbalancer-agent", "agent")
+        return found
+
+    r.show_list([act(url, token, action)], HOSTING_AGENT_COLUMNS, fmt, column)

@@ -1,0 +1,93 @@
+"""The few things every client command does with an API object: find, list, show, change, delete.
+
+A `Noun` names where a kind of object lives and how people refer to it; the functions below are
+the one way the commands talk to the API about it, so lookups and messages read the same
+everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from lbaas.cli.client import ApiClient, CliError
+from lbaas.cli.output import Format, say, show_many
+
+
+@dataclass(frozen=True)
+class Noun:
+    singular: str  # the body key: "health_monitor"
+    plural: str  # the collection key: "health_monitors"
+    path: str  # "/v2.0/lb/health_monitors"
+    columns: tuple[str, ...]  # the list columns, as upstream
+    lookup: tuple[str, ...] = ("id", "name")  # what a NAME_OR_ID argument may be
+
+    @property
+    def label(self) -> str:
+        return self.singular.replace("_", " ")
+
+    def item(self, object_id: str) -> str:
+        return f"{self.path}/{object_id}"
+
+
+def find(api: ApiClient, noun: Noun, name_or_id: str) -> str:
+    """The id of the object `name_or_id` names (by id first, then name, as upstream)."""
+    return api.find_id(noun.path, noun.plural, name_or_id, noun.lookup)
+
+
+def fetch(api: ApiClient, noun: Noun, object_id: str) -> dict[str, Any]:
+    obj: dict[str, Any] = api.get_key(noun.item(object_id), noun.singular)
+    return obj
+
+
+def fetch_named(api: ApiClient, noun: Noun, name_or_id: str) -> dict[str, Any]:
+    return fetch(api, noun, find(api, noun, name_or_id))
+
+
+def list_objects(
+    api: ApiClient, noun: Noun, filters: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = api.get_key(noun.path, noun.plural, params=filters or None)
+    return items
+
+
+def show_list(
+    items: Sequence[dict[str, Any]],
+    columns: Sequence[str],
+    fmt: Format,
+    chosen: Sequence[str] | None = None,
+    details: bool = False,
+) -> None:
+    """A list with the usual columns, the `-c` ones, or with `-D` every field there is."""
+    if chosen:
+        columns = chosen
+    elif details:
+        columns = list(dict.fromkeys(key for item in items for key in item)) or columns
+    show_many(items, columns, fmt)
+
+
+def create(api: ApiClient, noun: Noun, body: dict[str, Any]) -> dict[str, Any]:
+    created: dict[str, Any] = api.post(noun.path, {noun.singular: body})[noun.singular]
+    return created
+
+
+def update(api: ApiClient, noun: Noun, object_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    if not body:
+        raise CliError(f"Nothing to update: give at least one option to change the {noun.label}")
+    updated: dict[str, Any] = api.put(noun.item(object_id), {noun.singular: body})[noun.singular]
+    return updated
+
+
+def delete_each(api: ApiClient, noun: Noun, names: Sequence[str]) -> None:
+    """Delete every named object; report each, and fail at the end if any could not go."""
+    failures: list[str] = []
+    for name in names:
+        try:
+            api.delete(noun.item(find(api, noun, name)))
+        except CliError as exc:
+            failures.append(f"{name}: {exc}")
+            continue
+        say(f"Deleted {noun.label}: {name}")
+    if failures:
+        raise CliError(f"Failed to delete {noun.label}(s): " + "; ".join(failures))

@@ -1,0 +1,58 @@
+"""`--wait`: follow an object's status with a spinner until the agent has settled it.
+
+ACTIVE (or INACTIVE, a deployed member whose health check fails) ends the wait; ERROR ends it
+with the reason the agent gave; so does running out of time.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from lbaas.cli.client import ApiClient, CliError
+from lbaas.cli.output import err_console, warn
+from lbaas.cli.resource import Noun, fetch
+
+SETTLED = ("ACTIVE", "INACTIVE")
+POLL_SECONDS = 0.5
+DEFAULT_TIMEOUT = 60.0
+
+
+def _describe(noun: Noun, obj: dict[str, Any]) -> str:
+    label = f"{noun.label} {obj.get('name') or obj['id']}"
+    detail = obj.get("status_description")
+    return f"{label}: {obj.get('status')}" + (f" ({detail})" if detail else "")
+
+
+def wait_for_status(
+    api: ApiClient, noun: Noun, obj: dict[str, Any], timeout: float = DEFAULT_TIMEOUT
+) -> dict[str, Any]:
+    """The object once ACTIVE; a CliError with the reason once ERROR or after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=err_console, transient=True) as progress:
+        task = progress.add_task(_describe(noun, obj))
+        while True:
+            progress.update(task, description=_describe(noun, obj))
+            _check_settled(noun, obj, deadline, timeout)
+            if obj.get("status") in SETTLED:
+                break
+            time.sleep(max(0.0, min(POLL_SECONDS, deadline - time.monotonic())))
+            obj = fetch(api, noun, obj["id"])
+    if obj["status"] != "ACTIVE":
+        warn(f"{noun.label} {obj['id']} is {obj['status']}: {obj.get('status_description') or ''}")
+    return obj
+
+
+def _check_settled(noun: Noun, obj: dict[str, Any], deadline: float, timeout: float) -> None:
+    status = obj.get("status")
+    reason = obj.get("status_description") or "no reason given"
+    if status == "ERROR":
+        raise CliError(f"{noun.label} {obj['id']} is in ERROR: {reason}")
+    if status not in SETTLED and time.monotonic() >= deadline:
+        raise CliError(
+            f"Timed out after {timeout:g} s waiting for {noun.label} {obj['id']}: "
+            f"still {status} ({reason})"
+        )
