@@ -25,7 +25,9 @@ from typing import Any
 
 from lbaas.agent.apply import apply_deploy, apply_teardown
 from lbaas.agent.client import AgentApiClient, AgentUnknown, ApiError
-from lbaas.agent.reconcile import Fatal, KnownFailure, Ok, Outcome, Plan, Retry, plan, to_report
+from lbaas.agent.healthy import HealthyLoadBalancers
+from lbaas.agent.reconcile import Fatal, KnownFailure, Ok, Outcome, Plan, Retry, plan
+from lbaas.agent.reports import PendingReports
 from lbaas.agent.session import AgentSession, Backoff, OutageLog
 from lbaas.agent.store import load_applied, save_applied
 from lbaas.domain.agent import AgentReport, DesiredState, LoadBalancerReport
@@ -68,16 +70,14 @@ class Agent:
         self._outage = OutageLog()
         self._session = AgentSession(api, options.host, self._configurations)
         self._wake = threading.Event()
-        self._lock = threading.Lock()  # guards _latest, _healthy and _lost_ids
+        self._lock = threading.Lock()  # guards _latest
         self._latest: DesiredState | None = None
-        self._healthy: dict[str, int] = {}  # id -> revision, for LBs whose last apply succeeded
-        self._lost_ids: set[str] = set()  # found not running; the next pass must look again
+        self._healthy = HealthyLoadBalancers()
         # Owned by the reconcile thread:
         self._applied = load_applied(options.state_file)
         self._saved = dict(self._applied)  # what the state file holds
         self._failed: dict[str, KnownFailure] = {}
-        self._outcomes: dict[str, LoadBalancerReport] = {}
-        self._sent: dict[str, LoadBalancerReport] = {}
+        self._reports = PendingReports()
         self._retry_at = math.inf
         self._unobservable: set[str] = set()  # owned by the stats thread
 
@@ -235,9 +235,7 @@ class Agent:
         self, desired: Mapping[str, LoadBalancerSpec], present: Set[str]
     ) -> set[str]:
         """Ids running with the spec last applied; the stats thread vouches for the healthy."""
-        with self._lock:
-            trusted = set(self._healthy) - self._lost_ids
-            self._lost_ids.clear()
+        trusted = self._healthy.take_trusted()
         candidates = {
             lb_id for lb_id, spec in desired.items()
             if lb_id in present and self._applied.get(lb_id) == spec.digest()
@@ -252,7 +250,7 @@ class Agent:
         """Tear down first (it frees addresses), then deploy; returns outcomes of desired LBs."""
         outcomes: dict[str, Outcome] = {}
         for teardown in steps.teardown:
-            self._set_healthy(teardown.lb_id, None)
+            self._healthy.mark(teardown.lb_id, None)
             outcome = apply_teardown(teardown, self._network, self._device)
             if isinstance(outcome, Ok):
                 self._applied.pop(teardown.lb_id, None)
@@ -276,13 +274,11 @@ class Agent:
         for lb_id, outcome in outcomes.items():
             spec = desired[lb_id]
             self._remember_one(spec, outcome)
-            self._outcomes[lb_id] = to_report(spec, outcome)
-        for table in (self._failed, self._outcomes, self._sent):
-            for lb_id in set(table) - desired.keys():
-                del table[lb_id]
-        with self._lock:
-            for lb_id in set(self._healthy) - desired.keys():
-                del self._healthy[lb_id]
+            self._reports.record(spec, outcome)
+        self._reports.keep_only(desired.keys())
+        for lb_id in set(self._failed) - desired.keys():
+            del self._failed[lb_id]
+        self._healthy.keep_only(desired.keys())
         self._save_applied(desired)
 
     def _remember_one(self, spec: LoadBalancerSpec, outcome: Outcome) -> None:
@@ -293,7 +289,7 @@ class Agent:
         if isinstance(outcome, Retry):
             self._schedule_retry()
         ok = isinstance(outcome, Ok) and spec.deployable
-        self._set_healthy(spec.id, spec.revision if ok else None)
+        self._healthy.mark(spec.id, spec.revision if ok else None)
 
     def _save_applied(self, desired: Mapping[str, LoadBalancerSpec]) -> None:
         self._applied = {lb_id: d for lb_id, d in self._applied.items() if lb_id in desired}
@@ -308,14 +304,13 @@ class Agent:
         self._saved = dict(self._applied)
 
     def _report_outcomes(self) -> None:
-        due = [r for lb_id, r in self._outcomes.items() if self._sent.get(lb_id) != r]
+        due = self._reports.due()
         if not due:
             return
-        if not self._post_report(due):
+        if self._post_report(due):
+            self._reports.delivered(due)
+        else:
             self._schedule_retry()
-            return
-        for report in due:
-            self._sent[report.id] = report
 
     def _schedule_retry(self) -> None:
         self._retry_at = min(self._retry_at, time.monotonic() + self._options.retry_interval)
@@ -341,10 +336,8 @@ class Agent:
             self._api.report(self._session.require_id(), body)
 
     def _observe_healthy(self) -> list[LoadBalancerReport]:
-        with self._lock:
-            healthy = sorted(self._healthy.items())
         reports = []
-        for lb_id, revision in healthy:
+        for lb_id, revision in self._healthy.items():
             observation = self._observe(lb_id, quiet=lb_id in self._unobservable)
             if observation is None:
                 self._unobservable.add(lb_id)
@@ -364,28 +357,16 @@ class Agent:
             return None
 
     def _lost(self, lb_id: str, revision: int) -> None:
-        with self._lock:
-            if self._healthy.get(lb_id) != revision:
-                return  # the reconcile thread changed it meanwhile
-            del self._healthy[lb_id]
-            self._lost_ids.add(lb_id)
+        if not self._healthy.lose(lb_id, revision):
+            return  # the reconcile thread changed it meanwhile
         log.warning("lb %s: not running; redeploying revision %d", lb_id, revision)
         self._wake.set()
 
-    def _set_healthy(self, lb_id: str, revision: int | None) -> None:
-        with self._lock:
-            if revision is None:
-                self._healthy.pop(lb_id, None)
-            else:
-                self._healthy[lb_id] = revision
-
     def _configurations(self) -> dict[str, Any]:
-        with self._lock:
-            instances = len(self._healthy)
         return {
             "device_drivers": [self._device.name],
             "network_driver": self._network.name,
-            "instances": instances,
+            "instances": self._healthy.count(),
         }
 
 

@@ -18,6 +18,7 @@ from lbaas.agent.reconcile import (
     plan,
     to_report,
 )
+from lbaas.agent.reports import PendingReports
 
 
 def test_new_spec_is_deployed() -> None:
@@ -126,3 +127,22 @@ def test_reports() -> None:
     assert to_report(spec, Fatal("bad")).reason == "bad"
     retry = to_report(spec, Retry("busy"))
     assert (retry.outcome, retry.reason) == ("error", "busy (retrying)")
+
+
+def test_pending_reports_are_due_until_delivered_and_then_once_per_change() -> None:
+    reports = PendingReports()
+    reports.record(make_spec("a"), Ok())
+    reports.record(make_spec("b"), Fatal("bad"))
+    due = reports.due()
+    assert [(r.id, r.outcome) for r in due] == [("a", "ok"), ("b", "error")]
+    assert reports.due() == due, "nothing is delivered until the API takes it"
+    reports.delivered(due)
+    assert reports.due() == []
+
+    reports.record(make_spec("a"), Ok())
+    assert reports.due() == [], "the same outcome again is not news"
+    reports.record(make_spec("a", revision=2), Ok())
+    assert [(r.id, r.revision) for r in reports.due()] == [("a", 2)]
+
+    reports.keep_only({"b"})
+    assert reports.due() == []
