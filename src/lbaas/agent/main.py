@@ -3,7 +3,7 @@
 Layout of the data directory (`state_dir`) as the agent uses it:
 
     <state_dir>/lbaas/<lb id>/       HAProxy's configuration, pid and sockets (device driver)
-    <state_dir>/host-addresses.json  loopback addresses given out by the `host` network driver
+    <state_dir>/host-network/        loopback addresses given out by the `host` network driver
     <state_dir>/lbaas-agent.json     digests of the specs last applied, to adopt after a restart
 """
 
@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 STATE_FILE = "lbaas-agent.json"
 DEVICE_DIR = "lbaas"
+HOST_NETWORK_DIR = "host-network"
 
 
 def run_agent(
@@ -62,7 +63,7 @@ def build_network_driver(name: str, state_dir: Path, namespace_prefix: str) -> N
     if chosen == "host":
         from lbaas.drivers.network.host import HostDriver
 
-        return HostDriver(state_dir)
+        return HostDriver(state_dir / HOST_NETWORK_DIR)
     raise ValueError(f"unknown network driver {name!r}: use auto, netns or host")
 
 
