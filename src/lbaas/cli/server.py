@@ -50,7 +50,7 @@ def _settings(**overrides: object) -> Settings:
     config = overrides.pop("config", None)
     try:
         return load_settings(config if isinstance(config, Path) else None, **overrides)
-    except Exception as exc:  # noqa: BLE001 - a readable message instead of a traceback
+    except Exception as exc:  # a readable message instead of a traceback
         err_console.print(f"[red]Error:[/red] invalid settings: {exc}")
         raise typer.Exit(2) from None
 
@@ -169,12 +169,14 @@ def _db_label(settings: Settings) -> str:
 
 def _banner(settings: Settings, url: str, creds: Path) -> None:
     console.print(f"[bold green]lbaas is up[/bold green]: API on {url}")
-    console.print(f"  data directory  {settings.data_dir}  (log: {settings.data_dir / 'lbaas.log'})")
+    log_file = settings.data_dir / "lbaas.log"
+    console.print(f"  data directory  {settings.data_dir}  (log: {log_file})")
     console.print(f"  credentials     {creds}  (the CLI reads them from there)")
     console.print(f"  OpenAPI         {url}/openapi.json")
     console.print("  try             lbaas pool list   ·   lbaas demo   ·   Ctrl-C to stop")
 
 
 def register(app: typer.Typer) -> None:
-    for command in (up, api, agent, down):
+    """`up`, `api` and `down`; `agent` is run through the `lbaas agent` group (cli/agents.py)."""
+    for command in (up, api, down):
         app.command()(command)
