@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -14,31 +14,13 @@ from fastapi.responses import JSONResponse
 from lbaas import __version__
 from lbaas.api import agent_routes, errors
 from lbaas.api.auth_guard import AuthGuard
+from lbaas.api.middleware import BodyLimit, ControlCharacterPath, JsonSuffix
 from lbaas.api.v1 import admin_routes, lb_routes, net_routes
 from lbaas.errors import LbaasError
 from lbaas.settings import Settings
 from lbaas.storage.db import Store
 
 log = logging.getLogger(__name__)
-Scope = MutableMapping[str, Any]
-ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]
-
-
-class JsonSuffix:
-    """Accept the optional `.json` suffix old Neutron clients append to paths."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        if (
-            scope["type"] == "http"
-            and scope["path"].endswith(".json")
-            and scope["path"] != "/openapi.json"
-        ):
-            scope = dict(scope)
-            scope["path"] = scope["path"][: -len(".json")]
-        await self.app(scope, receive, send)
 
 
 def _wake(loop: asyncio.AbstractEventLoop, event: asyncio.Event) -> None:
@@ -96,4 +78,6 @@ def create_app(settings: Settings, store: Store, admin_token: str) -> FastAPI:
         }
 
     app.add_middleware(JsonSuffix)  # type: ignore[arg-type]
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)  # type: ignore[arg-type]
+    app.add_middleware(ControlCharacterPath)  # type: ignore[arg-type]
     return app

@@ -43,7 +43,8 @@ def get_context(request: Request) -> Context:
         raise
 
 
-async def get_body(request: Request) -> Any:
+async def get_body(request: Request, _ctx: Annotated[Context, Depends(get_context)]) -> Any:
+    """The JSON body, read only once the caller is authenticated (401 comes before 400)."""
     settings = get_settings(request)
     raw = await request.body()
     return parse_json(raw, request.headers.get("content-type"), settings.max_body_bytes)

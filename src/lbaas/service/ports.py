@@ -44,9 +44,7 @@ def create_port(
 
 
 def delete_port(session: Session, port: Port) -> None:
-    for allocation in list(port.fixed_ips):
-        session.delete(allocation)
-    session.flush()
+    """Delete the port; its addresses go with it (back to their subnet's pool)."""
     session.delete(port)
 
 

@@ -64,11 +64,11 @@ def _admin_state() -> Attr:
     return Attr(post=True, put=True, default=True, convert=v.to_bool, schema=BOOL)
 
 
-def _int(low: int, high: int | None = None, **kw: Any) -> Attr:
+def _int(low: int, high: int = v.INT_MAX, **kw: Any) -> Attr:
     schema = {
         "oneOf": [
-            {"type": "integer", "minimum": low, **({"maximum": high} if high else {})},
-            {"type": "string", "pattern": r"^\d+$"},
+            {"type": "integer", "minimum": low, "maximum": high},
+            {"type": "string", "pattern": r"^ *[+-]?[0-9]{1,18} *$"},
         ]
     }
     return Attr(convert=v.to_int, validate=v.int_range(low, high), schema=schema, **kw)
@@ -155,7 +155,7 @@ VIPS = Resource(
                 },
             },
         ),
-        "connection_limit": _int(-1, None, post=True, put=True, default=-1),
+        "connection_limit": _int(-1, post=True, put=True, default=-1),
         "admin_state_up": _admin_state(),
     },
 )
@@ -197,14 +197,14 @@ HEALTH_MONITORS = Resource(
             put=True,
             default="/",
             validate=v.url_path,
-            schema={"type": "string", "pattern": v.URL_PATH.pattern},
+            schema={"type": "string", "pattern": f"^(?:{v.URL_PATH.pattern})$"},
         ),
         "expected_codes": Attr(
             post=True,
             put=True,
             default="200",
             validate=v.expected_codes,
-            schema={"type": "string", "pattern": v.EXPECTED_CODES.pattern},
+            schema={"type": "string", "pattern": f"^(?:{v.EXPECTED_CODES.pattern})$"},
         ),
         "admin_state_up": _admin_state(),
         "pools": _ro({"type": "array", "items": {"type": "object"}}),
@@ -369,22 +369,20 @@ AGENTS = Resource(
 )
 
 QUOTA_RESOURCES = ("pool", "vip", "member", "health_monitor")
-QUOTAS = Resource("quota", "quotas", {name: _int(-1, None, put=True) for name in QUOTA_RESOURCES})
+QUOTAS = Resource("quota", "quotas", {name: _int(-1, put=True) for name in QUOTA_RESOURCES})
 
 TOKENS = Resource(
     "token",
     "tokens",
     {
         "id": _ro(UUID),
-        "project_id": Attr(post=True, validate=v.string(255), schema=STR),
+        "project_id": Attr(
+            post=True, validate=v.non_empty_string(255), schema={**STR, "minLength": 1}
+        ),
         "roles": Attr(
             post=True,
             convert=v.to_list,
-            validate=lambda x: (
-                None
-                if x and set(x) <= {"admin", "member", "reader"}
-                else f"'{x}' must be a non-empty list of roles from ['admin', 'member', 'reader']"
-            ),
+            validate=v.roles,
             schema={
                 "type": "array",
                 "items": {"type": "string", "enum": ["admin", "member", "reader"]},

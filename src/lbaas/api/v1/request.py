@@ -13,7 +13,7 @@ from typing import Any
 
 from lbaas.api.v1 import validators as v
 from lbaas.api.v1.attributes import Attr, Resource
-from lbaas.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from lbaas.errors import BadRequest, NotAuthorized, PayloadTooLarge, UnsupportedMediaType
 from lbaas.service.context import Context
 
 
@@ -32,6 +32,9 @@ def parse_json(raw: bytes, content_type: str | None, max_bytes: int) -> Any:
         return json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise BadRequest(f"Malformed request body: {exc}", type="HTTPBadRequest") from exc
+    except RecursionError as exc:  # absurdly deep nesting
+        message = "Malformed request body: nested too deeply"
+        raise BadRequest(message, type="HTTPBadRequest") from exc
 
 
 def prepare_body(resource: Resource, body: Any, *, create: bool, ctx: Context) -> dict[str, Any]:
@@ -82,7 +85,9 @@ def _check_allowed(name: str, attr: Attr, *, create: bool, ctx: Context) -> None
     if not create and not attr.put:
         raise BadRequest(f"Cannot update read-only attribute {name}")
     if attr.admin_only and not ctx.is_admin:
-        raise BadRequest(f"Only an admin may set attribute '{name}'", type="NotAuthorized")
+        raise NotAuthorized(
+            f"Only an admin may set attribute '{name}'", type="PolicyNotAuthorized"
+        )
 
 
 def _convert(name: str, attr: Attr, value: Any) -> Any:

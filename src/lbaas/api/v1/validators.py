@@ -17,11 +17,14 @@ Validator = Callable[[Any], str | None]
 Converter = Callable[[Any], Any]
 
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-EXPECTED_CODES = re.compile(r"^(\d{3}(\s*,\s*\d{3})*)$|^(\d{3}-\d{3})$")
-URL_PATH = re.compile(r"^/[A-Za-z0-9\-._~!$&()*+,;=:@%/?]*$")
+# Patterns are used with fullmatch: `$` alone would let a trailing newline through, and `\d`
+# would accept non-ASCII digits.
+EXPECTED_CODES = re.compile(r"[0-9]{3}( *, *[0-9]{3})*|[0-9]{3}-[0-9]{3}")
+URL_PATH = re.compile(r"/[A-Za-z0-9\-._~!$&()*+,;=:@%/?]*")
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE", "CONNECT")
-COOKIE_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+\-.^_`|~]{1,64}$")
-BRIDGE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$")
+COOKIE_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+\-.^_`|~]{1,64}")
+BRIDGE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,14}")
+INT_MAX = 2**31 - 1  # the largest value an integer column holds on every database
 
 
 class Invalid(ValueError):
@@ -30,14 +33,14 @@ class Invalid(ValueError):
 
 def to_int(value: Any) -> int:
     if isinstance(value, bool):
-        raise Invalid(f"'{value}' is not an integer")
+        raise Invalid(f"'{_short(value)}' is not an integer")
     if isinstance(value, int):
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d{1,18}\s*", value):
+    if isinstance(value, str) and re.fullmatch(r" *[+-]?[0-9]{1,18} *", value):
         return int(value)
-    raise Invalid(f"'{value}' is not an integer")
+    raise Invalid(f"'{_short(value)}' is not an integer")
 
 
 def to_bool(value: Any) -> bool:
@@ -47,7 +50,7 @@ def to_bool(value: Any) -> bool:
         return value.lower() in ("true", "1")
     if isinstance(value, int) and value in (0, 1):
         return bool(value)
-    raise Invalid(f"'{value}' cannot be converted to boolean")
+    raise Invalid(f"'{_short(value)}' cannot be converted to boolean")
 
 
 def to_upper(value: Any) -> Any:
@@ -63,7 +66,7 @@ def to_list(value: Any) -> list[Any]:
 def string(max_len: int = 255) -> Validator:
     def check(value: Any) -> str | None:
         if not isinstance(value, str):
-            return f"'{value}' is not a valid string"
+            return f"'{_short(value)}' is not a valid string"
         if len(value) > max_len:
             return f"'{value[:40]}...' exceeds maximum length of {max_len}"
         if CONTROL.search(value):
@@ -75,15 +78,15 @@ def string(max_len: int = 255) -> Validator:
 
 def is_uuid(value: Any) -> str | None:
     if not isinstance(value, str):
-        return f"'{value}' is not a valid UUID"
+        return f"'{_short(value)}' is not a valid UUID"
     try:
         parsed = uuid.UUID(value)
     except ValueError:
-        return f"'{value}' is not a valid UUID"
+        return f"'{_short(value)}' is not a valid UUID"
     return (
         None
         if str(parsed) == value.lower() and len(value) == 36
-        else f"'{value}' is not a valid UUID"
+        else f"'{_short(value)}' is not a valid UUID"
     )
 
 
@@ -94,20 +97,20 @@ def uuid_or_none(value: Any) -> str | None:
 def values(allowed: Sequence[str]) -> Validator:
     def check(value: Any) -> str | None:
         if value not in allowed:
-            return f"'{value}' is not in {list(allowed)}"
+            return f"'{_short(value)}' is not in {list(allowed)}"
         return None
 
     return check
 
 
-def int_range(low: int, high: int | None = None) -> Validator:
+def int_range(low: int, high: int = INT_MAX) -> Validator:
     def check(value: Any) -> str | None:
         if not isinstance(value, int):
-            return f"'{value}' is not an integer"
+            return f"'{_short(value)}' is not an integer"
         if value < low:
-            return f"'{value}' is too small - must be at least '{low}'"
-        if high is not None and value > high:
-            return f"'{value}' is too large - must be no more than '{high}'"
+            return f"'{_short(value)}' is too small - must be at least '{low}'"
+        if value > high:
+            return f"'{_short(value)}' is too large - must be no more than '{high}'"
         return None
 
     return check
@@ -115,7 +118,7 @@ def int_range(low: int, high: int | None = None) -> Validator:
 
 def ip_address(value: Any) -> str | None:
     if not isinstance(value, str) or not is_ip(value):
-        return f"'{value}' is not a valid IP address"
+        return f"'{_short(value)}' is not a valid IP address"
     return None
 
 
@@ -132,30 +135,30 @@ def is_ip(text: str) -> bool:
 
 def cidr(value: Any) -> str | None:
     if not isinstance(value, str) or "/" not in value:
-        return f"'{value}' is not a valid IP subnet"
+        return f"'{_short(value)}' is not a valid IP subnet"
     try:
         net = ipaddress.ip_network(value, strict=False)
     except (ValueError, TypeError):
-        return f"'{value}' is not a valid IP subnet"
+        return f"'{_short(value)}' is not a valid IP subnet"
     if net.version != 4:
         return "only IPv4 subnets are supported"
     if str(net) != value:
-        return f"'{value}' isn't a recognized IP subnet cidr, '{net}' is recommended"
+        return f"'{_short(value)}' isn't a recognized IP subnet cidr, '{net}' is recommended"
     if net.prefixlen > 30:
-        return f"'{value}' is too small: the prefix length must be at most 30"
+        return f"'{_short(value)}' is too small: the prefix length must be at most 30"
     return None
 
 
 def expected_codes(value: Any) -> str | None:
-    if not isinstance(value, str) or not EXPECTED_CODES.match(value):
-        return f"'{value}' is not a valid input"
+    if not isinstance(value, str) or not EXPECTED_CODES.fullmatch(value):
+        return f"'{_short(value)}' is not a valid input"
     return None
 
 
 def url_path(value: Any) -> str | None:
-    if not isinstance(value, str) or len(value) > 255 or not URL_PATH.match(value):
+    if not isinstance(value, str) or len(value) > 255 or not URL_PATH.fullmatch(value):
         return (
-            f"'{value}' is not a valid URL path: it must start with '/' and hold only "
+            f"'{_short(value)}' is not a valid URL path: it must start with '/' and hold only "
             "unreserved, reserved or percent-encoded URL characters (no spaces, quotes or '#')"
         )
     return None
@@ -163,15 +166,15 @@ def url_path(value: Any) -> str | None:
 
 def http_method(value: Any) -> str | None:
     if value not in HTTP_METHODS:
-        return f"'{value}' is not in {list(HTTP_METHODS)}"
+        return f"'{_short(value)}' is not in {list(HTTP_METHODS)}"
     return None
 
 
 def bridge_name(value: Any) -> str | None:
     if value is None:
         return None
-    if not isinstance(value, str) or not BRIDGE_NAME.match(value):
-        return f"'{value}' is not a valid Linux bridge name (1-15 of A-Z a-z 0-9 _ . -)"
+    if not isinstance(value, str) or not BRIDGE_NAME.fullmatch(value):
+        return f"'{_short(value)}' is not a valid Linux bridge name (1-15 of A-Z a-z 0-9 _ . -)"
     return None
 
 
@@ -179,16 +182,16 @@ def session_persistence(value: Any) -> str | None:
     if value is None or value == {}:
         return None
     if not isinstance(value, dict):
-        return f"'{value}' is not a dictionary"
+        return f"'{_short(value)}' is not a dictionary"
     unknown = set(value) - {"type", "cookie_name"}
     if unknown:
         return f"Validation of dictionary's keys failed. Unexpected keys: {sorted(unknown)}"
     kind = value.get("type")
     if kind not in ("APP_COOKIE", "HTTP_COOKIE", "SOURCE_IP"):
-        return f"'{kind}' is not in ['APP_COOKIE', 'HTTP_COOKIE', 'SOURCE_IP']"
+        return f"'{_short(kind)}' is not in ['APP_COOKIE', 'HTTP_COOKIE', 'SOURCE_IP']"
     cookie = value.get("cookie_name")
     if kind == "APP_COOKIE":
-        if not isinstance(cookie, str) or not COOKIE_NAME.match(cookie):
+        if not isinstance(cookie, str) or not COOKIE_NAME.fullmatch(cookie):
             return "APP_COOKIE needs a cookie_name of 1-64 cookie-token characters"
     elif cookie is not None:
         return f"cookie_name is only allowed with type APP_COOKIE, not {kind}"
@@ -197,13 +200,13 @@ def session_persistence(value: Any) -> str | None:
 
 def allocation_pools(value: Any) -> str | None:
     if not isinstance(value, list):
-        return f"'{value}' is not a list"
+        return f"'{_short(value)}' is not a list"
     for item in value:
         if not isinstance(item, dict) or set(item) != {"start", "end"}:
             return "each allocation pool is a dictionary with exactly 'start' and 'end'"
         for key in ("start", "end"):
             if not isinstance(item[key], str) or not is_ip(item[key]):
-                return f"'{item[key]}' is not a valid IP address"
+                return f"'{_short(item[key])}' is not a valid IP address"
     return None
 
 
@@ -213,9 +216,31 @@ def empty_list(value: Any) -> str | None:
 
 def uuid_list(value: Any) -> str | None:
     if not isinstance(value, list):
-        return f"'{value}' is not a list"
+        return f"'{_short(value)}' is not a list"
     for item in value:
         reason = is_uuid(item)
         if reason:
             return reason
     return None
+
+
+def non_empty_string(max_len: int = 255) -> Validator:
+    check_string = string(max_len)
+
+    def check(value: Any) -> str | None:
+        return check_string(value) or (None if value else "'' must not be empty")
+
+    return check
+
+
+def roles(value: Any) -> str | None:
+    allowed = ("admin", "member", "reader")
+    if not value or not all(isinstance(r, str) and r in allowed for r in value):
+        return f"'{_short(value)}' must be a non-empty list of roles from {list(allowed)}"
+    return None
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    """A value as shown in an error message: long input is cut, so errors stay readable."""
+    text = str(value)
+    return text if len(text) <= limit else text[:limit] + "..."
