@@ -40,30 +40,63 @@ def plumbing(operation: str) -> Iterator[None]:
         raise PlumbingFailed(f"{operation}: {exc}") from exc
 
 
+IFF_UP = 0x1
+
+
+def get_link(ipr: Any, ifname: str) -> Any | None:
+    """The named interface's netlink message in ipr's namespace, or None."""
+    try:
+        return ipr.link("get", ifname=ifname)[0]
+    except NetlinkError as exc:
+        if exc.code == errno.ENODEV:
+            return None
+        raise
+
+
 def link_index(ipr: Any, ifname: str) -> int | None:
     """The index of the named interface in ipr's namespace, or None."""
-    found = ipr.link_lookup(ifname=ifname)
-    return int(found[0]) if found else None
+    link = get_link(ipr, ifname)
+    return None if link is None else int(link["index"])
 
 
 def link_kind(ipr: Any, index: int) -> str | None:
     """The rtnetlink kind ("bridge", "veth", ...) of an interface."""
-    link = ipr.link("get", index=index)[0]
+    return kind_of(ipr.link("get", index=index)[0])
+
+
+def kind_of(link: Any) -> str | None:
     kind = link.get_nested("IFLA_LINKINFO", "IFLA_INFO_KIND")
     return str(kind) if kind else None
 
 
-def ensure_bridge(name: str) -> int:
-    """Make the Linux bridge `name` exist in the host's namespace and be up; return its index."""
+def is_up(link: Any) -> bool:
+    return bool(link["flags"] & IFF_UP)
+
+
+def ensure_bridge(name: str, ipr: Any | None = None) -> int:
+    """Make the Linux bridge `name` exist in the host's namespace and be up; return its index.
+
+    Uses ipr (a socket in the host's namespace) when given, else opens one.
+    """
     names.check_ifname(name, "bridge")
-    with plumbing(f"ensure bridge {name}"), IPRoute() as ipr:
-        index = link_index(ipr, name)
-        if index is None:
-            index = _add_bridge(ipr, name)
-        elif link_kind(ipr, index) != "bridge":
-            raise InvalidNetworkSpec(f"{name} exists and is not a bridge")
+    with plumbing(f"ensure bridge {name}"):
+        if ipr is not None:
+            return _ensure_bridge(ipr, name)
+        with IPRoute() as own:
+            return _ensure_bridge(own, name)
+
+
+def _ensure_bridge(ipr: Any, name: str) -> int:
+    link = get_link(ipr, name)
+    if link is None:
+        index = _add_bridge(ipr, name)
+    elif kind_of(link) != "bridge":
+        raise InvalidNetworkSpec(f"{name} exists and is not a bridge")
+    else:
+        index = int(link["index"])
+    if link is None or not is_up(link):
         ipr.link("set", index=index, state="up")
-        return index
+    return index
 
 
 def _add_bridge(ipr: Any, name: str) -> int:

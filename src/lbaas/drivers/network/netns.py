@@ -79,19 +79,22 @@ class NetnsDriver:
         """Links, addresses, routes, rules and NAT; returns the legs whose address is new."""
         ruleset = nat.render_ruleset(legs[0].address, legs[1:])
         with IPRoute() as root, links.open_namespace(namespace, create=True) as inside:
+            # lo's alias records ownership (for plugged()) and what was applied, so a re-plug
+            # skips the sysctl and nft commands when nothing they set has changed.
             label = links.read_label(inside)
-            if label.get("owner") != self.prefix:  # new, or not finished by an earlier run
+            if label.get("owner") != self.prefix:
                 links.write_label(inside, {"owner": self.prefix})
+            sysctls = _digest(" ".join(routing.NAMESPACE_SYSCTLS))
+            if label.get("sysctl") != sysctls:
                 routing.apply_sysctls(namespace)
             links.remove_links_except(inside, {leg.inside for leg in legs})
             indexes, changed = self._plug_legs(root, inside, namespace, legs)
             routing.ensure_default_route(inside, legs[0].gateway, indexes[legs[0].key])
             routing.converge_policy_routes(inside, _marked(legs[1:], indexes))
-            # The ruleset's digest rides on lo's alias, so an unchanged one is not reloaded.
             nft = _digest(ruleset)
             if label.get("nft") != nft:
                 nat.apply_ruleset(namespace, ruleset)
-            links.write_label(inside, {"owner": self.prefix, "nft": nft})
+            links.write_label(inside, {"owner": self.prefix, "sysctl": sysctls, "nft": nft})
         return changed
 
     def plugged(self) -> set[str]:
@@ -118,7 +121,7 @@ class NetnsDriver:
         indexes: dict[str, int] = {}
         changed: list[Leg] = []
         for leg in legs:
-            bridge = links.ensure_bridge(leg.bridge)
+            bridge = links.ensure_bridge(leg.bridge, root)
             index, created = ensure_veth(
                 root, inside, namespace, inside=leg.inside, outside=leg.outside, bridge_index=bridge
             )

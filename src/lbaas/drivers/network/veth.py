@@ -9,7 +9,7 @@ from typing import Any
 
 from pyroute2.netlink.exceptions import NetlinkError
 
-from lbaas.drivers.network.links import link_index
+from lbaas.drivers.network.links import get_link, is_up, link_index
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +32,11 @@ def ensure_veth(
         )
         log.info("created veth %s (host) <-> %s in %s", outside, inside, namespace)
         inside_index = link_index(inside_ns, inside)
-        outside_index = link_index(root, outside)
-    if inside_index is None or outside_index is None:
+    outside_link = get_link(root, outside)
+    if inside_index is None or outside_link is None:
         raise NetlinkError(errno.ENODEV, f"veth {outside}<->{inside} vanished after creation")
-    root.link("set", index=outside_index, master=bridge_index, state="up")
+    if outside_link.get("IFLA_MASTER") != bridge_index or not is_up(outside_link):
+        root.link("set", index=outside_link["index"], master=bridge_index, state="up")
     return inside_index, created
 
 
@@ -58,11 +59,12 @@ def _remove_if_present(ipr: Any, index: int | None) -> None:
 
 def ensure_mac_and_up(ipr: Any, index: int, mac: str | None) -> bool:
     """Give the interface the MAC (if one is asked for) and bring it up; True if the MAC changed."""
-    current = str(ipr.link("get", index=index)[0].get("IFLA_ADDRESS"))
-    changed = mac is not None and current.lower() != mac
+    link = ipr.link("get", index=index)[0]
+    changed = mac is not None and str(link.get("IFLA_ADDRESS")).lower() != mac
     if changed:
         ipr.link("set", index=index, address=mac)
-    ipr.link("set", index=index, state="up")
+    if not is_up(link):
+        ipr.link("set", index=index, state="up")
     return changed
 
 
