@@ -54,7 +54,7 @@ def test_a_host_serves_its_text_headers_peer_and_health(box: Sandbox, net: str) 
     assert curl(box, "/health") == "ok\n"
     assert curl(box, "/peer") == f"{CLIENT}\n"
     headers = json.loads(curl(box, "/headers") or "{}")
-    assert headers["Host"] == WEB
+    assert headers["host"] == WEB
 
 
 def test_list_shows_what_was_made(box: Sandbox, net: str) -> None:

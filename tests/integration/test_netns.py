@@ -8,11 +8,13 @@ and process made here is removed by name or pid when the test ends.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -363,3 +365,40 @@ def test_a_missing_bridge_is_made_and_shared_bridges_are_kept(
     assert host_link_exists(bridge)
     assert remove_bridge(bridge) and not remove_bridge(bridge)
     assert ensure_bridge(bridge) == ensure_bridge(bridge)
+
+
+@pytest.mark.skipif(shutil.which("haproxy") is None, reason="needs haproxy on PATH")
+def test_haproxy_behind_a_floating_ip_forwards_the_client_address(
+    box: Sandbox, drivers: Drivers, tmp_path: Path, tenant_only: tuple[str, str]
+) -> None:
+    tenant, external = tenant_only
+    box.host("web1", tenant, "198.18.10.61", 24, TENANT_GW, http_text="web1")
+    placement = drivers.plug(
+        drivers.make(), make_spec("lb-ha", tenant, floating=((external, FLOATING),))
+    )
+    config = tmp_path / "haproxy.cfg"
+    config.write_text(
+        "defaults\n  mode http\n  timeout connect 2s\n  timeout client 5s\n  timeout server 5s\n"
+        f"frontend vip\n  bind {placement.bind_address}:80\n  option forwardfor\n"
+        "  default_backend pool\n"
+        "backend pool\n  server web1 198.18.10.61:80\n"
+    )
+    argv = in_namespace(placement.namespace or "", ["haproxy", "-db", "-f", str(config)])
+    haproxy = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert wait_for(lambda: fetch(box, "outside", f"http://{FLOATING}/", 1) == "web1")
+        headers = json.loads(fetch(box, "outside", f"http://{FLOATING}/headers") or "{}")
+        assert headers["x-forwarded-for"] == EXTERNAL_CLIENT
+        assert fetch(box, "outside", f"http://{FLOATING}/peer") == VIP  # one-armed: member sees VIP
+    finally:
+        haproxy.terminate()
+        haproxy.wait(timeout=10)
+
+
+def wait_for(check: Callable[[], bool], timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True

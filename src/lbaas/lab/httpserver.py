@@ -1,7 +1,8 @@
 """The lab hosts' web server: `python -m lbaas.lab.httpserver --text TEXT --port 80 --bind ADDR`.
 
     GET /          TEXT and a newline
-    GET /headers   the request headers it received, as a JSON object (to see X-Forwarded-For)
+    GET /headers   the request headers it received, as a JSON object with lower-case names
+                   (to see x-forwarded-for)
     GET /peer      the address the request came from, and a newline
     GET /health    200 "ok"
     anything else  404
@@ -82,7 +83,8 @@ def _text(handler: LabHandler) -> Answer:
 
 def _headers(handler: LabHandler) -> Answer:
     received: dict[str, str] = {}
-    for name, value in handler.headers.items():
+    for raw_name, value in handler.headers.items():
+        name = raw_name.lower()  # HAProxy lower-cases names; so do we, whoever asks
         received[name] = f"{received[name]}, {value}" if name in received else value
     return 200, "application/json", json.dumps(received, sort_keys=True) + "\n"
 

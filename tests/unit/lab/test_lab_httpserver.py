@@ -48,7 +48,7 @@ def test_headers_come_back_as_json(server: LabServer) -> None:
     conn = connect(server)
     status, body = get(conn, "/headers", **{"X-Forwarded-For": "198.18.0.50"})
     assert status == 200
-    assert json.loads(body)["X-Forwarded-For"] == "198.18.0.50"
+    assert json.loads(body)["x-forwarded-for"] == "198.18.0.50"
     conn.close()
 
 
