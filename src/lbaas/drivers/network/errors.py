@@ -1,4 +1,4 @@
-"""What the network drivers raise.
+"""What the network drivers raise: a branch of the project's tree (`lbaas.errors.LbaasError`).
 
 NetworkDriverError             something on the host could not be made to match the spec
  ├── PlumbingFailed            the kernel refused a netlink request (says what was being done)
@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from lbaas.errors import LbaasError
 
-class NetworkDriverError(Exception):
+
+class NetworkDriverError(LbaasError):
     """Base of every error a network driver or lab host raises on purpose.
 
     `retryable` tells the agent whether trying the same spec again may succeed.

@@ -24,6 +24,7 @@ from lbaas.domain.spec import LoadBalancerSpec
 from lbaas.drivers.base import Placement
 from lbaas.drivers.network import links, names, nat, routing
 from lbaas.drivers.network.commands import in_namespace, spawn
+from lbaas.drivers.network.errors import CommandFailed
 from lbaas.drivers.network.legs import Leg, plan_legs
 from lbaas.drivers.network.veth import converge_address, ensure_mac_and_up, ensure_veth
 
@@ -139,7 +140,10 @@ class NetnsDriver:
         running = [p for p in self._announcers.get(namespace, []) if p.poll() is None]
         for leg in legs:
             argv = ["arping", "-q", "-U", "-c", str(self.garp_count), "-I", leg.inside, leg.address]
-            running.append(spawn(in_namespace(namespace, argv)))
+            try:
+                running.append(spawn(in_namespace(namespace, argv)))
+            except CommandFailed as exc:  # best effort: neighbours learn the address anyway
+                log.warning("no gratuitous ARP for %s in %s: %s", leg.address, namespace, exc)
         self._announcers[namespace] = running
 
     def _stop_announcing(self, namespace: str) -> None:
