@@ -14,7 +14,6 @@ from typing import Annotated, Any
 import typer
 
 from lbaas.cli import resource as r
-from lbaas.cli import server
 from lbaas.cli.client import ApiClient
 from lbaas.cli.common import (
     AdminStateOpt,
@@ -58,6 +57,8 @@ def run_agent(
         err_console.print("\n[red]Error:[/red] to run an agent give --api and --token "
                           "(or LBAAS_TOKEN); to manage agents give a command.", highlight=False)
         raise typer.Exit(2)
+    from lbaas.cli import server  # the service side: loaded only to run an agent
+
     server.agent(api_url=api_url, token=token, host=host, data_dir=data_dir,
                  namespace_prefix=namespace_prefix, network_driver=network_driver)
 

@@ -79,8 +79,12 @@ def _stored_credentials(data_dir: Path | None) -> dict[str, str]:
 class ApiClient:
     def __init__(self, conn: Connection, timeout: float = 30.0) -> None:
         self.conn = conn
+        url = _checked_url(conn.url)
         self.http = httpx.Client(
-            base_url=_checked_url(conn.url), timeout=timeout, headers={"X-Auth-Token": conn.token}
+            base_url=url,
+            timeout=timeout,
+            headers={"X-Auth-Token": conn.token},
+            verify=url.startswith("https:"),  # plain http needs no certificates loaded
         )
 
     def request(self, method: str, path: str, body: Any = None, params: Any = None) -> Any:

@@ -36,10 +36,13 @@ def _cell(value: Any) -> str:
 
 
 def _print_table(table: Table) -> None:
-    width = None
-    if not console.is_terminal:
-        width = max(console.width, console.measure(table).maximum)
-    console.print(table, width=width, soft_wrap=False)
+    if console.is_terminal:
+        console.print(table)
+        return
+    # a pipe or a file: as wide as the table needs, so no value is ever folded
+    unbounded = console.options.update(max_width=100_000)
+    width = max(console.width, console.measure(table, options=unbounded).maximum)
+    Console(file=console.file, width=width, color_system=None).print(table)
 
 
 def _table(*headers: str) -> Table:
