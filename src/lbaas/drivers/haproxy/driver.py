@@ -1,0 +1,163 @@
+"""The HAProxy device driver: one master-worker haproxy per load balancer, state on disk.
+
+Everything the driver needs after a restart is in `<state_dir>/<lb id>/`: the configuration,
+the pid file, the sockets and the spec last applied. A new driver over the same directory adopts
+what runs there; an unchanged spec causes no restart and no reload.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from lbaas.domain.spec import LoadBalancerSpec
+from lbaas.drivers.base import Observation, Placement
+from lbaas.drivers.haproxy import process
+from lbaas.drivers.haproxy.changes import MemberChanges, plan_member_changes
+from lbaas.drivers.haproxy.errors import CommandFailed, ConfigRejected, HaproxyError
+from lbaas.drivers.haproxy.paths import StatePaths
+from lbaas.drivers.haproxy.render import MODES, render_config, render_server
+from lbaas.drivers.haproxy.runtime import RuntimeApi
+from lbaas.drivers.haproxy.validate import check_id
+
+log = logging.getLogger(__name__)
+
+
+class HaproxyDriver:
+    """A DeviceDriver running each load balancer as its own haproxy under `state_dir`."""
+
+    name = "haproxy"
+
+    def __init__(self, state_dir: Path, haproxy_bin: str = "haproxy") -> None:
+        self.state_dir = Path(state_dir)
+        self.haproxy_bin = haproxy_bin
+
+    def deploy(self, spec: LoadBalancerSpec, placement: Placement) -> None:
+        """Make haproxy run `spec`: start, runtime member changes, or a checked seamless reload."""
+        if not spec.deployable:
+            log.info("lb %s: no VIP, undeploying", spec.id)
+            self.undeploy(spec.id)
+            return
+        paths = StatePaths.for_lb(self.state_dir, spec.id)
+        applied = read_applied(paths)
+        running = process.is_running(paths)
+        if running and applied == (spec, placement):
+            return
+        paths.directory.mkdir(parents=True, exist_ok=True)
+        self._accept_config(paths, render_config(spec, placement, paths))
+        if not running:
+            self._start(spec, placement, paths)
+        else:
+            self._update(spec, placement, paths, applied)
+        write_applied(paths, spec, placement)
+
+    def undeploy(self, lb_id: str) -> None:
+        """Stop haproxy by the pid in its pid file and remove the state directory."""
+        paths = StatePaths.for_lb(self.state_dir, lb_id)
+        if not paths.directory.exists():
+            return
+        process.stop(paths)
+        shutil.rmtree(paths.directory)
+        log.info("lb %s: undeployed", lb_id)
+
+    def deployed(self) -> set[str]:
+        """Ids with a state directory."""
+        if not self.state_dir.is_dir():
+            return set()
+        return {entry.name for entry in self.state_dir.iterdir() if entry.is_dir()}
+
+    def observe(self, lb_id: str) -> Observation:
+        """Whether haproxy runs, its pool counters and each member's health."""
+        paths = StatePaths.for_lb(self.state_dir, lb_id)
+        if not process.is_running(paths):
+            return Observation(running=False)
+        try:
+            stats, members = RuntimeApi(paths.stats_socket).observe(check_id("pool id", lb_id))
+        except HaproxyError as exc:
+            log.warning("lb %s: cannot read statistics: %s", lb_id, exc)
+            return Observation(running=True)
+        return Observation(running=True, stats=stats, members=members)
+
+    def _accept_config(self, paths: StatePaths, config: str) -> None:
+        """Write, `haproxy -c` and swap in a configuration; a rejected one is kept aside."""
+        paths.candidate.write_text(config)
+        try:
+            process.check_config(self.haproxy_bin, paths.candidate)
+        except CommandFailed as exc:
+            os.replace(paths.candidate, paths.rejected)
+            rejected = ConfigRejected(exc.argv, exc.returncode, exc.stderr, str(paths.rejected))
+            log.error("lb %s: configuration rejected: %s", paths.directory.name, rejected.reason)
+            raise rejected from exc
+        os.replace(paths.candidate, paths.config)
+        paths.rejected.unlink(missing_ok=True)
+
+    def _start(self, spec: LoadBalancerSpec, placement: Placement, paths: StatePaths) -> None:
+        if process.master_pid(paths) is not None:  # alive but not answering: start afresh
+            process.stop(paths)
+        worker = process.start(self.haproxy_bin, paths, placement.namespace)
+        log.info("lb %s: started haproxy (worker %d, revision %d)", spec.id, worker, spec.revision)
+
+    def _update(
+        self,
+        spec: LoadBalancerSpec,
+        placement: Placement,
+        paths: StatePaths,
+        applied: tuple[LoadBalancerSpec, Placement] | None,
+    ) -> None:
+        changes = None
+        if applied is not None and applied[1] == placement:
+            changes = plan_member_changes(applied[0], spec)
+        if changes is not None and self._apply_members(spec, paths, changes):
+            log.info("lb %s: members changed via runtime API (revision %d)", spec.id, spec.revision)
+            return
+        worker = process.reload(paths)
+        log.info("lb %s: reloaded haproxy (worker %d, revision %d)", spec.id, worker, spec.revision)
+
+    def _apply_members(
+        self, spec: LoadBalancerSpec, paths: StatePaths, changes: MemberChanges
+    ) -> bool:
+        """Apply member changes over the runtime API; False (reload instead) if one fails."""
+        api = RuntimeApi(paths.stats_socket)
+        backend = spec.id
+        mode = MODES[spec.protocol]
+        try:
+            for member_id in changes.removed:
+                api.delete_server(backend, member_id)
+            for member in changes.added:
+                line = render_server(member, spec, mode)
+                options = [o for o in line.options.split(" ") if o != "disabled"]
+                api.add_server(backend, line.name, line.address, options)
+                api.set_ready(backend, line.name, member.admin_state_up)
+            for member in changes.updated:
+                api.set_weight(backend, member.id, member.weight)
+                api.set_ready(backend, member.id, member.admin_state_up)
+        except HaproxyError as exc:
+            log.warning("lb %s: runtime member change failed, reloading instead: %s", spec.id, exc)
+            return False
+        return True
+
+
+def read_applied(paths: StatePaths) -> tuple[LoadBalancerSpec, Placement] | None:
+    """The spec and placement last applied, or None if there is none or it cannot be read."""
+    try:
+        body = json.loads(paths.applied.read_text())
+        spec = LoadBalancerSpec.model_validate(body["spec"])
+        placement = Placement(body["placement"]["namespace"], body["placement"]["bind_address"])
+    except (OSError, ValueError, KeyError, TypeError, ValidationError):
+        return None
+    return spec, placement
+
+
+def write_applied(paths: StatePaths, spec: LoadBalancerSpec, placement: Placement) -> None:
+    body = {
+        "spec": spec.model_dump(mode="json"),
+        "placement": {"namespace": placement.namespace, "bind_address": placement.bind_address},
+    }
+    partial = paths.applied.with_name(paths.applied.name + ".tmp")
+    partial.write_text(json.dumps(body, indent=2, sort_keys=True))
+    os.replace(partial, paths.applied)

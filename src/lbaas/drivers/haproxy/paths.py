@@ -1,0 +1,65 @@
+"""Where one load balancer's HAProxy files live: `<state_dir>/<lb id>/` with short names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from lbaas.drivers.haproxy.errors import UnsafeConfigValue
+from lbaas.drivers.haproxy.validate import check_id
+
+# sun_path is 108 bytes including the terminating NUL.
+UNIX_PATH_MAX = 107
+
+
+@dataclass(frozen=True)
+class StatePaths:
+    """The files of one load balancer; socket paths are checked against the UNIX path limit."""
+
+    directory: Path
+
+    @classmethod
+    def for_lb(cls, state_dir: Path, lb_id: str) -> StatePaths:
+        paths = cls(state_dir / check_id("loadbalancer id", lb_id))
+        for sock in (paths.stats_socket, paths.master_socket):
+            if len(bytes(sock)) > UNIX_PATH_MAX:
+                raise UnsafeConfigValue("state_dir", str(state_dir), "socket path too long")
+        return paths
+
+    @property
+    def config(self) -> Path:
+        return self.directory / "haproxy.cfg"
+
+    @property
+    def candidate(self) -> Path:
+        """A rendered configuration before `haproxy -c` accepted it."""
+        return self.directory / "haproxy.cfg.new"
+
+    @property
+    def rejected(self) -> Path:
+        return self.directory / "haproxy.cfg.rejected"
+
+    @property
+    def pid(self) -> Path:
+        return self.directory / "haproxy.pid"
+
+    @property
+    def stats_socket(self) -> Path:
+        return self.directory / "stats.sock"
+
+    @property
+    def master_socket(self) -> Path:
+        return self.directory / "master.sock"
+
+    @property
+    def server_state(self) -> Path:
+        return self.directory / "servers.state"
+
+    @property
+    def applied(self) -> Path:
+        """The spec and placement last applied, as JSON, so a new agent can adopt and diff."""
+        return self.directory / "applied.json"
+
+    @property
+    def stderr_log(self) -> Path:
+        return self.directory / "haproxy.stderr"

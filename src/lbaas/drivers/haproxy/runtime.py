@@ -1,0 +1,159 @@
+"""A client of HAProxy's runtime API on the stats socket, and the `show stat` CSV parser.
+
+Server changes made here follow HAProxy 2.6's rules for dynamic servers: a new server starts in
+maintenance and with its health check off; a server must be in maintenance and idle to be
+deleted; and `cookie` is not accepted on a dynamic server (see `render.dynamic_servers_allowed`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import socket
+import time
+from pathlib import Path
+
+from lbaas.domain.agent import MemberHealth, PoolStatistics
+from lbaas.drivers.haproxy.errors import RuntimeApiError
+
+log = logging.getLogger(__name__)
+
+STAT_TYPE_BACKEND = "1"
+STAT_TYPE_SERVER = "2"
+ADMIN_DOWN = "admin_state_up is false"
+
+
+class RuntimeApi:
+    """Commands over one HAProxy stats socket (level admin), one connection per command."""
+
+    def __init__(self, socket_path: Path, timeout: float = 5.0) -> None:
+        self.socket_path = socket_path
+        self.timeout = timeout
+
+    def execute(self, command: str) -> str:
+        """Send one command and return the whole answer; the socket closes after it."""
+        if not command.isascii() or any(c in command for c in "\n\r;"):
+            raise RuntimeApiError(f"refusing a runtime command with a separator: {command!r}")
+        try:
+            return self._exchange(command)
+        except OSError as exc:
+            raise RuntimeApiError(f"{self.socket_path}: {command!r}: {exc}") from exc
+
+    def worker_pid(self) -> int:
+        """The pid of the worker that answers on the socket now."""
+        for line in self.execute("show info").splitlines():
+            key, _, value = line.partition(":")
+            if key == "Pid":
+                return int(value)
+        raise RuntimeApiError("`show info` gave no Pid")
+
+    def show_stat(self) -> str:
+        """`show stat` for backends and servers (type mask 2|4) as CSV text."""
+        return self.execute("show stat -1 6 -1")
+
+    def observe(self, backend: str) -> tuple[PoolStatistics, dict[str, MemberHealth]]:
+        """Counters and member health of one backend."""
+        return parse_stat_csv(self.show_stat(), backend)
+
+    def show_servers_state(self) -> str:
+        """The server-state dump HAProxy reads back after a reload."""
+        return self.execute("show servers state")
+
+    def set_weight(self, backend: str, server: str, weight: int) -> None:
+        self._expect(f"set server {backend}/{server} weight {int(weight)}", "")
+
+    def set_ready(self, backend: str, server: str, ready: bool) -> None:
+        state = "ready" if ready else "maint"
+        self._expect(f"set server {backend}/{server} state {state}", "")
+
+    def add_server(self, backend: str, server: str, address: str, options: list[str]) -> None:
+        """Add a server (it starts in maintenance); turn its health check on if it has one."""
+        arguments = " ".join(options)
+        command = f"add server {backend}/{server} {address} {arguments}"
+        self._expect(command, "New server registered.")
+        if "check" in options:
+            self._expect(f"enable health {backend}/{server}", "")
+
+    def delete_server(self, backend: str, server: str, wait: float = 3.0) -> None:
+        """Put a server in maintenance, end its sessions and delete it once it is idle."""
+        self.set_ready(backend, server, False)
+        self.execute(f"shutdown sessions server {backend}/{server}")
+        deadline = time.monotonic() + wait
+        while True:
+            answer = self.execute(f"del server {backend}/{server}").strip()
+            if answer == "Server deleted." or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        if answer != "Server deleted.":
+            raise RuntimeApiError(f"del server {backend}/{server}: {answer}")
+
+    def _expect(self, command: str, success: str) -> None:
+        answer = self.execute(command).strip()
+        if answer != success:
+            raise RuntimeApiError(f"{command}: {answer}")
+        log.debug("runtime api: %s", command)
+
+    def _exchange(self, command: str) -> str:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(self.timeout)
+            sock.connect(str(self.socket_path))
+            sock.sendall(command.encode("ascii") + b"\n")
+            chunks = []
+            while chunk := sock.recv(65536):
+                chunks.append(chunk)
+        return b"".join(chunks).decode("utf-8", "replace")
+
+
+def parse_stat_csv(text: str, backend: str) -> tuple[PoolStatistics, dict[str, MemberHealth]]:
+    """Statistics of `backend` and the health of each of its servers from `show stat` CSV."""
+    stats = PoolStatistics()
+    members: dict[str, MemberHealth] = {}
+    for row in _stat_rows(text):
+        if row.get("pxname") != backend:
+            continue
+        if row.get("type") == STAT_TYPE_BACKEND:
+            stats = pool_statistics(row)
+        elif row.get("type") == STAT_TYPE_SERVER:
+            members[row["svname"]] = member_health(row)
+    return stats, members
+
+
+def pool_statistics(row: dict[str, str]) -> PoolStatistics:
+    """The v1 counters from a BACKEND row."""
+    return PoolStatistics(
+        bytes_in=_int(row.get("bin")),
+        bytes_out=_int(row.get("bout")),
+        active_connections=_int(row.get("scur")),
+        total_connections=_int(row.get("stot")),
+    )
+
+
+def member_health(row: dict[str, str]) -> MemberHealth:
+    """MAINT → INACTIVE (admin down); DOWN → INACTIVE with the check's result; else ACTIVE."""
+    status = row.get("status", "")
+    check = _check_summary(row)
+    if status.startswith("MAINT"):
+        return MemberHealth(status="INACTIVE", description=ADMIN_DOWN)
+    if status.startswith("DOWN"):
+        return MemberHealth(status="INACTIVE", description=check or "health check failed")
+    return MemberHealth(status="ACTIVE", description=check)
+
+
+def _check_summary(row: dict[str, str]) -> str:
+    """E.g. "L7STS 503 Layer7 wrong status" from check_status, check_code and check_desc."""
+    parts = [row.get("check_status", "").lstrip("* "), row.get("check_code", "")]
+    parts.append(row.get("check_desc", ""))
+    return " ".join(part.strip() for part in parts if part and part.strip())
+
+
+def _stat_rows(text: str) -> list[dict[str, str]]:
+    lines = text.lstrip().splitlines()
+    if not lines or not lines[0].startswith("# "):
+        raise RuntimeApiError(f"unexpected `show stat` answer: {text[:120]!r}")
+    lines[0] = lines[0][2:]
+    return list(csv.DictReader(io.StringIO("\n".join(lines))))
+
+
+def _int(value: str | None) -> int:
+    return int(value) if value and value.isdigit() else 0
