@@ -1,11 +1,11 @@
 """Exceptions of the HAProxy device driver.
 
-    HaproxyError
-     ├── CommandFailed        a haproxy or ip(8) command exited non-zero
-     │    └── ConfigRejected  `haproxy -c` refused a rendered configuration
-     ├── RuntimeApiError      the runtime API refused a command or could not be reached
-     └── ReloadFailed         a reload did not bring up a new worker
-    UnsafeConfigValue (ValueError)  a value would shape the configuration; refused before rendering
+HaproxyError
+ ├── CommandFailed        a haproxy or ip(8) command exited non-zero
+ │    └── ConfigRejected  `haproxy -c` refused a rendered configuration
+ ├── RuntimeApiError      the runtime API refused a command or could not be reached
+ └── ReloadFailed         a reload did not bring up a new worker
+UnsafeConfigValue (ValueError)  a value would shape the configuration; refused before rendering
 """
 
 from __future__ import annotations

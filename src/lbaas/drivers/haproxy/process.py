@@ -49,8 +49,14 @@ def start(haproxy_bin: str, paths: StatePaths, namespace: str | None) -> int:
         stale.unlink(missing_ok=True)
     # The daemon may keep stderr open for a while: a file, not a pipe, so nothing waits on it.
     with paths.stderr_log.open("w") as stderr:
-        done = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=stderr, stderr=stderr,
-                              timeout=START_TIMEOUT, check=False)
+        done = subprocess.run(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=stderr,
+            stderr=stderr,
+            timeout=START_TIMEOUT,
+            check=False,
+        )
     if done.returncode != 0:
         raise CommandFailed(argv, done.returncode, paths.stderr_log.read_text(errors="replace"))
     return wait_for_worker(paths, exclude=None)

@@ -203,6 +203,8 @@ def _socket_address(field: str, address: str, port: int) -> str:
 def _code_group(tens: int, units: list[int]) -> str:
     if len(units) == 1:
         return f"{tens}{units[0]}"
+    if units == list(range(units[0], units[-1] + 1)):
+        return f"{tens}[{units[0]}-{units[-1]}]"
     return f"{tens}[{''.join(str(u) for u in units)}]"
 
 
