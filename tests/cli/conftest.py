@@ -57,12 +57,18 @@ class Service:
 
 
 @pytest.fixture
-def service(tmp_path: Path) -> Iterator[Service]:
+def agent_down_time() -> float:
+    """Seconds without a heartbeat before an agent counts as dead (parametrize to change)."""
+    return 120.0
+
+
+@pytest.fixture
+def service(tmp_path: Path, agent_down_time: float) -> Iterator[Service]:
     settings = Settings(
         data_dir=tmp_path / "data",
         listen=f"127.0.0.1:{free_port()}",
         admin_token=ADMIN_TOKEN,
-        agent_down_time=120,
+        agent_down_time=agent_down_time,
         auth_failures_per_minute=10_000,
     )
     store, token = prepare(settings)

@@ -53,14 +53,22 @@ def run_agent(
     if ctx.invoked_subcommand is not None:
         return
     if api_url is None or token is None:
-        err_console.print(ctx.get_help(), highlight=False)
-        err_console.print("\n[red]Error:[/red] to run an agent give --api and --token "
-                          "(or LBAAS_TOKEN); to manage agents give a command.", highlight=False)
+        commands = ", ".join(app_commands(ctx))
+        err_console.print(
+            "[red]Error:[/red] to run an agent give --api and --token (or LBAAS_TOKEN); to "
+            f"manage agents give a command: {commands} (see lbaas agent --help).",
+            highlight=False, soft_wrap=True,
+        )
         raise typer.Exit(2)
     from lbaas.cli import server  # the service side: loaded only to run an agent
 
     server.agent(api_url=api_url, token=token, host=host, data_dir=data_dir,
                  namespace_prefix=namespace_prefix, network_driver=network_driver)
+
+
+def app_commands(ctx: typer.Context) -> list[str]:
+    list_commands = getattr(ctx.command, "list_commands", None)
+    return list(list_commands(ctx)) if list_commands else []
 
 
 @app.command("list")

@@ -134,7 +134,10 @@ def network_delete(
 
 def allocation_pool(text: str) -> dict[str, str]:
     """`start=IP,end=IP` as an allocation pool."""
-    pool = parse_kv([text])
+    try:
+        pool = parse_kv([text])
+    except CliError:
+        pool = {}
     if set(pool) != {"start", "end"}:
         raise CliError(f"An allocation pool is start=IP,end=IP, not '{text}'")
     return {"start": str(pool["start"]), "end": str(pool["end"])}
