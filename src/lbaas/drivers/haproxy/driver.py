@@ -112,6 +112,9 @@ class HaproxyDriver:
         changes = None
         if applied is not None and applied[1] == placement:
             changes = plan_member_changes(applied[0], spec)
+        if changes is not None and not changes:
+            log.info("lb %s: no data plane change (revision %d)", spec.id, spec.revision)
+            return
         if changes is not None and self._apply_members(spec, paths, changes):
             log.info("lb %s: members changed via runtime API (revision %d)", spec.id, spec.revision)
             return

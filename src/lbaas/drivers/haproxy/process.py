@@ -59,7 +59,10 @@ def start(haproxy_bin: str, paths: StatePaths, namespace: str | None) -> int:
         )
     if done.returncode != 0:
         raise CommandFailed(argv, done.returncode, paths.stderr_log.read_text(errors="replace"))
-    return wait_for_worker(paths, exclude=None)
+    worker = wait_for_worker(paths, exclude=None)
+    if not _master_socket_answers(paths, START_TIMEOUT):
+        raise ReloadFailed(f"haproxy for {paths.directory.name} opened no master socket")
+    return worker
 
 
 def reload(paths: StatePaths) -> int:
@@ -71,7 +74,9 @@ def reload(paths: StatePaths) -> int:
     old_worker = api.worker_pid()
     _write_atomic(paths.server_state, api.show_servers_state())
     os.kill(master, signal.SIGUSR2)
-    return wait_for_worker(paths, exclude=old_worker)
+    worker = wait_for_worker(paths, exclude=old_worker)
+    _master_socket_answers(paths, START_TIMEOUT)
+    return worker
 
 
 def stop(paths: StatePaths) -> None:
@@ -92,15 +97,7 @@ def stop(paths: StatePaths) -> None:
 
 def is_running(paths: StatePaths) -> bool:
     """The pid file names a live haproxy for this config and its master socket accepts."""
-    if master_pid(paths) is None:
-        return False
-    try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-            sock.settimeout(1.0)
-            sock.connect(str(paths.master_socket))
-    except OSError:
-        return False
-    return True
+    return master_pid(paths) is not None and _master_socket_answers(paths, 2.0)
 
 
 def master_pid(paths: StatePaths) -> int | None:
@@ -132,6 +129,21 @@ def wait_for_worker(paths: StatePaths, exclude: int | None, timeout: float = STA
             return pid
         time.sleep(0.02)
     raise ReloadFailed(f"no new haproxy worker for {paths.directory.name} after {timeout}s")
+
+
+def _master_socket_answers(paths: StatePaths, timeout: float) -> bool:
+    """Whether the master socket accepts a connection within `timeout` (it opens late)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+                sock.settimeout(1.0)
+                sock.connect(str(paths.master_socket))
+            return True
+        except OSError:
+            if time.monotonic() > deadline:
+                return False
+        time.sleep(0.02)
 
 
 def _netns_prefix(namespace: str | None) -> list[str]:

@@ -1,0 +1,495 @@
+"""The HAProxy device driver against real haproxy processes and real HTTP backends.
+
+Everything binds to 127.0.0.x in the host namespace (placement namespace None). Backends are
+small HTTP servers on threads answering with their own name. Each test cleans up every process
+it started, by pid.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import shutil
+import signal
+import socket
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lbaas.domain.spec import (
+    LoadBalancerSpec,
+    MemberSpec,
+    MonitorSpec,
+    NetworkLegSpec,
+    SessionPersistenceSpec,
+    VipSpec,
+)
+from lbaas.drivers.base import Placement
+from lbaas.drivers.haproxy import process
+from lbaas.drivers.haproxy.driver import HaproxyDriver
+from lbaas.drivers.haproxy.errors import ConfigRejected
+from lbaas.drivers.haproxy.paths import StatePaths
+
+HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
+pytestmark = [
+    pytest.mark.skipif(os.geteuid() != 0, reason="haproxy drops privileges to nobody: needs root"),
+    pytest.mark.skipif(not os.access(HAPROXY, os.X_OK), reason="haproxy is not installed"),
+]
+VIP_ADDRESS = "127.0.0.1"
+PLACEMENT = Placement(namespace=None, bind_address=VIP_ADDRESS)
+
+
+# --- backends ---------------------------------------------------------------------------------
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: Backend
+
+    def do_GET(self) -> None:
+        body = self.server.name.encode()
+        self.send_response(self.server.status)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Set-Cookie", f"JSESSIONID={self.server.name}-session")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+class Backend(ThreadingHTTPServer):
+    """An HTTP server on a thread that answers every GET with its own name."""
+
+    daemon_threads = True
+
+    def __init__(self, name: str, address: str) -> None:
+        super().__init__((address, 0), _Handler)
+        self.name = name
+        self.status = 200
+        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def port(self) -> int:
+        return int(self.server_address[1])
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # haproxy's checks close with a reset: not an error here
+
+
+@pytest.fixture(scope="module")
+def backends() -> Iterator[dict[str, Backend]]:
+    servers = {name: Backend(name, f"127.0.0.{i + 2}") for i, name in enumerate("abc")}
+    yield servers
+    for server in servers.values():
+        server.shutdown()
+        server.server_close()
+
+
+# --- driver and specs -------------------------------------------------------------------------
+
+
+@dataclass
+class Harness:
+    driver: HaproxyDriver
+    state_dir: Path
+    backends: dict[str, Backend]
+    lb_id: str
+    port: int
+
+    @property
+    def paths(self) -> StatePaths:
+        return StatePaths.for_lb(self.state_dir, self.lb_id)
+
+    def member(self, name: str, **changes: Any) -> MemberSpec:
+        backend = self.backends[name]
+        fields = {"id": f"m-{name}", "address": backend.server_address[0]}
+        fields |= {"protocol_port": backend.port, "weight": 1, "admin_state_up": True}
+        return MemberSpec(**(fields | changes))
+
+    def spec(
+        self, members: str | tuple[MemberSpec, ...] = "ab", revision: int = 1, **changes: Any
+    ) -> LoadBalancerSpec:
+        if isinstance(members, str):
+            members = tuple(self.member(name) for name in members)
+        vip_fields = {"connection_limit": -1, "admin_state_up": True, "session_persistence": None}
+        vip_fields |= changes.pop("vip", {})
+        vip = VipSpec(
+            id=f"v-{self.lb_id}", protocol="HTTP", protocol_port=self.port, leg=_leg(), **vip_fields
+        )
+        fields = {
+            "id": self.lb_id,
+            "revision": revision,
+            "protocol": "HTTP",
+            "lb_method": "ROUND_ROBIN",
+            "admin_state_up": True,
+            "vip": vip,
+            "members": members,
+        }
+        return LoadBalancerSpec(**(fields | changes))
+
+    def deploy(self, spec: LoadBalancerSpec) -> None:
+        self.driver.deploy(spec, PLACEMENT)
+
+    def worker(self) -> int:
+        return process.worker_pid(self.paths)
+
+    def get(self, headers: dict[str, str] | None = None) -> http.client.HTTPResponse:
+        conn = http.client.HTTPConnection(VIP_ADDRESS, self.port, timeout=5)
+        conn.request("GET", "/", headers=headers or {})
+        response = conn.getresponse()
+        response.body = response.read()  # type: ignore[attr-defined]
+        conn.close()
+        return response
+
+    def names(self, count: int) -> list[str]:
+        return [self.get().body.decode() for _ in range(count)]  # type: ignore[attr-defined]
+
+
+def _leg() -> NetworkLegSpec:
+    return NetworkLegSpec(
+        port_id="port",
+        network_id="net",
+        bridge="br",
+        address=VIP_ADDRESS,
+        prefixlen=8,
+        gateway_ip=None,
+        mac_address="fa:16:3e:00:00:01",
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((VIP_ADDRESS, 0))
+        return int(sock.getsockname()[1])
+
+
+def _kill_leftovers(state_dir: Path) -> None:
+    """Safety net: SIGKILL any haproxy master still named by a pid file under state_dir."""
+    for pid_file in state_dir.glob("*/haproxy.pid"):
+        paths = StatePaths(pid_file.parent)
+        pid = process.master_pid(paths)
+        if pid is not None:
+            os.kill(pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def lb(backends: dict[str, Backend], request: pytest.FixtureRequest) -> Iterator[Harness]:
+    state_dir = Path(tempfile.mkdtemp(prefix="lbh", dir="/tmp"))
+    for backend in backends.values():
+        backend.status = 200
+    harness = Harness(
+        HaproxyDriver(state_dir, HAPROXY),
+        state_dir,
+        backends,
+        f"lb-{request.node.name[5:25].strip('_[')}",
+        _free_port(),
+    )
+    harness.lb_id = "".join(c if c.isalnum() or c == "-" else "-" for c in harness.lb_id)
+    try:
+        yield harness
+    finally:
+        for lb_id in harness.driver.deployed():
+            harness.driver.undeploy(lb_id)
+        _kill_leftovers(state_dir)
+        shutil.rmtree(state_dir, ignore_errors=True)
+
+
+def _wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+# --- balancing --------------------------------------------------------------------------------
+
+
+def test_round_robin_alternates(lb: Harness) -> None:
+    lb.deploy(lb.spec("ab"))
+    names = lb.names(6)
+    assert names in (["a", "b"] * 3, ["b", "a"] * 3)
+
+
+def test_weights_are_respected(lb: Harness) -> None:
+    lb.deploy(lb.spec(members=(lb.member("a", weight=1), lb.member("b", weight=3))))
+    assert Counter(lb.names(40)) == {"a": 10, "b": 30}
+
+
+# --- runtime changes without reload -----------------------------------------------------------
+
+
+def test_member_changes_go_through_runtime_api_without_reload(lb: Harness) -> None:
+    lb.deploy(lb.spec("a"))
+    worker = lb.worker()
+    assert set(lb.names(4)) == {"a"}
+
+    lb.deploy(lb.spec("ab", revision=2))
+    assert set(lb.names(4)) == {"a", "b"}
+    lb.deploy(lb.spec((lb.member("a"), lb.member("b", weight=0)), revision=3))
+    assert set(lb.names(4)) == {"a"}
+    lb.deploy(lb.spec((lb.member("a", admin_state_up=False), lb.member("b")), revision=4))
+    assert set(lb.names(4)) == {"b"}
+    lb.deploy(lb.spec("bc", revision=5))
+    assert set(lb.names(4)) == {"b", "c"}
+
+    assert lb.worker() == worker
+    config = lb.paths.config.read_text()
+    assert "server m-a " not in config
+    assert "server m-c " in config
+    process.check_config(HAPROXY, lb.paths.config)
+
+
+def test_runtime_state_survives_a_later_reload(lb: Harness) -> None:
+    lb.deploy(lb.spec("ab"))
+    down = lb.spec((lb.member("a", admin_state_up=False), lb.member("b")), revision=2)
+    lb.deploy(down)
+    lb.deploy(down.model_copy(update={"lb_method": "LEAST_CONNECTIONS", "revision": 3}))
+    assert set(lb.names(4)) == {"b"}
+    up = lb.spec("ab", revision=4, lb_method="LEAST_CONNECTIONS")
+    lb.deploy(up)
+    lb.deploy(up.model_copy(update={"lb_method": "ROUND_ROBIN", "revision": 5}))
+    assert set(lb.names(4)) == {"a", "b"}
+
+
+# --- reloads ----------------------------------------------------------------------------------
+
+
+class Load:
+    """Clients hammering the VIP on threads: keep-alive ones and new-connection ones."""
+
+    def __init__(self, port: int, keepalive: int = 2, fresh: int = 2) -> None:
+        self.port = port
+        self.ok = 0
+        self.failures: list[str] = []
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        self.threads = [threading.Thread(target=self._run, args=(True,)) for _ in range(keepalive)]
+        self.threads += [threading.Thread(target=self._run, args=(False,)) for _ in range(fresh)]
+
+    def __enter__(self) -> Load:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join()
+
+    def _run(self, keepalive: bool) -> None:
+        conn = http.client.HTTPConnection(VIP_ADDRESS, self.port, timeout=5)
+        while not self.stop.is_set():
+            try:
+                conn.request("GET", "/")
+                response = conn.getresponse()
+                response.read()
+                outcome = None if response.status == 200 else f"status {response.status}"
+            except (OSError, http.client.HTTPException) as exc:
+                outcome = repr(exc)
+                conn.close()
+            if not keepalive:
+                conn.close()
+            with self.lock:
+                if outcome is None:
+                    self.ok += 1
+                else:
+                    self.failures.append(outcome)
+
+
+def test_reload_under_load_fails_no_request(lb: Harness) -> None:
+    lb.deploy(lb.spec("ab"))
+    changes: list[dict[str, Any]] = [
+        {"lb_method": "LEAST_CONNECTIONS"},
+        {
+            "lb_method": "ROUND_ROBIN",
+            "vip": {"session_persistence": SessionPersistenceSpec(type="SOURCE_IP")},
+        },
+        {"lb_method": "SOURCE_IP"},
+        {"lb_method": "ROUND_ROBIN"},
+        {"lb_method": "LEAST_CONNECTIONS", "vip": {"connection_limit": 500}},
+    ]
+    workers = [lb.worker()]
+    with Load(lb.port) as load:
+        time.sleep(0.3)
+        for revision, change in enumerate(changes, start=2):
+            lb.deploy(lb.spec("ab", revision=revision, **change))
+            workers.append(lb.worker())
+            time.sleep(0.3)
+    assert len(set(workers)) == len(workers), "every change should have reloaded"
+    assert load.failures == []
+    assert load.ok > 100
+
+
+def test_bad_config_keeps_the_old_one_serving(lb: Harness) -> None:
+    good = lb.spec("ab")
+    lb.deploy(good)
+    worker = lb.worker()
+    good_config = lb.paths.config.read_text()
+    monitor = MonitorSpec(
+        id="hm",
+        type="TCP",
+        delay=1,
+        timeout=1,
+        max_retries=0,
+        http_method="GET",
+        url_path="/",
+        expected_codes="200",
+    )
+    with pytest.raises(ConfigRejected) as caught:
+        lb.deploy(lb.spec("ab", revision=2, monitor=monitor))
+    assert "'fall' has to be > 0" in caught.value.reason
+    assert lb.paths.rejected.exists()
+    assert lb.paths.config.read_text() == good_config
+    assert set(lb.names(4)) == {"a", "b"}
+    lb.deploy(good)  # the last good spec is still the applied one: nothing to do
+    assert lb.worker() == worker
+
+
+# --- process lifecycle ------------------------------------------------------------------------
+
+
+def test_crash_then_deploy_restarts(lb: Harness) -> None:
+    spec = lb.spec("ab")
+    lb.deploy(spec)
+    pids = [int(p) for p in lb.paths.pid.read_text().split()]
+    workers = [lb.worker()]
+    for pid in pids:
+        os.kill(pid, signal.SIGKILL)
+    assert _wait_for(lambda: not any(_alive(pid) for pid in pids + workers))
+    assert not lb.driver.observe(lb.lb_id).running
+    lb.deploy(spec)
+    assert lb.driver.observe(lb.lb_id).running
+    assert set(lb.names(4)) == {"a", "b"}
+
+
+def test_a_second_driver_adopts_without_restart(lb: Harness) -> None:
+    spec = lb.spec("ab")
+    lb.deploy(spec)
+    master, worker = process.master_pid(lb.paths), lb.worker()
+    second = HaproxyDriver(lb.state_dir, HAPROXY)
+    assert second.deployed() == {lb.lb_id}
+    second.deploy(spec.model_copy(update={"revision": 2}), PLACEMENT)
+    second.deploy(lb.spec("abc", revision=3), PLACEMENT)  # a member change: runtime API
+    assert (process.master_pid(lb.paths), lb.worker()) == (master, worker)
+    assert second.observe(lb.lb_id).running
+    assert set(lb.names(6)) == {"a", "b", "c"}
+
+
+def test_undeploy_leaves_nothing(lb: Harness) -> None:
+    lb.deploy(lb.spec("ab"))
+    master, worker = process.master_pid(lb.paths), lb.worker()
+    assert master is not None
+    lb.driver.undeploy(lb.lb_id)
+    assert not _alive(master)
+    assert not _alive(worker)
+    assert not lb.paths.directory.exists()
+    assert lb.driver.deployed() == set()
+    with pytest.raises(OSError):
+        socket.create_connection((VIP_ADDRESS, lb.port), timeout=1).close()
+    lb.driver.undeploy(lb.lb_id)  # idempotent
+
+
+def test_spec_without_vip_undeploys(lb: Harness) -> None:
+    lb.deploy(lb.spec("ab"))
+    lb.deploy(lb.spec("ab").model_copy(update={"vip": None, "revision": 2}))
+    assert lb.driver.deployed() == set()
+
+
+# --- persistence, limits, admin state ---------------------------------------------------------
+
+
+def _persistence(kind: str) -> dict[str, Any]:
+    cookie = "JSESSIONID" if kind == "APP_COOKIE" else None
+    return {"session_persistence": SessionPersistenceSpec(type=kind, cookie_name=cookie)}
+
+
+@pytest.mark.parametrize("kind", ["SOURCE_IP", "HTTP_COOKIE", "APP_COOKIE"])
+def test_persistence_holds_a_client_to_one_backend(lb: Harness, kind: str) -> None:
+    lb.deploy(lb.spec("abc", vip=_persistence(kind)))
+    first = lb.get()
+    cookie = {
+        "SOURCE_IP": "",
+        "HTTP_COOKIE": (first.getheader("Set-Cookie") or "").split(";")[0],
+        "APP_COOKIE": f"JSESSIONID={first.body.decode()}-session",  # type: ignore[attr-defined]
+    }[kind]
+    headers = {"Cookie": cookie} if cookie else {}
+    names = {lb.get(headers).body.decode() for _ in range(9)}  # type: ignore[attr-defined]
+    assert names == {first.body.decode()}  # type: ignore[attr-defined]
+
+
+def test_connection_limit_is_enforced(lb: Harness) -> None:
+    lb.deploy(lb.spec("ab", vip={"connection_limit": 2}))
+    holders = [socket.create_connection((VIP_ADDRESS, lb.port)) for _ in range(2)]
+    time.sleep(0.2)
+    waiting = http.client.HTTPConnection(VIP_ADDRESS, lb.port, timeout=0.7)
+    try:
+        with pytest.raises(TimeoutError):  # queued behind the two held connections
+            waiting.request("GET", "/")
+            waiting.getresponse()
+        waiting.close()
+        holders.pop().close()
+        assert lb.get().status == 200
+    finally:
+        waiting.close()
+        for holder in holders:
+            holder.close()
+
+
+def test_admin_down_vip_refuses_and_admin_down_pool_answers_503(lb: Harness) -> None:
+    lb.deploy(lb.spec("ab", admin_state_up=False))
+    assert lb.get().status == 503
+    lb.deploy(lb.spec("ab", revision=2, vip={"admin_state_up": False}))
+    with pytest.raises(OSError):
+        socket.create_connection((VIP_ADDRESS, lb.port), timeout=1).close()
+
+
+# --- observation ------------------------------------------------------------------------------
+
+
+def test_observe_reports_statistics_and_member_health(lb: Harness) -> None:
+    monitor = MonitorSpec(
+        id="hm",
+        type="HTTP",
+        delay=1,
+        timeout=1,
+        max_retries=1,
+        http_method="GET",
+        url_path="/",
+        expected_codes="200",
+    )
+    members = (lb.member("a"), lb.member("b", admin_state_up=False), lb.member("c"))
+    lb.backends["c"].status = 503
+    lb.deploy(lb.spec(members, monitor=monitor))
+
+    def c_is_down() -> bool:
+        return lb.driver.observe(lb.lb_id).members["m-c"].status == "INACTIVE"
+
+    assert _wait_for(c_is_down)
+    lb.names(5)
+    seen = lb.driver.observe(lb.lb_id)
+    assert seen.running
+    assert seen.members["m-a"].status == "ACTIVE"
+    assert seen.members["m-b"].description == "admin_state_up is false"
+    assert seen.members["m-c"].description.startswith("L7STS 503")
+    assert seen.stats.total_connections >= 5
+    assert seen.stats.bytes_in > 0 and seen.stats.bytes_out > 0
