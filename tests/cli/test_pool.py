@@ -82,7 +82,7 @@ def test_ambiguous_name_asks_for_an_id(cli: Cli, net: dict[str, Any]) -> None:
 
 
 def test_update(cli: Cli, pool: dict[str, Any]) -> None:
-    result = cli.ok("pool", "update", "p1", "--lb-method", "least_connections",
+    result = cli.ok("pool", "update", "p1", "--lb-method", "LEAST_CONNECTIONS",
                     "--name", "p2", "--description", "new", "--admin-state-down")
     assert "Updated pool: p1" in result.stdout
     shown = cli.json("pool", "show", "p2")
@@ -170,3 +170,7 @@ def test_wait_progress_goes_to_stderr_and_json_stays_clean(
     agent.report_later("web")
     result = cli.ok(*CREATE, "--name", "web", "--wait", "-f", "json")
     assert json.loads(result.stdout)["status"] == "ACTIVE"
+    progress = result.stderr.splitlines()
+    assert progress[0] == "waiting: pool web: PENDING_CREATE (Waiting for agent h1 to apply this " \
+        "change.)"
+    assert progress[-1] == "waiting: pool web: ACTIVE"

@@ -48,8 +48,7 @@ CodesOpt = Annotated[str | None, typer.Option(
 
 @app.command("create")
 def create(
-    type_: Annotated[MonitorType, typer.Option("--type", case_sensitive=False,
-                                               help="Kind of probe")],
+    type_: Annotated[MonitorType, typer.Option("--type", help="Kind of probe")],
     delay: DelayOpt,
     timeout: TimeoutOpt,
     max_retries: RetriesOpt,

@@ -33,8 +33,7 @@ app = typer.Typer(help="Pools: the members a VIP balances over (neutron lb-pool-
 PoolArg = Annotated[str, typer.Argument(metavar="POOL", help="Pool name or id")]
 LbMethodOpt = Annotated[
     LbMethod,
-    typer.Option("--lb-method", case_sensitive=False,
-                 help="The algorithm that spreads load over the members"),
+    typer.Option("--lb-method", help="The algorithm that spreads load over the members"),
 ]
 
 
@@ -46,8 +45,7 @@ def _settle(api: ApiClient, pool: dict[str, Any], wait: bool, timeout: float) ->
 def create(
     name: Annotated[str, typer.Option("--name", help="Name of the pool")],
     lb_method: LbMethodOpt,
-    protocol: Annotated[Protocol, typer.Option("--protocol", case_sensitive=False,
-                                               help="Protocol for balancing")],
+    protocol: Annotated[Protocol, typer.Option("--protocol", help="Protocol for balancing")],
     subnet_id: Annotated[str, typer.Option("--subnet-id", metavar="SUBNET",
                                            help="Subnet (name or id) the members are on")],
     description: DescriptionOpt = None,
@@ -103,7 +101,7 @@ def update(
     name: NameOpt = None,
     description: DescriptionOpt = None,
     lb_method: Annotated[LbMethod | None, typer.Option(
-        "--lb-method", case_sensitive=False, help="The algorithm that spreads load")] = None,
+        "--lb-method", help="The algorithm that spreads load")] = None,
     admin_state: AdminStateOpt = None,
     wait: WaitOpt = False,
     wait_timeout: WaitTimeoutOpt = DEFAULT_TIMEOUT,

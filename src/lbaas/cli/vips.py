@@ -67,8 +67,7 @@ def create(
     name: Annotated[str, typer.Option("--name", help="Name of the VIP")],
     protocol_port: Annotated[int, typer.Option("--protocol-port",
                                                help="Port clients connect to")],
-    protocol: Annotated[Protocol, typer.Option("--protocol", case_sensitive=False,
-                                               help="Protocol for balancing")],
+    protocol: Annotated[Protocol, typer.Option("--protocol", help="Protocol for balancing")],
     subnet_id: Annotated[str, typer.Option("--subnet-id", metavar="SUBNET",
                                            help="Subnet (name or id) of the VIP address")],
     address: Annotated[str | None, typer.Option("--address", help="IP address of the VIP "

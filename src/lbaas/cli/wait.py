@@ -1,12 +1,16 @@
-"""`--wait`: follow an object's status with a spinner until the agent has settled it.
+"""`--wait`: follow an object's status until the agent has settled it.
 
-ACTIVE (or INACTIVE, a deployed member whose health check fails) ends the wait; ERROR ends it
-with the reason the agent gave; so does running out of time.
+In a terminal a spinner shows the current status; elsewhere (a pipe, a CI log) each new status
+is one line on stderr, so stdout keeps only the result. ACTIVE (or INACTIVE, a deployed member
+whose health check fails) ends the wait; ERROR ends it with the reason the agent gave; so does
+running out of time.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -20,22 +24,14 @@ POLL_SECONDS = 0.5
 DEFAULT_TIMEOUT = 60.0
 
 
-def _describe(noun: Noun, obj: dict[str, Any]) -> str:
-    label = f"{noun.label} {obj.get('name') or obj['id']}"
-    detail = obj.get("status_description")
-    return f"{label}: {obj.get('status')}" + (f" ({detail})" if detail else "")
-
-
 def wait_for_status(
     api: ApiClient, noun: Noun, obj: dict[str, Any], timeout: float = DEFAULT_TIMEOUT
 ) -> dict[str, Any]:
     """The object once ACTIVE; a CliError with the reason once ERROR or after `timeout` seconds."""
     deadline = time.monotonic() + timeout
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
-    with Progress(*columns, console=err_console, transient=True) as progress:
-        task = progress.add_task(_describe(noun, obj))
+    with _status_display() as show:
         while True:
-            progress.update(task, description=_describe(noun, obj))
+            show(_describe(noun, obj))
             _check_settled(noun, obj, deadline, timeout)
             if obj.get("status") in SETTLED:
                 break
@@ -44,6 +40,32 @@ def wait_for_status(
     if obj["status"] != "ACTIVE":
         warn(f"{noun.label} {obj['id']} is {obj['status']}: {obj.get('status_description') or ''}")
     return obj
+
+
+@contextmanager
+def _status_display() -> Iterator[Callable[[str], None]]:
+    """A function that shows the latest status: a spinner line in a terminal, else a log line."""
+    if not err_console.is_terminal:
+        shown: list[str] = []
+
+        def log(text: str) -> None:
+            if not shown or shown[-1] != text:
+                shown.append(text)
+                err_console.print(f"waiting: {text}", markup=False, highlight=False,
+                                  soft_wrap=True)
+
+        yield log
+        return
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=err_console, transient=True) as progress:
+        task = progress.add_task("")
+        yield lambda text: progress.update(task, description=text)
+
+
+def _describe(noun: Noun, obj: dict[str, Any]) -> str:
+    label = f"{noun.label} {obj.get('name') or obj['id']}"
+    detail = obj.get("status_description")
+    return f"{label}: {obj.get('status')}" + (f" ({detail})" if detail else "")
 
 
 def _check_settled(noun: Noun, obj: dict[str, Any], deadline: float, timeout: float) -> None:
