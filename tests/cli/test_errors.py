@@ -20,13 +20,21 @@ LBAAS = Path(sys.executable).parent / "lbaas"
 
 
 class _NotTheApi(BaseHTTPRequestHandler):
-    """Answers every GET with HTML: 200 on /v2.0/lb/pools, 502 elsewhere."""
+    """Answers GETs with HTML (200 on /v2.0/lb/pools, 502 elsewhere), POSTs with odd JSON."""
 
     def do_GET(self) -> None:
         status = 200 if self.path.startswith("/v2.0/lb/pools") else 502
         body = b"<html><body>Bad gateway from a proxy</body></html>"
         self.send_response(status)
         self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self) -> None:
+        body = b'{"surprise": true}'
+        self.send_response(201)
+        self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -79,6 +87,13 @@ def test_an_answer_that_is_not_json(cli: Cli, not_the_api: str) -> None:
     assert "did not answer GET /v2.0/lb/pools with JSON: is --url the lbaas API?" in error
     error = cli.fails("vip", "list", "--url", not_the_api)
     assert "Bad gateway from a proxy" in error and "(HTTP 502)" in error
+
+
+def test_json_that_is_not_the_apis(cli: Cli, not_the_api: str) -> None:
+    error = cli.fails("network", "create", "n1", "--url", not_the_api)
+    assert f"Unexpected answer from {not_the_api} to POST /v2.0/networks: no 'network'" in error
+    error = cli.fails("token", "create", "--project", "p", "--url", not_the_api)
+    assert "no 'token' in it" in error
 
 
 def test_a_wrong_token(cli: Cli) -> None:

@@ -118,9 +118,12 @@ class ApiClient:
 
     def get_key(self, path: str, key: str, params: Any = None) -> Any:
         """`GET path` and the value under `key` of its body (the object or the list)."""
-        body = self.get(path, params=params)
+        return self.key_of(self.get(path, params=params), key, f"GET {path}")
+
+    def key_of(self, body: Any, key: str, what: str) -> Any:
+        """`body[key]`, or a CliError saying the answer to `what` was not the API's."""
         if not isinstance(body, dict) or key not in body:
-            raise CliError(f"Unexpected answer from {self.conn.url}{path}: no '{key}' in it")
+            raise CliError(f"Unexpected answer from {self.conn.url} to {what}: no '{key}' in it")
         return body[key]
 
     def find_id(

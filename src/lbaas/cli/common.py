@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -66,6 +67,15 @@ def run(action: Callable[[], T]) -> T:
     except KeyboardInterrupt:
         err_console.print("Interrupted", highlight=False)
         raise typer.Exit(130) from None
+    except (typer.Exit, typer.Abort):
+        raise
+    except Exception as exc:  # a bug, most likely: say so in one line unless asked for more
+        if os.environ.get("LBAAS_DEBUG"):
+            raise
+        err_console.print(
+            f"[red]Error:[/red] unexpected {type(exc).__name__}: {escape(str(exc))} "
+            "(set LBAAS_DEBUG=1 to see where)", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
 
 
 def parse_kv(pairs: list[str] | None) -> dict[str, Any]:

@@ -76,7 +76,8 @@ def update(
         target = project_of(project, tenant_id)
         if not body:
             raise CliError("Nothing to update: give --pool, --vip, --member or --health-monitor")
-        quota: dict[str, Any] = api.put(f"{PATH}/{target}", {"quota": body})["quota"]
+        answer = api.put(f"{PATH}/{target}", {"quota": body})
+        quota: dict[str, Any] = api.key_of(answer, "quota", f"PUT {PATH}/{target}")
         return quota
 
     show_one(act(url, token, action), fmt, column)

@@ -68,14 +68,16 @@ def show_list(
 
 
 def create(api: ApiClient, noun: Noun, body: dict[str, Any]) -> dict[str, Any]:
-    created: dict[str, Any] = api.post(noun.path, {noun.singular: body})[noun.singular]
+    answer = api.post(noun.path, {noun.singular: body})
+    created: dict[str, Any] = api.key_of(answer, noun.singular, f"POST {noun.path}")
     return created
 
 
 def update(api: ApiClient, noun: Noun, object_id: str, body: dict[str, Any]) -> dict[str, Any]:
     if not body:
         raise CliError(f"Nothing to update: give at least one option to change the {noun.label}")
-    updated: dict[str, Any] = api.put(noun.item(object_id), {noun.singular: body})[noun.singular]
+    answer = api.put(noun.item(object_id), {noun.singular: body})
+    updated: dict[str, Any] = api.key_of(answer, noun.singular, f"PUT {noun.item(object_id)}")
     return updated
 
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from lbaas.cli.common import FormatOpt, TokenOpt, UrlOpt, client, run
+from lbaas.cli.common import FormatOpt, TokenOpt, UrlOpt, act
 from lbaas.cli.output import Format, console, show_many, show_one
 
 app = typer.Typer(help="API tokens: each maps to a project and roles.", no_args_is_help=True)
@@ -22,7 +22,8 @@ def create(
 ) -> None:
     """Create a token. Its secret is shown once, in the `token` field."""
     body = {"token": {"project_id": project, "roles": role, "description": description}}
-    created = run(lambda: client(url, token).post("/v2.0/tokens", body))["token"]
+    created = act(url, token, lambda api: api.key_of(
+        api.post("/v2.0/tokens", body), "token", "POST /v2.0/tokens"))
     show_one(created, fmt)
     if fmt is Format.table:
         console.print("[yellow]Keep the token now: it cannot be shown again.[/yellow]")
@@ -31,7 +32,7 @@ def create(
 @app.command("list")
 def list_(url: UrlOpt = None, token: TokenOpt = None, fmt: FormatOpt = Format.table) -> None:
     """List tokens (never their secrets)."""
-    tokens = run(lambda: client(url, token).get("/v2.0/tokens"))["tokens"]
+    tokens = act(url, token, lambda api: api.get_key("/v2.0/tokens", "tokens"))
     show_many(tokens, COLUMNS, fmt)
 
 
@@ -41,5 +42,5 @@ def revoke(
     url: UrlOpt = None, token: TokenOpt = None,
 ) -> None:
     """Revoke a token: it stops working at once."""
-    run(lambda: client(url, token).delete(f"/v2.0/tokens/{token_id}"))
+    act(url, token, lambda api: api.delete(f"/v2.0/tokens/{token_id}"))
     console.print(f"Revoked token {token_id}")
