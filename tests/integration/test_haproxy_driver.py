@@ -12,6 +12,8 @@ import os
 import shutil
 import signal
 import socket
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -493,3 +495,42 @@ def test_observe_reports_statistics_and_member_health(lb: Harness) -> None:
     assert seen.members["m-c"].description.startswith("L7STS 503")
     assert seen.stats.total_connections >= 5
     assert seen.stats.bytes_in > 0 and seen.stats.bytes_out > 0
+
+    worker = lb.worker()
+    lb.deploy(lb.spec(members, revision=2, monitor=monitor, lb_method="LEAST_CONNECTIONS"))
+    assert lb.worker() != worker
+    after_reload = lb.driver.observe(lb.lb_id).members  # the server-state file kept health
+    assert after_reload["m-c"].status == "INACTIVE"
+    assert set(lb.names(6)) == {"a"}
+
+
+def test_runs_inside_the_placement_namespace(lb: Harness) -> None:
+    namespace = f"lbht-{os.getpid()}"
+    subprocess.run(["ip", "netns", "add", namespace], check=True)
+    try:
+        _ip(namespace, "link", "set", "lo", "up")
+        _ip(namespace, "addr", "add", "198.18.0.1/32", "dev", "lo")
+        spec = lb.spec("a")
+        lb.driver.deploy(spec, Placement(namespace=namespace, bind_address="198.18.0.1"))
+        master = process.master_pid(lb.paths)
+        assert master is not None
+        assert os.readlink(f"/proc/{master}/ns/net") == _netns_inode(namespace)
+        probe = f"import socket; socket.create_connection(('198.18.0.1', {lb.port}), 2).close()"
+        _ip(namespace, "exec", sys.executable, "-c", probe)  # 198.18.0.1 is bound in there
+        lb.driver.undeploy(spec.id)
+        assert not _alive(master)
+    finally:
+        subprocess.run(["ip", "netns", "del", namespace], check=False)
+
+
+def _ip(namespace: str, *args: str) -> None:
+    if args[0] == "exec":
+        subprocess.run(["ip", "netns", "exec", namespace, *args[1:]], check=True, timeout=10)
+    else:
+        subprocess.run(["ip", "-n", namespace, *args], check=True, timeout=10)
+
+
+def _netns_inode(namespace: str) -> str:
+    probe = "import os; print(os.readlink('/proc/self/ns/net'))"
+    argv = ["ip", "netns", "exec", namespace, sys.executable, "-c", probe]
+    return subprocess.run(argv, check=True, capture_output=True, text=True).stdout.strip()

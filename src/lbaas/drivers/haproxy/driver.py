@@ -50,7 +50,8 @@ class HaproxyDriver:
             return
         paths.directory.mkdir(parents=True, exist_ok=True)
         self._accept_config(paths, render_config(spec, placement, paths))
-        if not running:
+        moved = applied is not None and applied[1].namespace != placement.namespace
+        if not running or moved:
             self._start(spec, placement, paths)
         else:
             self._update(spec, placement, paths, applied)
@@ -97,7 +98,7 @@ class HaproxyDriver:
         paths.rejected.unlink(missing_ok=True)
 
     def _start(self, spec: LoadBalancerSpec, placement: Placement, paths: StatePaths) -> None:
-        if process.master_pid(paths) is not None:  # alive but not answering: start afresh
+        if process.master_pid(paths) is not None:  # another namespace, or not answering
             process.stop(paths)
         worker = process.start(self.haproxy_bin, paths, placement.namespace)
         log.info("lb %s: started haproxy (worker %d, revision %d)", spec.id, worker, spec.revision)
