@@ -12,6 +12,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -73,12 +74,13 @@ class Backend(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, name: str, address: str) -> None:
+    def __init__(self, name: str, address: str, start: bool = True) -> None:
         super().__init__((address, 0), _Handler)
         self.name = name
         self.status = 200
         self.thread = threading.Thread(target=self.serve_forever, daemon=True)
-        self.thread.start()
+        if start:
+            self.thread.start()
 
     @property
     def port(self) -> int:
@@ -534,3 +536,68 @@ def _netns_inode(namespace: str) -> str:
     probe = "import os; print(os.readlink('/proc/self/ns/net'))"
     argv = ["ip", "netns", "exec", namespace, sys.executable, "-c", probe]
     return subprocess.run(argv, check=True, capture_output=True, text=True).stdout.strip()
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is needed for a test cert")
+def test_https_passthrough_with_https_monitor(lb: Harness, tmp_path: Path) -> None:
+    tls = _tls_backend(tmp_path)
+    try:
+        plain = lb.member("a", id="m-plain")  # speaks HTTP, not TLS: its check must fail
+        secure = MemberSpec(
+            id="m-tls", address="127.0.0.5", protocol_port=tls.port, weight=1, admin_state_up=True
+        )
+        monitor = MonitorSpec(
+            id="hm",
+            type="HTTPS",
+            delay=1,
+            timeout=1,
+            max_retries=1,
+            http_method="GET",
+            url_path="/",
+            expected_codes="200",
+        )
+        spec = lb.spec((plain, secure), protocol="HTTPS", monitor=monitor)
+        spec = spec.model_copy(update={"vip": spec.vip.model_copy(update={"protocol": "HTTPS"})})
+        lb.deploy(spec)
+
+        def settled() -> bool:
+            members = lb.driver.observe(lb.lb_id).members
+            return (
+                members["m-plain"].status == "INACTIVE" and "L7OK" in members["m-tls"].description
+            )
+
+        assert _wait_for(settled)
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        conn = http.client.HTTPSConnection(VIP_ADDRESS, lb.port, timeout=5, context=context)
+        conn.request("GET", "/")
+        assert conn.getresponse().read() == b"tls"
+        conn.close()
+    finally:
+        tls.shutdown()
+        tls.server_close()
+
+
+def _tls_backend(directory: Path) -> Backend:
+    key, cert = directory / "key.pem", directory / "cert.pem"
+    argv = [
+        "openssl",
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-days",
+        "1",
+    ]
+    argv += ["-subj", "/CN=lbaas-test", "-keyout", str(key), "-out", str(cert)]
+    subprocess.run(argv, check=True, capture_output=True, timeout=30)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    backend = Backend("tls", "127.0.0.5", start=False)
+    backend.socket = context.wrap_socket(backend.socket, server_side=True)
+    backend.thread.start()
+    return backend
