@@ -71,10 +71,15 @@ class FakeAgentApi:
             agent_down_time=75,
         )
 
-    def desired_state(self, since: int, wait: int, closing: Callable[[], bool]) -> DesiredState:
+    def desired_state(
+        self, since: int, wait: int, closing: Callable[[], bool]
+    ) -> DesiredState | None:
+        """The state once past `since` or after `wait`; None if the server stops meanwhile."""
         with self.changed:
             self.polls.append((since, wait))
             self.changed.wait_for(lambda: self.revision > since or closing(), timeout=wait)
+            if closing():
+                return None
             return DesiredState(
                 revision=self.revision, admin_state_up=True, loadbalancers=self.loadbalancers
             )
@@ -165,6 +170,9 @@ def _handler_for(server: ApiServer) -> type[BaseHTTPRequestHandler]:
                 query = parse_qs(url.query)
                 since, wait = int(query["since"][0]), min(int(query["wait"][0]), 30)
                 state = api.desired_state(since, wait, server.closing)
+                if state is None:  # the server is going away: drop the connection unanswered
+                    self.close_connection = True
+                    return None
                 return self._answer(200, state.model_dump(mode="json"))
             if method == "POST" and match["what"] == "reports":
                 api.receive(AgentReport.model_validate_json(self._body()))

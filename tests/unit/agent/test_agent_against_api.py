@@ -90,13 +90,17 @@ def _pool_with_vip(v1: httpx.Client) -> dict[str, Any]:
                    protocol="HTTP", lb_method="ROUND_ROBIN")
     _create(v1, "/v2.0/lb/members", "member", pool_id=pool["id"], address="198.18.1.10",
             protocol_port=80)
-    _create(v1, "/v2.0/lb/vips", "vip", name="vip", pool_id=pool["id"], subnet_id=subnet["id"],
-            protocol="HTTP", protocol_port=80)
-    return pool
+    vip = _create(v1, "/v2.0/lb/vips", "vip", name="vip", pool_id=pool["id"],
+                  subnet_id=subnet["id"], protocol="HTTP", protocol_port=80)
+    return {"pool": pool, "vip": vip}
 
 
 def _pool(v1: httpx.Client, pool_id: str) -> dict[str, Any]:
-    body: dict[str, Any] = v1.get(f"/v2.0/lb/pools/{pool_id}").json()["pool"]
+    return _get(v1, "pools", "pool", pool_id)
+
+
+def _get(v1: httpx.Client, plural: str, key: str, object_id: str) -> dict[str, Any]:
+    body: dict[str, Any] = v1.get(f"/v2.0/lb/{plural}/{object_id}").json()[key]
     return body
 
 
@@ -104,14 +108,17 @@ def _pool(v1: httpx.Client, pool_id: str) -> dict[str, Any]:
 def test_a_pool_with_a_vip_is_deployed_and_turns_active(
     v1: httpx.Client, device: FakeDevice
 ) -> None:
-    pool = _pool_with_vip(v1)
-    assert wait_until(lambda: _pool(v1, pool["id"])["status"] == "ACTIVE")
+    made = _pool_with_vip(v1)
+    pool, vip = made["pool"], made["vip"]
+    assert vip["status"] == "PENDING_CREATE"
+    assert wait_until(lambda: _get(v1, "vips", "vip", vip["id"])["status"] == "ACTIVE")
     assert device.deployed() == {pool["id"]}
+    assert _pool(v1, pool["id"])["status"] == "ACTIVE"
 
-    _create(v1, "/v2.0/lb/members", "member", pool_id=pool["id"], address="198.18.1.11",
-            protocol_port=80)
-    assert wait_until(lambda: len(device.specs[pool["id"]].members) == 2)
-    assert wait_until(lambda: _pool(v1, pool["id"])["status"] == "ACTIVE")
+    member = _create(v1, "/v2.0/lb/members", "member", pool_id=pool["id"],
+                     address="198.18.1.11", protocol_port=80)
+    assert wait_until(lambda: _get(v1, "members", "member", member["id"])["status"] == "ACTIVE")
+    assert len(device.specs[pool["id"]].members) == 2
 
 
 @pytest.mark.usefixtures("agent")
