@@ -21,7 +21,7 @@ from lbaas.drivers.haproxy import process
 from lbaas.drivers.haproxy.changes import MemberChanges, plan_member_changes
 from lbaas.drivers.haproxy.errors import CommandFailed, ConfigRejected, HaproxyError
 from lbaas.drivers.haproxy.paths import StatePaths
-from lbaas.drivers.haproxy.render import MODES, render_config, render_server
+from lbaas.drivers.haproxy.render import MODES, render_config, server_address, server_options
 from lbaas.drivers.haproxy.runtime import RuntimeApi
 from lbaas.drivers.haproxy.validate import check_id
 
@@ -46,7 +46,9 @@ class HaproxyDriver:
         paths = StatePaths.for_lb(self.state_dir, spec.id)
         applied = read_applied(paths)
         running = process.is_running(paths)
-        if running and applied == (spec, placement):
+        if running and applied is not None and _same(applied, spec, placement):
+            if applied[0].revision != spec.revision:
+                write_applied(paths, spec, placement)
             return
         paths.directory.mkdir(parents=True, exist_ok=True)
         self._accept_config(paths, render_config(spec, placement, paths))
@@ -133,10 +135,9 @@ class HaproxyDriver:
             for member_id in changes.removed:
                 api.delete_server(backend, member_id)
             for member in changes.added:
-                line = render_server(member, spec, mode)
-                options = [o for o in line.options.split(" ") if o != "disabled"]
-                api.add_server(backend, line.name, line.address, options)
-                api.set_ready(backend, line.name, member.admin_state_up)
+                options = [o for o in server_options(member, spec, mode) if o != "disabled"]
+                api.add_server(backend, member.id, server_address(member), options)
+                api.set_ready(backend, member.id, member.admin_state_up)
             for member in changes.updated:
                 api.set_weight(backend, member.id, member.weight)
                 api.set_ready(backend, member.id, member.admin_state_up)
@@ -144,6 +145,13 @@ class HaproxyDriver:
             log.warning("lb %s: runtime member change failed, reloading instead: %s", spec.id, exc)
             return False
         return True
+
+
+def _same(
+    applied: tuple[LoadBalancerSpec, Placement], spec: LoadBalancerSpec, placement: Placement
+) -> bool:
+    """Whether the applied spec and placement equal these, revisions aside."""
+    return applied[1] == placement and applied[0].digest() == spec.digest()
 
 
 def read_applied(paths: StatePaths) -> tuple[LoadBalancerSpec, Placement] | None:

@@ -135,8 +135,12 @@ def render_persistence_lines(spec: LoadBalancerSpec, mode: str) -> list[str]:
 def render_server(member: MemberSpec, spec: LoadBalancerSpec, mode: str) -> ServerLine:
     """One `server` line: the member id as name, its address, weight, check, cookie, state."""
     name = validate.check_id("member id", member.id)
-    address = _socket_address("member address", member.address, member.protocol_port)
-    return ServerLine(name, address, " ".join(server_options(member, spec, mode)))
+    return ServerLine(name, server_address(member), " ".join(server_options(member, spec, mode)))
+
+
+def server_address(member: MemberSpec) -> str:
+    """`address:port` of a member, IPv6 in brackets."""
+    return _socket_address("member address", member.address, member.protocol_port)
 
 
 def server_options(member: MemberSpec, spec: LoadBalancerSpec, mode: str) -> list[str]:
