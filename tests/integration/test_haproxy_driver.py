@@ -28,6 +28,7 @@ from typing import Any
 import pytest
 
 from lbaas.domain.spec import (
+    FloatingIpSpec,
     LoadBalancerSpec,
     MemberSpec,
     MonitorSpec,
@@ -601,3 +602,26 @@ def _tls_backend(directory: Path) -> Backend:
     backend.socket = context.wrap_socket(backend.socket, server_side=True)
     backend.thread.start()
     return backend
+
+
+def test_a_spec_change_that_renders_the_same_config_does_not_reload(lb: Harness) -> None:
+    lb.deploy(lb.spec("ab"))
+    worker = lb.worker()
+    floating = lb.spec("ab", revision=2, floating_ips=(FloatingIpSpec(id="fip", leg=_leg()),))
+    lb.deploy(floating)
+    assert lb.worker() == worker
+    assert set(lb.names(2)) == {"a", "b"}
+
+
+def test_statistics_are_carried_over_a_reload(lb: Harness) -> None:
+    lb.deploy(lb.spec("ab"))
+    lb.names(5)
+    before = lb.driver.observe(lb.lb_id).stats
+    assert before.total_connections >= 5
+    worker = lb.worker()
+    lb.deploy(lb.spec("ab", revision=2, lb_method="LEAST_CONNECTIONS"))
+    assert lb.worker() != worker
+    lb.names(3)
+    after = lb.driver.observe(lb.lb_id).stats
+    assert after.total_connections >= before.total_connections + 3
+    assert after.bytes_in > before.bytes_in and after.bytes_out > before.bytes_out

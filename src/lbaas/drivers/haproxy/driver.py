@@ -15,6 +15,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from lbaas.domain.agent import PoolStatistics
 from lbaas.domain.spec import LoadBalancerSpec
 from lbaas.drivers.base import Observation, Placement
 from lbaas.drivers.haproxy import process
@@ -51,8 +52,13 @@ class HaproxyDriver:
                 write_applied(paths, spec, placement)
             return
         paths.directory.mkdir(parents=True, exist_ok=True)
-        self._accept_config(paths, render_config(spec, placement, paths))
+        config = render_config(spec, placement, paths)
         moved = applied is not None and applied[1].namespace != placement.namespace
+        if running and not moved and _current_config(paths) == config:
+            log.info("lb %s: configuration unchanged (revision %d)", spec.id, spec.revision)
+            write_applied(paths, spec, placement)
+            return
+        self._accept_config(paths, config)
         if not running or moved:
             self._start(spec, placement, paths)
         else:
@@ -84,7 +90,7 @@ class HaproxyDriver:
         except HaproxyError as exc:
             log.warning("lb %s: cannot read statistics: %s", lb_id, exc)
             return Observation(running=True)
-        return Observation(running=True, stats=stats, members=members)
+        return Observation(running=True, stats=with_carried(paths, stats), members=members)
 
     def _accept_config(self, paths: StatePaths, config: str) -> None:
         """Write, `haproxy -c` and swap in a configuration; a rejected one is kept aside."""
@@ -121,6 +127,7 @@ class HaproxyDriver:
         if changes is not None and self._apply_members(spec, paths, changes):
             log.info("lb %s: members changed via runtime API (revision %d)", spec.id, spec.revision)
             return
+        carry_counters(paths, spec.id)
         worker = process.reload(paths)
         log.info("lb %s: reloaded haproxy (worker %d, revision %d)", spec.id, worker, spec.revision)
 
@@ -173,3 +180,41 @@ def write_applied(paths: StatePaths, spec: LoadBalancerSpec, placement: Placemen
     partial = paths.applied.with_name(paths.applied.name + ".tmp")
     partial.write_text(json.dumps(body, indent=2, sort_keys=True))
     os.replace(partial, paths.applied)
+
+
+def _current_config(paths: StatePaths) -> str | None:
+    try:
+        return paths.config.read_text()
+    except OSError:
+        return None
+
+
+def carry_counters(paths: StatePaths, lb_id: str) -> None:
+    """Keep the running worker's counters before a reload, so pool statistics never go back.
+
+    A reload starts a worker with fresh counters; what the old one counted is added to what the
+    new one reports (`with_carried`).
+    """
+    try:
+        live, _ = RuntimeApi(paths.stats_socket).observe(check_id("pool id", lb_id))
+    except HaproxyError as exc:
+        log.warning("lb %s: counters before reload unreadable, not carried: %s", lb_id, exc)
+        return
+    total = with_carried(paths, live)
+    kept = {key: getattr(total, key) for key in CUMULATIVE}
+    tmp = paths.counters.with_suffix(".tmp")
+    tmp.write_text(json.dumps(kept))
+    os.replace(tmp, paths.counters)
+
+
+def with_carried(paths: StatePaths, live: PoolStatistics) -> PoolStatistics:
+    """Live counters plus those carried over from workers before the last reload."""
+    try:
+        carried = json.loads(paths.counters.read_text())
+    except (OSError, ValueError):
+        return live
+    update = {key: getattr(live, key) + int(carried.get(key, 0)) for key in CUMULATIVE}
+    return live.model_copy(update=update)
+
+
+CUMULATIVE = ("bytes_in", "bytes_out", "total_connections")

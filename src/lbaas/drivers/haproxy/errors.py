@@ -16,7 +16,13 @@ _ALERT = re.compile(r"^\[ALERT\]\s+\(\d+\)\s*:\s*(?:config\s*:\s*)?(?P<text>.*)$
 
 
 class HaproxyError(Exception):
-    """Base of the errors the HAProxy driver raises while acting on a data plane."""
+    """Base of the errors the HAProxy driver raises while acting on a data plane.
+
+    `retryable` tells the agent whether trying again may help (a busy socket, a slow reload) or
+    not until the spec changes (a configuration haproxy refuses).
+    """
+
+    retryable = True
 
 
 class CommandFailed(HaproxyError):
@@ -32,6 +38,8 @@ class CommandFailed(HaproxyError):
 
 class ConfigRejected(CommandFailed):
     """`haproxy -c` refused a configuration; `reason` holds haproxy's own alert lines."""
+
+    retryable = False
 
     def __init__(self, argv: list[str], returncode: int, stderr: str, rejected_path: str) -> None:
         super().__init__(argv, returncode, stderr)
@@ -52,6 +60,8 @@ class ReloadFailed(HaproxyError):
 
 class UnsafeConfigValue(ValueError):
     """A value could change the meaning of the generated configuration and was refused."""
+
+    retryable = False
 
     def __init__(self, field: str, value: object, rule: str) -> None:
         self.field = field

@@ -61,5 +61,10 @@ class StatePaths:
         return self.directory / "applied.json"
 
     @property
+    def counters(self) -> Path:
+        """Cumulative counters of workers replaced by reloads (see driver.carry_counters)."""
+        return self.directory / "counters.json"
+
+    @property
     def stderr_log(self) -> Path:
         return self.directory / "haproxy.stderr"
