@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lbaas.domain import status
 from lbaas.errors import BadRequest, Conflict, not_found
 from lbaas.service.context import Context
 from lbaas.service.networks import visible_network
@@ -21,7 +22,7 @@ from lbaas.service.ports import (
 )
 from lbaas.service.vips import vip_of_port
 from lbaas.storage.db import WriteTx
-from lbaas.storage.models import FloatingIp, Port
+from lbaas.storage.models import FloatingIp, Port, Vip
 
 
 def list_floatingips(session: Session, ctx: Context) -> list[FloatingIp]:
@@ -115,7 +116,7 @@ def _associate(
             type="FloatingIPPortAlreadyAssociated",
         )
     fip.port_id, fip.fixed_ip_address = port.id, address
-    touch(session, vip.pool, tx.revision)
+    _vip_changed(tx, vip)
 
 
 def _disassociate(tx: WriteTx, fip: FloatingIp) -> None:
@@ -124,4 +125,10 @@ def _disassociate(tx: WriteTx, fip: FloatingIp) -> None:
     vip = vip_of_port(tx.session, fip.port_id)
     fip.port_id, fip.fixed_ip_address = None, None
     if vip is not None:
-        touch(tx.session, vip.pool, tx.revision)
+        _vip_changed(tx, vip)
+
+
+def _vip_changed(tx: WriteTx, vip: Vip) -> None:
+    """The VIP's reach changed: pending until its agent has plugged or unplugged the address."""
+    vip.status = status.after_update(vip.status)
+    touch(tx.session, vip.pool, tx.revision)
