@@ -33,17 +33,13 @@ DriverOpt = Annotated[
 ]
 
 
-def configure_logging(log_file: Path | None, verbose: bool = False) -> None:
-    handlers: list[logging.Handler] = [logging.StreamHandler()]
-    if log_file is not None:
-        log_file.parent.mkdir(parents=True, exist_ok=True)
-        handlers.append(logging.FileHandler(log_file))
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        handlers=handlers,
-        force=True,
-    )
+def configure_logging(log_file: Path) -> None:
+    """The agent's logging (a file in the data directory and stderr), without per-request noise."""
+    from lbaas.agent.log import configure_logging as configure
+
+    configure(log_file)
+    for noisy in ("httpx", "httpcore", "uvicorn.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def _settings(**overrides: object) -> Settings:
