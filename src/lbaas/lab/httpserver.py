@@ -5,6 +5,11 @@
                    (to see x-forwarded-for)
     GET /peer      the address the request came from, and a newline
     GET /health    200 "ok"
+    GET /slow?seconds=S
+                   TEXT after S seconds (0 to 60, fractions allowed): a long request in flight
+    GET /session?cookie=NAME
+                   TEXT, and a Set-Cookie NAME=<a new session id> (an application's session
+                   cookie, for APP_COOKIE persistence)
     anything else  404
 
 HTTP/1.1 with keep-alive, one thread per connection. HEAD works for every path.
@@ -15,16 +20,22 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
+import secrets
 import signal
 import socketserver
 import sys
+import time
 from collections.abc import Callable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType
+from urllib.parse import parse_qs
 
 log = logging.getLogger(__name__)
 
 IDLE_TIMEOUT = 30.0  # seconds a keep-alive connection may sit idle
+MAX_SLOW = 60.0  # seconds /slow may take at most
+_COOKIE_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 class LabServer(ThreadingHTTPServer):
@@ -49,6 +60,7 @@ class LabHandler(BaseHTTPRequestHandler):
     sys_version = ""
     timeout = IDLE_TIMEOUT
     server: LabServer
+    extra_headers: list[tuple[str, str]]
 
     def do_GET(self) -> None:
         self._answer(send_body=True)
@@ -57,6 +69,7 @@ class LabHandler(BaseHTTPRequestHandler):
         self._answer(send_body=False)
 
     def _answer(self, *, send_body: bool) -> None:
+        self.extra_headers: list[tuple[str, str]] = []
         route = _ROUTES.get(self.path.split("?", 1)[0])
         if route is None:
             status, ctype, body = 404, "text/plain", "not found\n"
@@ -66,6 +79,8 @@ class LabHandler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", f"{ctype}; charset=utf-8")
         self.send_header("Content-Length", str(len(payload)))
+        for name, value in self.extra_headers:
+            self.send_header(name, value)
         self.end_headers()
         if send_body:
             self.wfile.write(payload)
@@ -97,11 +112,37 @@ def _health(handler: LabHandler) -> Answer:
     return 200, "text/plain", "ok\n"
 
 
+def _query(handler: LabHandler, name: str) -> str | None:
+    values = parse_qs(handler.path.partition("?")[2]).get(name)
+    return values[0] if values else None
+
+
+def _slow(handler: LabHandler) -> Answer:
+    try:
+        seconds = float(_query(handler, "seconds") or "1")
+    except ValueError:
+        return 400, "text/plain", "seconds must be a number\n"
+    if not 0 <= seconds <= MAX_SLOW:
+        return 400, "text/plain", f"seconds must be from 0 to {MAX_SLOW:g}\n"
+    time.sleep(seconds)
+    return _text(handler)
+
+
+def _session(handler: LabHandler) -> Answer:
+    name = _query(handler, "cookie") or "SESSION"
+    if not _COOKIE_NAME.fullmatch(name):
+        return 400, "text/plain", "cookie must be 1-64 of A-Z a-z 0-9 _ -\n"
+    handler.extra_headers.append(("Set-Cookie", f"{name}={secrets.token_hex(8)}; Path=/"))
+    return _text(handler)
+
+
 _ROUTES: dict[str, Callable[[LabHandler], Answer]] = {
     "/": _text,
     "/headers": _headers,
     "/peer": _peer,
     "/health": _health,
+    "/slow": _slow,
+    "/session": _session,
 }
 
 

@@ -68,3 +68,29 @@ def test_no_dns_lookup_of_its_own_name(server: LabServer) -> None:
 def test_arguments() -> None:
     args = parse_args(["--text", "t", "--bind", "198.18.0.10"])
     assert (args.text, args.port, args.bind) == ("t", 80, "198.18.0.10")
+
+
+def test_slow_answers_after_the_delay(server: LabServer) -> None:
+    import time
+
+    conn = connect(server)
+    started = time.monotonic()
+    assert get(conn, "/slow?seconds=0.3") == (200, "hello lab\n")
+    assert time.monotonic() - started >= 0.3
+    assert get(conn, "/slow?seconds=61")[0] == 400
+    assert get(conn, "/slow?seconds=soon")[0] == 400
+    conn.close()
+
+
+def test_session_sets_a_new_cookie_each_time(server: LabServer) -> None:
+    conn = connect(server)
+    cookies = []
+    for _ in range(2):
+        conn.request("GET", "/session?cookie=JSESSIONID")
+        response = conn.getresponse()
+        assert response.read() == b"hello lab\n"
+        cookies.append(response.getheader("Set-Cookie"))
+    assert all(c and c.startswith("JSESSIONID=") and c.endswith("; Path=/") for c in cookies)
+    assert cookies[0] != cookies[1]
+    assert get(conn, "/session?cookie=bad;name")[0] == 400
+    conn.close()
