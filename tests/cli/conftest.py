@@ -154,17 +154,19 @@ class FakeAgent:
         return revisions.get(pool_id)
 
     def report(self, pool_id: str, outcome: str = "ok", reason: str = "",
-               revision: int | None = None) -> None:
+               revision: int | None = None, members: dict[str, Any] | None = None) -> None:
         revision = self.revision_of(pool_id) if revision is None else revision
         assert revision is not None, f"pool {pool_id} is not bound to agent {self.id}"
-        item = {"id": pool_id, "revision": revision, "outcome": outcome, "reason": reason}
+        item = {"id": pool_id, "revision": revision, "outcome": outcome, "reason": reason,
+                "members": members or {}}
         response = self.http.post(f"/agent/v1/agents/{self.id}/reports",
                                   json={"loadbalancers": [item]})
         assert response.status_code == 204, response.text
         self.reported[pool_id] = revision
 
     def report_later(self, pool_name: str, outcome: str = "ok", reason: str = "",
-                     changed: bool = True, delay: float = 0.7) -> threading.Thread:
+                     changed: bool = True, delay: float = 0.7,
+                     members: dict[str, Any] | None = None) -> threading.Thread:
         """In the background, report on pool `pool_name` once it has a revision newer than now
         (or, with `changed=False`, than the last one reported), after `delay` seconds."""
         baseline = {p["id"]: self._baseline(p["id"], changed) for p in self._pools(pool_name)}
@@ -176,7 +178,7 @@ class FakeAgent:
                     revision = self.revision_of(pool["id"])
                     if revision is not None and revision > baseline.get(pool["id"], -1):
                         time.sleep(delay)
-                        self.report(pool["id"], outcome, reason, revision)
+                        self.report(pool["id"], outcome, reason, revision, members)
                         return
                 time.sleep(0.05)
 

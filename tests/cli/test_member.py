@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from tests.cli.conftest import Cli, FakeAgent
@@ -70,3 +71,15 @@ def test_create_and_update_wait(cli: Cli, pool: dict[str, Any], agent: FakeAgent
     agent.report_later("p1", outcome="error", reason="member address unreachable")
     error = cli.fails("member", "update", member["id"], "--weight", "3", "--wait")
     assert f"member {member['id']} is in ERROR: member address unreachable" in error
+
+
+def test_wait_ends_when_a_deployed_member_fails_its_health_check(
+    cli: Cli, pool: dict[str, Any], agent: FakeAgent
+) -> None:
+    member = cli.json(*CREATE)
+    agent.report(pool["id"])
+    health = {member["id"]: {"status": "INACTIVE", "description": "HTTP check failed"}}
+    agent.report_later("p1", members=health)
+    result = cli.ok("member", "update", member["id"], "--weight", "2", "--wait", "-f", "json")
+    assert json.loads(result.stdout)["status"] == "INACTIVE"
+    assert f"member {member['id']} is INACTIVE: HTTP check failed" in result.stderr
