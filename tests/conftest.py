@@ -7,7 +7,6 @@ passwordless local access; otherwise their tests are skipped with the reason.
 from __future__ import annotations
 
 import os
-import shutil
 import uuid
 import warnings
 from collections.abc import Iterator
@@ -58,8 +57,10 @@ def _server_database(kind: str) -> str | None:
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
+    for store in _stores.values():
+        store.dispose()
     for kind, url in _created.items():
-        if url is None:
+        if url is None or kind == "sqlite":
             continue
         name = make_url(url).database
         engine = create_engine(SERVER_URLS[kind], isolation_level="AUTOCOMMIT")
@@ -80,11 +81,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 @pytest.fixture
-def db_url(db_kind: str, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+def db_url(db_kind: str, tmp_path_factory: pytest.TempPathFactory) -> str:
     if db_kind == "sqlite":
-        path = tmp_path / "lbaas.db"
-        shutil.copyfile(_sqlite_template(tmp_path_factory), path)
-        return f"sqlite:///{path}"
+        if "sqlite" not in _created:
+            path = tmp_path_factory.mktemp("sqlite") / "lbaas.db"
+            _created["sqlite"] = f"sqlite:///{path}"
+        return str(_created["sqlite"])
     url = _server_database(db_kind)
     if url is None:
         pytest.skip(f"{db_kind} is not reachable at {SERVER_URLS[db_kind]} (see LBAAS_TEST_*)")
@@ -93,30 +95,19 @@ def db_url(db_kind: str, tmp_path: Path, tmp_path_factory: pytest.TempPathFactor
 
 @pytest.fixture
 def store(db_url: str) -> Iterator[Store]:
-    """A migrated, empty database: migrated once per session, emptied before each test."""
-    store = Store(db_url)
-    if not db_url.startswith("sqlite"):
-        if db_url not in _migrated:
-            store.migrate()
-            _migrated.add(db_url)
-        _empty(store)
+    """A migrated, empty database: one store per kind and session (migrated once, its
+    connections reused), emptied before each test."""
+    if db_url not in _stores:
+        _stores[db_url] = Store(db_url)
+        _stores[db_url].migrate()
+    store = _stores[db_url]
+    store.on_commit.clear()
+    _empty(store)
     yield store
-    store.dispose()
+    store.on_commit.clear()
 
 
-_migrated: set[str] = set()
-_template: list[Path] = []
-
-
-def _sqlite_template(factory: pytest.TempPathFactory) -> Path:
-    """A migrated SQLite file made once per session; each test gets a copy of it."""
-    if not _template:
-        path = factory.mktemp("sqlite-template") / "lbaas.db"
-        store = Store(f"sqlite:///{path}")
-        store.migrate()
-        store.dispose()  # the last connection closing folds the WAL into the file
-        _template.append(path)
-    return _template[0]
+_stores: dict[str, Store] = {}
 
 
 def _empty(store: Store) -> None:

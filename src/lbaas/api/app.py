@@ -35,13 +35,18 @@ def create_app(settings: Settings, store: Store, admin_token: str) -> FastAPI:
         loop = asyncio.get_running_loop()
         changed = asyncio.Event()
         app.state.changed = changed
-        store.on_commit.append(lambda: _wake(loop, changed))
+        def wake() -> None:
+            _wake(loop, changed)
+
+        store.on_commit.append(wake)
         stop = asyncio.Event()
         task = asyncio.create_task(agent_routes.scheduler_loop(store, settings, stop))
         app.state.ready = True
         yield
+        app.state.ready = False
         stop.set()
         await task
+        store.on_commit.remove(wake)  # the loop is going away: nothing left to wake
 
     app = FastAPI(
         title="lbaas",
@@ -56,7 +61,7 @@ def create_app(settings: Settings, store: Store, admin_token: str) -> FastAPI:
     app.state.ready = False
     errors.install(app)
     for module in (lb_routes, net_routes, admin_routes, agent_routes):
-        app.include_router(module.router)
+        app.router.routes.extend(module.router.routes)
 
     @app.get("/healthz", tags=["service"])
     def healthz() -> JSONResponse:
