@@ -1,0 +1,64 @@
+"""`lbaas demo` end to end: the tutorial passes, and leaves nothing behind."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = [
+    pytest.mark.netns,
+    pytest.mark.skipif(os.geteuid() != 0, reason="the demo makes network namespaces: needs root"),
+    pytest.mark.skipif(shutil.which("haproxy") is None, reason="haproxy is not installed"),
+]
+LBAAS = str(Path(sys.executable).with_name("lbaas"))
+
+
+def _namespaces() -> set[str]:
+    out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=True)
+    return {line.split()[0] for line in out.stdout.splitlines() if line.strip()}
+
+
+def _links() -> set[str]:
+    out = subprocess.run(["ip", "-br", "link"], capture_output=True, text=True, check=True)
+    return {line.split()[0].split("@")[0] for line in out.stdout.splitlines() if line.strip()}
+
+
+def _haproxy_pids() -> set[str]:
+    out = subprocess.run(["pgrep", "-x", "haproxy"], capture_output=True, text=True, check=False)
+    return set(out.stdout.split())
+
+
+def test_demo_runs_the_tutorial_and_cleans_up(tmp_path: Path) -> None:
+    before = (_namespaces(), _links(), _haproxy_pids())
+    env = {**os.environ, "LBAAS_DATA_DIR": str(tmp_path / "no-service-here")}
+    done = subprocess.run([LBAAS, "demo"], capture_output=True, text=True, env=env, timeout=180,
+                          check=False)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert "Round robin: the two servers alternate." in output
+    assert "Failover: web01 serves alone." in output
+    assert "total_connections    10" in output
+    assert "nothing the demo made is left" in output
+    after = (_namespaces(), _links(), _haproxy_pids())
+    assert after[0] - before[0] == set(), "namespaces left behind"
+    assert after[1] - before[1] == set(), "interfaces left behind"
+    assert after[2] - before[2] == set(), "haproxy processes left behind"
+    workdir = re.search(r"data in (\S+)\)", output)
+    assert workdir is not None and not Path(workdir.group(1)).exists(), "data directory left"
+
+
+def test_demo_as_non_root_says_why(tmp_path: Path) -> None:
+    if shutil.which("setpriv") is None:
+        pytest.skip("setpriv is not installed")
+    done = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                           LBAAS, "demo"], capture_output=True, text=True, timeout=60,
+                          check=False, env={**os.environ, "HOME": str(tmp_path)})
+    assert done.returncode == 1
+    assert "run it as root" in done.stderr
+    assert "Traceback" not in done.stderr
