@@ -12,11 +12,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import uvicorn
 
-from lbaas.api.app import create_app
 from lbaas.cli.output import console, err_console
-from lbaas.server import ApiServer, prepare, write_credentials
 from lbaas.settings import Settings, load_settings
 
 ListenOpt = Annotated[str | None, typer.Option("--listen", help="HOST:PORT to serve the API on")]
@@ -62,6 +59,10 @@ def _wait_for_signal() -> None:
 def api(listen: ListenOpt = None, data_dir: DataDirOpt = None, admin_token: AdminTokenOpt = None,
         database_url: DbOpt = None, config: ConfigOpt = None) -> None:
     """Serve the API (run one or many against PostgreSQL or MariaDB)."""
+    import uvicorn
+
+    from lbaas.api.app import create_app
+    from lbaas.server import prepare
     settings = _settings(config=config, listen=listen, data_dir=data_dir,
                          admin_token=admin_token, database_url=database_url)
     configure_logging(settings.data_dir / "lbaas-api.log")
@@ -95,6 +96,7 @@ def up(listen: ListenOpt = None, data_dir: DataDirOpt = None, admin_token: Admin
        network_driver: DriverOpt = None, config: ConfigOpt = None) -> None:
     """API, agent and dashboard in one process on the embedded SQLite database."""
     from lbaas.agent.main import run_agent
+    from lbaas.server import ApiServer, prepare, write_credentials
 
     settings = _settings(config=config, listen=listen, data_dir=data_dir,
                          admin_token=admin_token, network_driver=network_driver)
