@@ -226,7 +226,9 @@ class Demo:
         for path, object_id in reversed(self.made.api):
             if path.endswith("/floatingips"):
                 self.api.put(f"{path}/{object_id}", {"floatingip": {"port_id": None}})
-        for path, object_id in reversed(self.made.api):
+        monitors_last = sorted(reversed(self.made.api),
+                               key=lambda made: made[0].endswith("/health_monitors"))
+        for path, object_id in monitors_last:
             if path.endswith("/members"):
                 continue  # deleted with their pool
             try:
