@@ -16,6 +16,7 @@ from lbaas.api import agent_routes, errors
 from lbaas.api.auth_guard import AuthGuard
 from lbaas.api.middleware import BodyLimit, ControlCharacterPath, JsonSuffix
 from lbaas.api.v1 import admin_routes, lb_routes, net_routes
+from lbaas.dashboard import router as dashboard_router
 from lbaas.errors import LbaasError
 from lbaas.settings import Settings
 from lbaas.storage.db import Store
@@ -62,6 +63,7 @@ def create_app(settings: Settings, store: Store, admin_token: str) -> FastAPI:
     errors.install(app)
     for module in (lb_routes, net_routes, admin_routes, agent_routes):
         app.router.routes.extend(module.router.routes)
+    app.include_router(dashboard_router)
 
     @app.get("/healthz", tags=["service"])
     def healthz() -> JSONResponse:

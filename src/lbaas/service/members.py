@@ -47,9 +47,8 @@ def update_member(
         new_pool = get_visible(session, ctx, Pool, body["pool_id"])
         _check_room(session, settings, new_pool, member.address, member.protocol_port)
         touch(session, member.pool, tx.revision)
-        member.pool_id = new_pool.id
+        member.pool = new_pool  # through the relationship: both pools' member lists follow
         session.flush()
-        session.refresh(member)
     for key in ("weight", "admin_state_up"):
         if key in body:
             setattr(member, key, body[key])

@@ -17,6 +17,8 @@ from lbaas.storage.models import Member, Pool, PoolMonitor, Vip
 
 log = logging.getLogger(__name__)
 SETTLE = (*status.PENDING, status.ERROR)
+DESCRIPTION_MAX = 255  # the status_description columns
+COUNTER_MAX = 2**63 - 1  # the statistics columns (BIGINT)
 
 
 def apply_report(session: Session, agent_id: str, report: AgentReport) -> None:
@@ -25,9 +27,10 @@ def apply_report(session: Session, agent_id: str, report: AgentReport) -> None:
         if pool is None or pool.agent_id != agent_id:
             continue
         if item.stats is not None:
-            pool.bytes_in, pool.bytes_out = item.stats.bytes_in, item.stats.bytes_out
-            pool.active_connections = item.stats.active_connections
-            pool.total_connections = item.stats.total_connections
+            pool.bytes_in = _counter(item.stats.bytes_in)
+            pool.bytes_out = _counter(item.stats.bytes_out)
+            pool.active_connections = _counter(item.stats.active_connections)
+            pool.total_connections = _counter(item.stats.total_connections)
         if item.revision == pool.revision:
             _settle(pool, item)
         _apply_health(pool, item)
@@ -37,7 +40,7 @@ def _settle(pool: Pool, item: LoadBalancerReport) -> None:
     """End the PENDING states of everything in the pool: ACTIVE, or ERROR with the reason."""
     ok = item.outcome == "ok"
     new_status = status.ACTIVE if ok else status.ERROR
-    reason = None if ok else (item.reason or "The agent could not apply this configuration.")
+    reason = None if ok else _text(item.reason or "The agent could not apply this configuration.")
     if pool.status in SETTLE or not ok:
         if pool.status != new_status:
             log.info("pool %s %s -> %s %s", pool.id, pool.status, new_status, reason or "")
@@ -60,4 +63,14 @@ def _apply_health(pool: Pool, item: LoadBalancerReport) -> None:
         if health is None or member.status in status.PENDING:
             continue
         member.status = health.status
-        member.status_description = health.description or None
+        member.status_description = _text(health.description) or None
+
+
+def _text(text: str) -> str:
+    """Agent-written text as a status_description: one line, cut to the column's size."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= DESCRIPTION_MAX else flat[: DESCRIPTION_MAX - 3] + "..."
+
+
+def _counter(value: int) -> int:
+    return min(max(value, 0), COUNTER_MAX)

@@ -59,18 +59,11 @@ def create_vip(tx: WriteTx, settings: Settings, ctx: Context, body: dict[str, An
 
 
 def update_vip(tx: WriteTx, ctx: Context, vip_id: str, body: dict[str, Any]) -> Vip:
+    """Change a VIP; a new `pool_id` moves it, and both pools are deployed again."""
     session = tx.session
     vip = get_for_update(session, ctx, Vip, vip_id)
-    old_pool = vip.pool
     if "pool_id" in body and body["pool_id"] != vip.pool_id:
-        new_pool = get_visible(session, ctx, Pool, body["pool_id"])
-        _check_pool_takes_vip(new_pool, vip.protocol)
-        vip.pool_id = new_pool.id
-        vip.port.device_id = new_pool.id
-        session.flush()
-        session.refresh(old_pool)
-        session.refresh(new_pool)
-        touch(session, old_pool, tx.revision)
+        _move(tx, ctx, vip, body["pool_id"])
     for key in ("name", "description", "connection_limit", "admin_state_up"):
         if key in body:
             setattr(vip, key, body[key])
@@ -80,6 +73,16 @@ def update_vip(tx: WriteTx, ctx: Context, vip_id: str, body: dict[str, Any]) -> 
         vip.status = status.after_update(vip.status)
         touch(session, vip.pool, tx.revision)
     return vip
+
+
+def _move(tx: WriteTx, ctx: Context, vip: Vip, pool_id: str) -> None:
+    old_pool = vip.pool
+    new_pool = get_visible(tx.session, ctx, Pool, pool_id)
+    _check_pool_takes_vip(new_pool, vip.protocol)
+    vip.pool = new_pool  # through the relationship, so both pools see the change at once
+    vip.port.device_id = new_pool.id
+    tx.session.flush()
+    touch(tx.session, old_pool, tx.revision)
 
 
 def delete_vip(tx: WriteTx, ctx: Context, vip_id: str) -> None:

@@ -9,15 +9,25 @@ from sqlalchemy.orm import Session
 
 from lbaas.api.deps import BodyDep, ContextDep, QueryDep, SettingsDep, StoreDep
 from lbaas.api.v1 import attributes as a
+from lbaas.api.v1 import validators as v
 from lbaas.api.v1.request import list_view, prepare_body
 from lbaas.api.v1.schemas import collection_schema, request_schema, single_schema
 from lbaas.api.v1.views import agent_view, pool_view
+from lbaas.errors import BadRequest
 from lbaas.service import agents, quotas, scheduler, tokens
 from lbaas.service.context import Context
 from lbaas.settings import Settings
 from lbaas.storage.models import Agent
 
 router = APIRouter()
+
+
+def _project(project_id: str) -> str:
+    """A project named in a path: the same rule as a tenant_id in a body."""
+    reason = v.non_empty_string(255)(project_id)
+    if reason:
+        raise BadRequest(f"Invalid input for project_id. Reason: {reason}.", type="InvalidInput")
+    return project_id
 
 
 def _agent(agent: Agent, settings: Settings) -> dict[str, Any]:
@@ -84,7 +94,7 @@ def show_quota(
     project_id: str, store: StoreDep, settings: SettingsDep, ctx: ContextDep
 ) -> dict[str, Any]:
     with store.read() as session:
-        return {"quota": quotas.show(session, settings, ctx, project_id)}
+        return {"quota": quotas.show(session, settings, ctx, _project(project_id))}
 
 
 @router.put(
@@ -97,7 +107,7 @@ def update_quota(
 ) -> dict[str, Any]:
     data = prepare_body(a.QUOTAS, body, create=False, ctx=ctx)
     with store.write() as tx:
-        return {"quota": quotas.update(tx.session, settings, ctx, project_id, data)}
+        return {"quota": quotas.update(tx.session, settings, ctx, _project(project_id), data)}
 
 
 @router.delete(
@@ -105,7 +115,7 @@ def update_quota(
 )
 def reset_quota(project_id: str, store: StoreDep, ctx: ContextDep) -> Response:
     with store.write() as tx:
-        quotas.reset(tx.session, ctx, project_id)
+        quotas.reset(tx.session, ctx, _project(project_id))
     return Response(status_code=204)
 
 
