@@ -48,6 +48,20 @@ def _settings(**overrides: object) -> Settings:
         raise typer.Exit(2) from None
 
 
+def _check_data_dir(data_dir: Path) -> None:
+    """HAProxy's sockets live in the data directory, and UNIX socket paths are short."""
+    from lbaas.drivers.haproxy.paths import UNIX_PATH_MAX, longest_socket_path
+
+    over = longest_socket_path(data_dir.absolute() / "lbaas") - UNIX_PATH_MAX
+    if over > 0:
+        err_console.print(
+            f"[red]Error:[/red] the data directory {data_dir} is {over} characters too long: "
+            "HAProxy's control sockets live in it and UNIX socket paths are limited to "
+            f"{UNIX_PATH_MAX} bytes. Choose a shorter --data-dir."
+        )
+        raise typer.Exit(2)
+
+
 def _wait_for_signal() -> None:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -59,17 +73,20 @@ def _wait_for_signal() -> None:
 def api(listen: ListenOpt = None, data_dir: DataDirOpt = None, admin_token: AdminTokenOpt = None,
         database_url: DbOpt = None, config: ConfigOpt = None) -> None:
     """Serve the API (run one or many against PostgreSQL or MariaDB)."""
-    import uvicorn
-
-    from lbaas.api.app import create_app
-    from lbaas.server import prepare
+    from lbaas.server import ApiServer, prepare
     settings = _settings(config=config, listen=listen, data_dir=data_dir,
                          admin_token=admin_token, database_url=database_url)
     configure_logging(settings.data_dir / "lbaas-api.log")
     store, token = prepare(settings)
-    app = create_app(settings, store, token)
+    server = ApiServer(settings, store, token)
+    try:
+        server.start()
+    except RuntimeError as exc:
+        err_console.print(f"[red]Error:[/red] {exc}: {settings.listen}")
+        raise typer.Exit(1) from None
     console.print(f"lbaas API on http://{settings.listen} (database: {_db_label(settings)})")
-    uvicorn.run(app, host=settings.listen_host, port=settings.listen_port, log_level="warning")
+    _wait_for_signal()
+    server.stop()
 
 
 def agent(
@@ -84,6 +101,7 @@ def agent(
     from lbaas.agent.main import run_agent
 
     settings = _settings(data_dir=data_dir, network_driver=network_driver)
+    _check_data_dir(settings.data_dir)
     configure_logging(settings.data_dir / "lbaas-agent.log")
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -100,6 +118,7 @@ def up(listen: ListenOpt = None, data_dir: DataDirOpt = None, admin_token: Admin
 
     settings = _settings(config=config, listen=listen, data_dir=data_dir,
                          admin_token=admin_token, network_driver=network_driver)
+    _check_data_dir(settings.data_dir)
     configure_logging(settings.data_dir / "lbaas.log")
     store, token = prepare(settings)
     server = ApiServer(settings, store, token)

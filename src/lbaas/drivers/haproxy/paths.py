@@ -68,3 +68,8 @@ class StatePaths:
     @property
     def stderr_log(self) -> Path:
         return self.directory / "haproxy.stderr"
+
+
+def longest_socket_path(state_dir: Path) -> int:
+    """The length of the longest socket path a load balancer under `state_dir` will have."""
+    return len(bytes(StatePaths(state_dir / ("x" * 36)).master_socket))
