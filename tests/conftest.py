@@ -129,3 +129,13 @@ ADMIN_TOKEN = "admin-secret"
 
 def admin_headers() -> dict[str, Any]:
     return {"X-Auth-Token": ADMIN_TOKEN}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Long-running tests (`@pytest.mark.slow`) run only with LBAAS_SLOW=1."""
+    if os.environ.get("LBAAS_SLOW") == "1":
+        return
+    skip = pytest.mark.skip(reason="slow: run with LBAAS_SLOW=1")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
