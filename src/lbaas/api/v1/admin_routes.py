@@ -10,8 +10,14 @@ from sqlalchemy.orm import Session
 from lbaas.api.deps import BodyDep, ContextDep, QueryDep, SettingsDep, StoreDep
 from lbaas.api.v1 import attributes as a
 from lbaas.api.v1 import validators as v
-from lbaas.api.v1.request import list_view, prepare_body
-from lbaas.api.v1.schemas import collection_schema, request_schema, single_schema
+from lbaas.api.v1.request import list_view, prepare_body, select_fields, show_fields
+from lbaas.api.v1.schemas import (
+    collection_schema,
+    object_schema,
+    request_schema,
+    single_schema,
+    wrapped_schema,
+)
 from lbaas.api.v1.views import agent_view, pool_view
 from lbaas.errors import BadRequest
 from lbaas.service import agents, quotas, scheduler, tokens
@@ -20,6 +26,10 @@ from lbaas.settings import Settings
 from lbaas.storage.models import Agent
 
 router = APIRouter()
+QUOTA_ROW = {
+    **object_schema(a.QUOTAS),
+    "properties": {**object_schema(a.QUOTAS)["properties"], "tenant_id": {"type": "string"}},
+}
 
 
 def _project(project_id: str) -> str:
@@ -34,7 +44,12 @@ def _agent(agent: Agent, settings: Settings) -> dict[str, Any]:
     return agent_view(agent, settings, scheduler.is_alive(agent, settings))
 
 
-@router.get("/v2.0/agents", tags=["agents"], responses={200: collection_schema(a.AGENTS)})
+@router.get(
+    "/v2.0/agents",
+    tags=["agents"],
+    operation_id="list_agents",
+    responses={200: collection_schema(a.AGENTS)},
+)
 def list_agents(
     store: StoreDep, settings: SettingsDep, ctx: ContextDep, query: QueryDep
 ) -> dict[str, Any]:
@@ -43,16 +58,26 @@ def list_agents(
     return {"agents": list_view(a.AGENTS, items, query)}
 
 
-@router.get("/v2.0/agents/{agent_id}", tags=["agents"], responses={200: single_schema(a.AGENTS)})
+@router.get(
+    "/v2.0/agents/{agent_id}",
+    tags=["agents"],
+    operation_id="show_agent",
+    responses={200: single_schema(a.AGENTS)},
+)
 def show_agent(
-    agent_id: str, store: StoreDep, settings: SettingsDep, ctx: ContextDep
+    agent_id: str, store: StoreDep, settings: SettingsDep, ctx: ContextDep, query: QueryDep
 ) -> dict[str, Any]:
     with store.read() as session:
-        return {"agent": _agent(agents.get_agent(session, ctx, agent_id), settings)}
+        agent = _agent(agents.get_agent(session, ctx, agent_id), settings)
+    return {"agent": select_fields(agent, show_fields(query))}
 
 
 @router.put(
-    "/v2.0/agents/{agent_id}", tags=["agents"], openapi_extra=request_schema(a.AGENTS, create=False)
+    "/v2.0/agents/{agent_id}",
+    tags=["agents"],
+    operation_id="update_agent",
+    openapi_extra=request_schema(a.AGENTS, create=False),
+    responses={200: single_schema(a.AGENTS)},
 )
 def update_agent(
     agent_id: str, body: BodyDep, store: StoreDep, settings: SettingsDep, ctx: ContextDep
@@ -65,7 +90,13 @@ def update_agent(
         return {"agent": _agent(agent, settings)}
 
 
-@router.delete("/v2.0/agents/{agent_id}", tags=["agents"], status_code=204, response_class=Response)
+@router.delete(
+    "/v2.0/agents/{agent_id}",
+    tags=["agents"],
+    status_code=204,
+    response_class=Response,
+    operation_id="delete_agent",
+)
 def delete_agent(
     agent_id: str, store: StoreDep, settings: SettingsDep, ctx: ContextDep
 ) -> Response:
@@ -74,7 +105,12 @@ def delete_agent(
     return Response(status_code=204)
 
 
-@router.get("/v2.0/agents/{agent_id}/loadbalancer-pools", tags=["agents"])
+@router.get(
+    "/v2.0/agents/{agent_id}/loadbalancer-pools",
+    tags=["agents"],
+    operation_id="list_pools_on_agent",
+    responses={200: collection_schema(a.POOLS)},
+)
 def pools_on_agent(
     agent_id: str, store: StoreDep, ctx: ContextDep, query: QueryDep
 ) -> dict[str, Any]:
@@ -83,13 +119,23 @@ def pools_on_agent(
     return {"pools": list_view(a.POOLS, items, query)}
 
 
-@router.get("/v2.0/quotas", tags=["quotas"])
+@router.get(
+    "/v2.0/quotas",
+    tags=["quotas"],
+    operation_id="list_quotas",
+    responses={200: wrapped_schema("quotas", {"type": "array", "items": QUOTA_ROW})},
+)
 def list_quotas(store: StoreDep, settings: SettingsDep, ctx: ContextDep) -> dict[str, Any]:
     with store.read() as session:
         return {"quotas": quotas.list_custom(session, settings, ctx)}
 
 
-@router.get("/v2.0/quotas/{project_id}", tags=["quotas"])
+@router.get(
+    "/v2.0/quotas/{project_id}",
+    tags=["quotas"],
+    operation_id="show_quota",
+    responses={200: single_schema(a.QUOTAS)},
+)
 def show_quota(
     project_id: str, store: StoreDep, settings: SettingsDep, ctx: ContextDep
 ) -> dict[str, Any]:
@@ -100,7 +146,9 @@ def show_quota(
 @router.put(
     "/v2.0/quotas/{project_id}",
     tags=["quotas"],
+    operation_id="update_quota",
     openapi_extra=request_schema(a.QUOTAS, create=False),
+    responses={200: single_schema(a.QUOTAS)},
 )
 def update_quota(
     project_id: str, body: BodyDep, store: StoreDep, settings: SettingsDep, ctx: ContextDep
@@ -111,7 +159,11 @@ def update_quota(
 
 
 @router.delete(
-    "/v2.0/quotas/{project_id}", tags=["quotas"], status_code=204, response_class=Response
+    "/v2.0/quotas/{project_id}",
+    tags=["quotas"],
+    status_code=204,
+    response_class=Response,
+    operation_id="reset_quota",
 )
 def reset_quota(project_id: str, store: StoreDep, ctx: ContextDep) -> Response:
     with store.write() as tx:
@@ -119,7 +171,12 @@ def reset_quota(project_id: str, store: StoreDep, ctx: ContextDep) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/v2.0/tokens", tags=["tokens"])
+@router.get(
+    "/v2.0/tokens",
+    tags=["tokens"],
+    operation_id="list_tokens",
+    responses={200: collection_schema(a.TOKENS)},
+)
 def list_tokens(store: StoreDep, ctx: ContextDep, query: QueryDep) -> dict[str, Any]:
     with store.read() as session:
         return {"tokens": list_view(a.TOKENS, tokens.list_tokens(session, ctx), query)}
@@ -129,7 +186,9 @@ def list_tokens(store: StoreDep, ctx: ContextDep, query: QueryDep) -> dict[str, 
     "/v2.0/tokens",
     tags=["tokens"],
     status_code=201,
+    operation_id="create_token",
     openapi_extra=request_schema(a.TOKENS, create=True),
+    responses={201: single_schema(a.TOKENS)},
 )
 def create_token(body: BodyDep, store: StoreDep, ctx: ContextDep) -> dict[str, Any]:
     """A new token for a project and roles; its secret (`token`) is shown only in this answer."""
@@ -148,7 +207,13 @@ def _create_token(session: Session, ctx: Context, data: dict[str, Any]) -> dict[
     )
 
 
-@router.delete("/v2.0/tokens/{token_id}", tags=["tokens"], status_code=204, response_class=Response)
+@router.delete(
+    "/v2.0/tokens/{token_id}",
+    tags=["tokens"],
+    status_code=204,
+    response_class=Response,
+    operation_id="revoke_token",
+)
 def revoke_token(token_id: str, store: StoreDep, ctx: ContextDep) -> Response:
     with store.write() as tx:
         tokens.revoke_token(tx.session, ctx, token_id=token_id)

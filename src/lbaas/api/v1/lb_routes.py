@@ -10,7 +10,7 @@ from lbaas.api.deps import BodyDep, ContextDep, SettingsDep, StoreDep
 from lbaas.api.v1 import attributes as a
 from lbaas.api.v1.crud import Crud, register
 from lbaas.api.v1.request import prepare_body
-from lbaas.api.v1.schemas import request_schema
+from lbaas.api.v1.schemas import STATS, request_schema, single_schema, wrapped_schema
 from lbaas.api.v1.views import (
     agent_view,
     health_monitor_view,
@@ -88,7 +88,12 @@ register(
 )
 
 
-@router.get(PREFIX + "/pools/{pool_id}/stats", tags=["lb"], operation_id="pool_stats")
+@router.get(
+    PREFIX + "/pools/{pool_id}/stats",
+    tags=["lb"],
+    operation_id="pool_stats",
+    responses={200: wrapped_schema("stats", STATS)},
+)
 def pool_stats(pool_id: str, store: StoreDep, ctx: ContextDep) -> dict[str, Any]:
     """Traffic counters of a pool, as last reported by its agent."""
     with store.read() as session:
@@ -101,6 +106,7 @@ def pool_stats(pool_id: str, store: StoreDep, ctx: ContextDep) -> dict[str, Any]
     status_code=201,
     openapi_extra=request_schema(a.POOL_MONITOR, create=True),
     operation_id="associate_health_monitor",
+    responses={201: wrapped_schema("health_monitor", {"type": "object"}, 201)},
 )
 def associate_monitor(
     pool_id: str, body: BodyDep, store: StoreDep, ctx: ContextDep
@@ -131,6 +137,7 @@ def disassociate_monitor(
     PREFIX + "/pools/{pool_id}/loadbalancer-agent",
     tags=["agents"],
     operation_id="pool_hosting_agent",
+    responses={200: single_schema(a.AGENTS)},
 )
 def hosting_agent(
     pool_id: str, store: StoreDep, settings: SettingsDep, ctx: ContextDep

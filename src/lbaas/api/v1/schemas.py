@@ -40,5 +40,21 @@ def collection_schema(res: Resource) -> dict[str, Any]:
     return _response({"type": "object", "properties": {res.plural: items}})
 
 
+def wrapped_schema(key: str, inner: dict[str, Any], status: int = 200) -> dict[str, Any]:
+    """A response `{key: inner}` for answers that are not a table's object or list."""
+    description = "Created" if status == 201 else "OK"
+    body = {"type": "object", "properties": {key: inner}}
+    return {"description": description, "content": {"application/json": {"schema": body}}}
+
+
+STATS = {
+    "type": "object",
+    "properties": {
+        name: {"type": "integer", "minimum": 0}
+        for name in ("bytes_in", "bytes_out", "active_connections", "total_connections")
+    },
+}
+
+
 def _response(schema: dict[str, Any]) -> dict[str, Any]:
     return {"description": "OK", "content": {"application/json": {"schema": schema}}}
