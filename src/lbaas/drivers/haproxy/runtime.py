@@ -2,7 +2,8 @@
 
 Server changes made here follow HAProxy 2.6's rules for dynamic servers: a new server starts in
 maintenance and with its health check off; a server must be in maintenance and idle to be
-deleted; and `cookie` is not accepted on a dynamic server (see `render.dynamic_servers_allowed`).
+deleted (its requests in flight are left to finish, never shut down); and `cookie` is not
+accepted on a dynamic server (see `render.dynamic_servers_allowed`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 STAT_TYPE_BACKEND = "1"
 STAT_TYPE_SERVER = "2"
 ADMIN_DOWN = "admin_state_up is false"
+DRAIN_TIMEOUT = 2.0  # seconds a removed server's requests in flight get before a reload instead
 
 
 class RuntimeApi:
@@ -75,18 +77,22 @@ class RuntimeApi:
         if "check" in options:
             self._expect(f"enable health {backend}/{server}", "")
 
-    def delete_server(self, backend: str, server: str, wait: float = 3.0) -> None:
-        """Put a server in maintenance, end its sessions and delete it once it is idle."""
+    def delete_server(self, backend: str, server: str, drain: float = DRAIN_TIMEOUT) -> None:
+        """Put a server in maintenance, let its requests in flight finish, then delete it.
+
+        Nothing is cut: a server still busy after `drain` seconds (a long download, a TCP
+        session) raises RuntimeApiError and stays in maintenance, so the caller can reload
+        instead, leaving the old worker to finish those connections.
+        """
         self.set_ready(backend, server, False)
-        self.execute(f"shutdown sessions server {backend}/{server}")
-        deadline = time.monotonic() + wait
+        deadline = time.monotonic() + drain
         while True:
             answer = self.execute(f"del server {backend}/{server}").strip()
-            if answer == "Server deleted." or time.monotonic() > deadline:
-                break
+            if answer == "Server deleted.":
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeApiError(f"del server {backend}/{server}: {answer}")
             time.sleep(0.05)
-        if answer != "Server deleted.":
-            raise RuntimeApiError(f"del server {backend}/{server}: {answer}")
 
     def _expect(self, command: str, success: str) -> None:
         answer = self.execute(command).strip()

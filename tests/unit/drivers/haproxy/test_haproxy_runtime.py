@@ -93,3 +93,105 @@ def test_runtime_errors_are_raised(running: tuple[HaproxyDriver, StatePaths]) ->
 def test_unreachable_socket_is_a_runtime_error(tmp_path: Path) -> None:
     with pytest.raises(RuntimeApiError):
         RuntimeApi(tmp_path / "none.sock").show_stat()
+
+
+class _EchoServer:
+    """A TCP echo server on 127.0.0.1 that keeps every connection open until the client closes."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self.listener.getsockname()[1])
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        import threading
+
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._echo, args=(conn,), daemon=True).start()
+
+    @staticmethod
+    def _echo(conn: socket.socket) -> None:
+        with conn:
+            while data := conn.recv(4096):
+                conn.sendall(data)
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def _echo_through(sock: socket.socket, text: bytes) -> bytes:
+    sock.sendall(text)
+    return sock.recv(4096)
+
+
+@pytest.fixture
+def tcp_lb() -> Iterator[tuple[HaproxyDriver, StatePaths, int, _EchoServer]]:
+    """A tcp-mode haproxy on 127.0.0.1 with two members, both the same echo server."""
+    state = Path(tempfile.mkdtemp(prefix="lbh", dir="/tmp"))
+    driver = HaproxyDriver(state, HAPROXY)
+    echo = _EchoServer()
+    port = _free_port()
+    spec = lb(
+        "TCP",
+        id="drain-1",
+        vip=vip("TCP", protocol_port=port),
+        members=(
+            member(1, address="127.0.0.1", protocol_port=echo.port),
+            member(2, address="127.0.0.1", protocol_port=echo.port),
+        ),
+    )
+    driver.deploy(spec, Placement(None, "127.0.0.1"))
+    try:
+        yield driver, StatePaths.for_lb(state, spec.id), port, echo
+    finally:
+        driver.undeploy(spec.id)
+        echo.close()
+        shutil.rmtree(state, ignore_errors=True)
+
+
+def test_delete_server_leaves_a_busy_server_alone(
+    tcp_lb: tuple[HaproxyDriver, StatePaths, int, _EchoServer],
+) -> None:
+    _, paths, port, _ = tcp_lb
+    api = RuntimeApi(paths.stats_socket)
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as held:
+        assert _echo_through(held, b"one") == b"one"  # on member-1: round robin starts there
+        started = time.monotonic()
+        with pytest.raises(RuntimeApiError, match="del server drain-1/member-1"):
+            api.delete_server("drain-1", "member-1", drain=0.3)
+        assert time.monotonic() - started < 2
+        assert _echo_through(held, b"two") == b"two"  # not cut
+        _, members = parse_stat_csv(api.show_stat(), "drain-1")
+        assert members["member-1"].description == "admin_state_up is false"  # in maintenance
+    api.delete_server("drain-1", "member-1")  # idle now
+    _, members = parse_stat_csv(api.show_stat(), "drain-1")
+    assert set(members) == {"member-2"}
+
+
+def test_removing_a_busy_member_reloads_instead_of_cutting_its_connections(
+    tcp_lb: tuple[HaproxyDriver, StatePaths, int, _EchoServer],
+) -> None:
+    driver, paths, port, echo = tcp_lb
+    spec = lb(
+        "TCP",
+        id="drain-1",
+        revision=2,
+        vip=vip("TCP", protocol_port=port),
+        members=(member(2, address="127.0.0.1", protocol_port=echo.port),),
+    )
+    api = RuntimeApi(paths.stats_socket)
+    old_worker = api.worker_pid()
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as held:
+        assert _echo_through(held, b"one") == b"one"
+        driver.deploy(spec, Placement(None, "127.0.0.1"))
+        assert api.worker_pid() != old_worker  # reloaded: the old worker keeps `held`
+        assert _echo_through(held, b"two") == b"two"
+    _, members = parse_stat_csv(api.show_stat(), "drain-1")
+    assert set(members) == {"member-2"}
