@@ -683,7 +683,14 @@ needs_system = [
 ]
 needs_wrk = pytest.mark.skipif(shutil.which("wrk") is None,
                                reason="wrk is not installed (apt-get install wrk)")
-slow = [pytest.mark.slow, pytest.mark.skipif(not SLOW, reason="long; set LBAAS_SLOW=1")]
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def slow(test: F) -> F:
+    """A long test: marked `slow`, and run only with LBAAS_SLOW=1."""
+    skipped = pytest.mark.skipif(not SLOW, reason="long; set LBAAS_SLOW=1 to run it")(test)
+    marked: F = pytest.mark.slow(skipped)
+    return marked
 
 SYSTEMS: list[System] = []  # every system made in this session, for the final check
 

@@ -1,0 +1,137 @@
+"""System tests: no request fails while the load balancer is changed under steady load.
+
+wrk (keep-alive connections) and a loop of requests on new connections run in client
+namespaces while members are added, removed and re-weighted and the pool is updated (a new
+lb_method needs a reload). Every non-2xx answer and every socket error counts as a failure.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pytest
+from tests.integration.system import (
+    LoadBalancer,
+    Net,
+    System,
+    close_system,
+    needs_system,
+    needs_wrk,
+    open_system,
+    record_timing,
+    slow,
+)
+from tests.integration.traffic import Client, NewConnectionLoop, Wrk
+
+pytestmark = [*needs_system, needs_wrk]
+
+TENANT = "198.18.44.0/24"
+WEB = {"web1": "198.18.44.201", "web2": "198.18.44.202", "web3": "198.18.44.203"}
+CLIENT1, CLIENT2 = "198.18.44.231", "198.18.44.232"
+MONITOR = {"type": "HTTP", "delay": 1, "timeout": 1, "max_retries": 2, "url_path": "/health"}
+
+
+@dataclass
+class Lab:
+    system: System
+    tenant: Net
+    c1: Client
+    c2: Client
+
+
+@pytest.fixture(scope="module")
+def lab() -> Iterator[Lab]:
+    system = open_system()
+    try:
+        system.add_agent("a")
+        tenant = system.network("t", TENANT)
+        for name, address in WEB.items():
+            system.host(name, tenant, address, text=name)
+        yield Lab(system, tenant, system.client("c1", tenant, CLIENT1),
+                  system.client("c2", tenant, CLIENT2))
+    finally:
+        close_system(system)
+
+
+@pytest.fixture
+def lb(lab: Lab) -> Iterator[LoadBalancer]:
+    made = lab.system.load_balancer(lab.tenant, [WEB["web1"], WEB["web2"]], monitor=MONITOR)
+    yield made
+    lab.system.delete_load_balancer(made)
+    assert lab.system.remains_of(made.pool_id) == []
+
+
+class Changes:
+    """One round of changes through the API, each waited for until the agent applied it."""
+
+    def __init__(self, lab: Lab, lb: LoadBalancer) -> None:
+        self.system, self.lb = lab.system, lb
+        self.members = {m["address"]: m["id"] for m in lb.members}
+        self.applied: list[tuple[str, float]] = []
+
+    def step(self, what: str, change: Callable[[], object]) -> None:
+        change()
+        self.applied.append((what, self.system.settle(self.lb)))
+        time.sleep(0.4)  # let traffic flow on the new configuration
+
+    def add(self, name: str) -> None:
+        def change() -> None:
+            member = self.system.member(self.lb.pool_id, WEB[name])
+            self.members[WEB[name]] = member["id"]
+
+        self.step(f"add {name}", change)
+
+    def remove(self, name: str) -> None:
+        member_id = self.members.pop(WEB[name])
+        self.step(f"remove {name}",
+                  lambda: self.system.api.delete(f"/v2.0/lb/members/{member_id}"))
+
+    def weigh(self, name: str, weight: int) -> None:
+        self.step(f"weight {name} {weight}",
+                  lambda: self.system.update("member", self.members[WEB[name]], weight=weight))
+
+    def lb_method(self, method: str) -> None:
+        self.step(f"lb_method {method} (reload)",
+                  lambda: self.system.update("pool", self.lb.pool_id, lb_method=method))
+
+    def one_round(self) -> None:
+        self.add("web3")
+        self.weigh("web1", 5)
+        self.remove("web2")
+        self.lb_method("LEAST_CONNECTIONS")
+        self.add("web2")
+        self.weigh("web1", 1)
+        self.remove("web3")
+        self.lb_method("ROUND_ROBIN")
+
+
+def run_under_load(lab: Lab, lb: LoadBalancer, rounds: int, seconds: float) -> None:
+    changes = Changes(lab, lb)
+    wrk = Wrk(lab.c1.namespace, f"http://{lb.address}/", seconds=seconds, connections=20)
+    loop = NewConnectionLoop(lab.c2, lb.address).start()
+    try:
+        time.sleep(0.5)
+        for _ in range(rounds):
+            changes.one_round()
+        result = wrk.wait(timeout=seconds + 30)
+    finally:
+        wrk.kill()
+        loop.stop()
+    for what, took in changes.applied:
+        record_timing(f"under load: {what} applied", took)
+    assert result.requests > 1000, result.output
+    assert result.failed == 0, result.output
+    assert loop.failures == [], loop.failures[:5]
+    assert loop.total > 100
+    assert set(loop.answers) == set(WEB), loop.answers  # every member served at some point
+
+
+def test_no_request_fails_while_members_and_pool_change(lab: Lab, lb: LoadBalancer) -> None:
+    run_under_load(lab, lb, rounds=1, seconds=8)
+
+
+@slow
+def test_no_request_fails_over_many_rounds_of_changes(lab: Lab, lb: LoadBalancer) -> None:
+    run_under_load(lab, lb, rounds=6, seconds=45)
