@@ -1,0 +1,134 @@
+"""Talking HTTP from inside a client namespace without a subprocess per request.
+
+A socket belongs to the network namespace its creating thread was in. `socket_in()` switches the
+calling thread into the namespace (setns(2) affects only that thread), makes the socket and
+switches back; the socket then works from anywhere in this process. So one probe costs a
+connect, a request and a read, which lets the benchmarks sample every few milliseconds.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import socket
+import threading
+import time
+from dataclasses import dataclass
+
+CLONE_NEWNET = 0x40000000
+NETNS_DIR = "/run/netns"
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _setns(fd: int) -> None:
+    if _libc.setns(fd, CLONE_NEWNET) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"setns: {os.strerror(err)}")
+
+
+def socket_in(namespace: str, kind: int = socket.SOCK_STREAM) -> socket.socket:
+    """A new IPv4 socket in `namespace`."""
+    own = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+    try:
+        target = os.open(f"{NETNS_DIR}/{namespace}", os.O_RDONLY)
+        try:
+            _setns(target)
+            try:
+                return socket.socket(socket.AF_INET, kind)
+            finally:
+                _setns(own)
+        finally:
+            os.close(target)
+    finally:
+        os.close(own)
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: str
+
+
+def http_get(namespace: str, address: str, port: int = 80, path: str = "/",
+             timeout: float = 1.0) -> Answer:
+    """One HTTP/1.0 GET on a new connection from inside `namespace`; raises OSError on failure."""
+    sock = socket_in(namespace)
+    try:
+        sock.settimeout(timeout)
+        sock.connect((address, port))
+        sock.sendall(f"GET {path} HTTP/1.0\r\nHost: {address}\r\n\r\n".encode())
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    finally:
+        sock.close()
+    raw = b"".join(chunks).decode("latin-1")
+    head, _, body = raw.partition("\r\n\r\n")
+    parts = head.split(" ", 2)
+    if len(parts) < 2 or not parts[1].isdigit():
+        raise OSError(f"not an HTTP answer: {raw[:80]!r}")
+    return Answer(int(parts[1]), body.strip())
+
+
+def try_get(namespace: str, address: str, port: int = 80, timeout: float = 1.0) -> Answer | None:
+    """Like http_get, but None instead of an exception."""
+    try:
+        return http_get(namespace, address, port, timeout=timeout)
+    except OSError:
+        return None
+
+
+def wait_serving(namespace: str, address: str, port: int = 80, timeout: float = 30.0,
+                 interval: float = 0.005, connect_timeout: float = 0.25) -> float | None:
+    """Probe until a 200 answer comes; the monotonic time it arrived, or None on timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        answer = try_get(namespace, address, port, timeout=connect_timeout)
+        if answer is not None and answer.status == 200:
+            return time.monotonic()
+        time.sleep(interval)
+    return None
+
+
+@dataclass(frozen=True)
+class Sample:
+    sent: float  # monotonic time the request started
+    done: float  # monotonic time the answer (or the failure) came
+    status: int  # 0 for a failed request
+    body: str
+
+
+class Prober:
+    """Requests in a loop on new connections from a thread, keeping every sample."""
+
+    def __init__(self, namespace: str, address: str, port: int = 80, interval: float = 0.0,
+                 timeout: float = 1.0) -> None:
+        self.namespace, self.address, self.port = namespace, address, port
+        self.interval, self.timeout = interval, timeout
+        self.samples: list[Sample] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="prober", daemon=True)
+
+    def start(self) -> Prober:
+        self._thread.start()
+        return self
+
+    def stop(self) -> list[Sample]:
+        self._stop.set()
+        self._thread.join(timeout=10)
+        return self.samples
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            sent = time.monotonic()
+            try:
+                answer = http_get(self.namespace, self.address, self.port, timeout=self.timeout)
+                sample = Sample(sent, time.monotonic(), answer.status, answer.body)
+            except OSError as exc:
+                sample = Sample(sent, time.monotonic(), 0, str(exc))
+            self.samples.append(sample)
+            if self.interval:
+                self._stop.wait(self.interval)
+
+    def since(self, moment: float) -> list[Sample]:
+        return [s for s in list(self.samples) if s.sent >= moment]
