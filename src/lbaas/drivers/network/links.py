@@ -16,7 +16,7 @@ from typing import Any
 from pyroute2 import IPRoute, netns
 from pyroute2.netlink.exceptions import NetlinkError
 
-from lbaas.drivers.network import names
+from lbaas.drivers.network import names, nsthread
 from lbaas.drivers.network.errors import (
     BridgeInUse,
     InvalidNetworkSpec,
@@ -139,10 +139,23 @@ def namespace_exists(name: str) -> bool:
 
 
 def open_namespace(name: str, *, create: bool) -> Any:
-    """An IPRoute socket inside the namespace, making the namespace first if create is set."""
-    if create and not namespace_exists(name):
-        log.info("creating namespace %s", name)
-    return IPRoute(netns=name, flags=os.O_CREAT if create else 0)
+    """An IPRoute socket inside the namespace, making the namespace first if create is set.
+
+    Both are done from this thread (see `nsthread`): pyroute2 would fork for each.
+    """
+    if create and nsthread.create(name):
+        log.info("created namespace %s", name)
+    return _ipr_in(name)
+
+
+def _ipr_in(name: str) -> Any:
+    """An IPRoute over a netlink socket made inside namespace `name` (which must exist)."""
+    fd = nsthread.netlink_socket(name).detach()
+    try:
+        return IPRoute(fileno=fd)
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def read_label(ipr: Any) -> dict[str, str]:
@@ -161,7 +174,7 @@ def write_label(ipr: Any, label: dict[str, str]) -> None:
 def namespace_label(name: str) -> dict[str, str]:
     """The label of a namespace; empty if it is gone or has none."""
     try:
-        with IPRoute(netns=name, flags=0) as ipr:
+        with _ipr_in(name) as ipr:
             return read_label(ipr)
     except (OSError, NetlinkError):
         return {}
@@ -180,7 +193,7 @@ def remove_namespace(name: str) -> bool:
         return False
     with plumbing(f"remove namespace {name}"):
         try:
-            with IPRoute(netns=name, flags=0) as ipr:
+            with _ipr_in(name) as ipr:
                 remove_links_except(ipr, set())
             netns.remove(name)
         except FileNotFoundError:  # removed by someone else meanwhile

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from lbaas.drivers.network.commands import in_namespace, run
+from lbaas.drivers.network import nsthread
 from lbaas.drivers.network.links import MAIN_TABLE
 
 log = logging.getLogger(__name__)
@@ -28,6 +28,11 @@ NAMESPACE_SYSCTLS = (
     "net.ipv4.conf.all.arp_announce=2",
     "net.ipv4.conf.all.rp_filter=2",
     "net.ipv4.conf.all.src_valid_mark=1",
+    # The legs are IPv4 only. With IPv6 on, a leg coming up sends neighbour discovery and MLD
+    # from the port's MAC before HAProxy listens, teaching the bridge the new place too early
+    # when a load balancer moves between agents.
+    "net.ipv6.conf.all.disable_ipv6=1",
+    "net.ipv6.conf.default.disable_ipv6=1",
 )
 
 
@@ -43,7 +48,8 @@ class MarkedLeg:
 
 
 def apply_sysctls(namespace: str) -> None:
-    run(in_namespace(namespace, ["sysctl", "-q", "-w", *NAMESPACE_SYSCTLS]))
+    """Written from this thread (no `ip netns exec sysctl` process to start)."""
+    nsthread.write_sysctls(namespace, NAMESPACE_SYSCTLS)
 
 
 def ensure_default_route(ipr: Any, gateway: str | None, index: int) -> None:
