@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import socket
 import subprocess
 import time
 from collections.abc import Sequence
@@ -79,6 +80,9 @@ class NetnsDriver:
     def _converge(self, namespace: str, legs: Sequence[Leg]) -> list[Leg]:
         """Links, addresses, routes, rules and NAT; returns the legs whose address is new."""
         ruleset = nat.render_ruleset(legs[0].address, legs[1:])
+        # A namespace made just now has no nftables table: without floating legs there is
+        # nothing to load (saves starting nft for most load balancers).
+        fresh = not links.namespace_exists(namespace)
         with IPRoute() as root, links.open_namespace(namespace, create=True) as inside:
             # lo's alias records ownership (for plugged()) and what was applied, so a re-plug
             # skips the sysctl and nft commands when nothing they set has changed.
@@ -93,7 +97,7 @@ class NetnsDriver:
             routing.ensure_default_route(inside, legs[0].gateway, indexes[legs[0].key])
             routing.converge_policy_routes(inside, _marked(legs[1:], indexes))
             nft = _digest(ruleset)
-            if label.get("nft") != nft:
+            if label.get("nft") != nft and not (fresh and len(legs) == 1):
                 nat.apply_ruleset(namespace, ruleset)
             links.write_label(inside, {"owner": self.prefix, "sysctl": sysctls, "nft": nft})
         return changed
@@ -105,13 +109,12 @@ class NetnsDriver:
             for ns in netns.listnetns()
             if ns.startswith(self.prefix) and _is_lb_id(ns[len(self.prefix) :])
         }
-        with links.plumbing("list plugged namespaces"), IPRoute() as root:
-            host_links = {str(link.get("ifname")) for link in root.get_links()}
-        return {lb_id for lb_id, ns in candidates.items() if self._owns(ns, host_links)}
+        return {lb_id for lb_id, ns in candidates.items() if self._owns(ns)}
 
-    def _owns(self, namespace: str, host_links: set[str]) -> bool:
-        # The VIP leg's host end is named from a hash of the namespace name: a cheap proof.
-        if names.host_ifname(namespace, "vip") in host_links:
+    def _owns(self, namespace: str) -> bool:
+        # The VIP leg's host end is named from a hash of the namespace name: a cheap proof,
+        # looked up by name rather than by dumping every link of the host (one ioctl).
+        if _host_link_exists(names.host_ifname(namespace, "vip")):
             return True
         return links.namespace_label(namespace).get("owner") == self.prefix
 
@@ -151,6 +154,14 @@ class NetnsDriver:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait(timeout=5)
+
+
+def _host_link_exists(ifname: str) -> bool:
+    try:
+        socket.if_nametoindex(ifname)
+    except OSError:
+        return False
+    return True
 
 
 def _digest(text: str) -> str:
