@@ -221,3 +221,11 @@ def test_dead_agent_pools_move_to_a_live_one(quick: Api) -> None:
     api.register_agent("lb-host-1", start_flag=False)
     assert api.desired(dying)["loadbalancers"] == []
     assert {s["id"] for s in api.desired(survivor)["loadbalancers"]} == set(pools)
+
+
+@pytest.mark.parametrize("attr", ["binary", "topic", "agent_type"])
+def test_registration_checks_lengths(api: Api, attr: str) -> None:
+    before = api.world()
+    error(api.post("/agent/v1/agents", {"host": "h", attr: "x" * 256}), 400)
+    error(api.post("/agent/v1/agents", {"host": "h", attr: "a\nb"}), 400)
+    assert api.world() == before

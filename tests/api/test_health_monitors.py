@@ -176,3 +176,13 @@ def test_monitor_quota(api: Api) -> None:
     api.monitor()
     error(api.post(MONITORS, _body()), 409, "OverQuota")
     assert len(api.items(MONITORS)) == 1
+
+
+def test_expected_codes_fit_the_column(api: Api) -> None:
+    longest = ",".join(str(c) for c in range(200, 216))  # 63 characters
+    assert api.monitor(expected_codes=longest)["expected_codes"] == longest
+    too_long = ",".join(str(c) for c in range(200, 230))
+    before = api.world()
+    err = error(api.post(MONITORS, _body(expected_codes=too_long)), 400)
+    assert "expected_codes" in err["message"]
+    assert api.world() == before

@@ -75,6 +75,8 @@ def test_delete_network(api: Api, lb_net: dict[str, Any]) -> None:
     error(api.delete(f"{SUBNETS}/{subnet['id']}"), 409, "SubnetInUse")
     assert api.world() == before
     api.delete(f"/v2.0/lb/vips/{vip['id']}")
+    error(api.delete(f"{NETWORKS}/{network['id']}"), 409, "NetworkInUse")  # the pool is on it
+    api.delete(f"/v2.0/lb/pools/{pool['id']}")
     assert api.delete(f"{NETWORKS}/{network['id']}").status_code == 204
     assert api.items(NETWORKS) == [] and api.items(SUBNETS) == []
 
@@ -181,6 +183,9 @@ def test_subnet_visibility(api: Api, alice: Api, bob: Api) -> None:
     error(bob.get(f"{SUBNETS}/{alices}"), 404, "SubnetNotFound")
     error(bob.delete(f"{SUBNETS}/{ext_subnet['id']}"), 404)
     error(bob.post(SUBNETS, {"subnet": {"network_id": external["id"], "cidr": "10.9.0.0/24"}}),
+          403)  # visible, not owned
+    private = api.network()
+    error(bob.post(SUBNETS, {"subnet": {"network_id": private["id"], "cidr": "10.9.0.0/24"}}),
           404, "NetworkNotFound")
     error(bob.post("/v2.0/lb/pools", {"pool": {"subnet_id": alices, "protocol": "TCP",
                                                 "lb_method": "ROUND_ROBIN"}}), 404,
@@ -307,3 +312,26 @@ def test_floating_ips_of_other_projects(alice: Api, bob: Api, external: dict[str
     bobs_vip = bob.vip(bob.pool(subnet)["id"], subnet)
     error(alice.put(f"{FIPS}/{fip['id']}", {"floatingip": {"port_id": bobs_vip["port_id"]}}), 404)
     assert alice.show(f"{FIPS}/{fip['id']}")["port_id"] is None
+
+
+def test_subnet_of_a_pool_is_in_use(api: Api, lb_net: dict[str, Any]) -> None:
+    network, subnet = lb_net["network"], lb_net["subnet"]
+    pool = api.pool(subnet["id"])
+    before = api.world()
+    error(api.delete(f"{SUBNETS}/{subnet['id']}"), 409, "SubnetInUse")
+    error(api.delete(f"{NETWORKS}/{network['id']}"), 409)
+    assert api.world() == before
+    api.delete(f"/v2.0/lb/pools/{pool['id']}")
+    assert api.delete(f"{SUBNETS}/{subnet['id']}").status_code == 204
+
+
+def test_only_the_owner_adds_subnets(api: Api, alice: Api) -> None:
+    shared = api.network(shared=True)
+    before = api.world()
+    error(alice.post(SUBNETS, {"subnet": {"network_id": shared["id"], "cidr": "10.5.0.0/24"}}),
+          403)
+    assert api.world() == before
+    assert api.subnet(shared["id"], cidr="10.5.0.0/24")["network_id"] == shared["id"]
+    # ...but anyone who can see a shared network may use its subnets
+    subnet = alice.items(SUBNETS)[0]["id"]
+    assert alice.pool(subnet)["subnet_id"] == subnet

@@ -217,3 +217,16 @@ def test_deletes_are_immediate(api: Api, lb: dict[str, Any]) -> None:
     assert api.delete(f"{LB}/vips/{lb['vip']}").status_code == 204
     assert api.delete(f"{LB}/pools/{lb['pool']}").status_code == 204
     assert api.desired(lb["agent"])["loadbalancers"] == []
+
+
+def test_the_first_admin_up_monitor_is_in_force(api: Api, lb: dict[str, Any]) -> None:
+    spec = next(s for s in api.desired(lb["agent"])["loadbalancers"] if s["id"] == lb["pool"])
+    assert spec["monitor"]["id"] == lb["monitor"]
+    later = [api.monitor(type="TCP") for _ in range(4)]
+    for monitor in later:
+        api.associate(lb["pool"], monitor["id"])
+    spec = next(s for s in api.desired(lb["agent"])["loadbalancers"] if s["id"] == lb["pool"])
+    assert spec["monitor"]["id"] == lb["monitor"]
+    api.put(f"{LB}/health_monitors/{lb['monitor']}", {"health_monitor": {"admin_state_up": False}})
+    spec = next(s for s in api.desired(lb["agent"])["loadbalancers"] if s["id"] == lb["pool"])
+    assert spec["monitor"]["id"] == later[0]["id"]

@@ -239,3 +239,9 @@ def test_every_rejected_write_leaves_the_revision(api: Api, pool: dict[str, Any]
 def test_version_document(api: Api) -> None:
     body = api.client.get("/").json()
     assert body["versions"][0]["id"] == "v2.0"
+
+
+def test_empty_filter_values_are_ignored(api: Api, pool: dict[str, Any]) -> None:
+    assert api.ids(f"{POOLS}?name=") == [pool["id"]]
+    assert api.ids(f"{POOLS}?name=&name=web") == [pool["id"]]
+    assert api.ids(f"{POOLS}?name=&name=other") == []

@@ -8,15 +8,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lbaas.domain.agent import AgentRegistered, AgentRegistration
-from lbaas.errors import InUse, not_found
+from lbaas.errors import BadRequest, InUse, not_found
 from lbaas.service import scheduler
 from lbaas.service.context import Context
 from lbaas.settings import Settings
 from lbaas.storage.models import Agent, Pool, utcnow
 
+NAME_MAX = 255  # the agents table's columns
+
 
 def register(session: Session, settings: Settings, reg: AgentRegistration) -> AgentRegistered:
     """Create or refresh the agent row for (agent_type, host); this is also the heartbeat."""
+    _check_names(reg)
     agent = session.scalar(
         select(Agent).where(Agent.agent_type == reg.agent_type, Agent.host == reg.host)
     )
@@ -43,6 +46,16 @@ def register(session: Session, settings: Settings, reg: AgentRegistration) -> Ag
         heartbeat_interval=settings.heartbeat_interval,
         agent_down_time=settings.agent_down_time,
     )
+
+
+def _check_names(reg: AgentRegistration) -> None:
+    for name in ("binary", "topic", "agent_type"):
+        value: str = getattr(reg, name)
+        if not value or len(value) > NAME_MAX or any(ord(c) < 32 or ord(c) == 127 for c in value):
+            raise BadRequest(
+                f"Invalid input for {name}: 1-{NAME_MAX} characters, no control characters.",
+                type="InvalidInput",
+            )
 
 
 def list_agents(session: Session, ctx: Context) -> list[Agent]:

@@ -8,9 +8,9 @@ import netaddr
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lbaas.errors import BadRequest, Conflict, InUse, not_found
+from lbaas.errors import BadRequest, Conflict, InUse, NotAuthorized, not_found
 from lbaas.service.context import Context
-from lbaas.storage.models import IpAllocation, Network, Port, Subnet
+from lbaas.storage.models import IpAllocation, Network, Pool, Port, Subnet
 
 
 def bridge_of(network: Network) -> str:
@@ -90,10 +90,12 @@ def update_network(
 def delete_network(session: Session, ctx: Context, network_id: str) -> None:
     ctx.require_write()
     network = own_network(session, ctx, network_id)
-    if _network_ports(session, network.id):
+    if _network_ports(session, network.id) or any(
+        _subnet_pools(session, s.id) for s in network.subnets
+    ):
         raise InUse(
             f"Unable to complete operation on network {network_id}. There are one or more "
-            "ports still in use on the network.",
+            "ports or pools still in use on the network.",
             type="NetworkInUse",
         )
     for subnet in list(network.subnets):
@@ -103,6 +105,10 @@ def delete_network(session: Session, ctx: Context, network_id: str) -> None:
 
 def _network_ports(session: Session, network_id: str) -> int:
     return session.scalar(select(func.count()).where(Port.network_id == network_id)) or 0
+
+
+def _subnet_pools(session: Session, subnet_id: str) -> int:
+    return session.scalar(select(func.count()).where(Pool.subnet_id == subnet_id)) or 0
 
 
 def list_subnets(session: Session, ctx: Context) -> list[Subnet]:
@@ -117,8 +123,11 @@ def list_subnets(session: Session, ctx: Context) -> list[Subnet]:
 def create_subnet(session: Session, ctx: Context, body: dict[str, Any]) -> Subnet:
     ctx.require_write()
     network = visible_network(session, ctx, body["network_id"])
-    if not ctx.sees(network.tenant_id) and not network.shared:
-        raise not_found("Network", network.id)
+    if not ctx.sees(network.tenant_id):
+        raise NotAuthorized(
+            f"Only the owner of network {network.id} may add subnets to it.",
+            type="PolicyNotAuthorized",
+        )
     cidr = netaddr.IPNetwork(body["cidr"])
     gateway = _gateway(cidr, body["gateway_ip"])
     pools = _allocation_pools(cidr, gateway, body["allocation_pools"])
@@ -169,6 +178,11 @@ def delete_subnet(session: Session, ctx: Context, subnet_id: str) -> None:
         raise InUse(
             f"Unable to complete operation on subnet {subnet_id}: one or more ports have an IP "
             "allocation from this subnet.",
+            type="SubnetInUse",
+        )
+    if _subnet_pools(session, subnet.id):
+        raise InUse(
+            f"Unable to complete operation on subnet {subnet_id}: one or more pools are on it.",
             type="SubnetInUse",
         )
     session.delete(subnet)

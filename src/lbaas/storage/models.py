@@ -16,7 +16,12 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
 )
+from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# MySQL/MariaDB DATETIME keeps whole seconds unless told otherwise; heartbeats and the order in
+# which monitors were associated need sub-second times (migration 0002).
+Timestamp = DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 
 
 def new_id() -> str:
@@ -46,7 +51,7 @@ class Token(Base):
     project_id: Mapped[str] = mapped_column(String(255), index=True)
     roles: Mapped[str] = mapped_column(String(255))  # comma separated
     description: Mapped[str] = mapped_column(String(255), default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
 
 
 class Quota(Base):
@@ -67,9 +72,9 @@ class Agent(Base):
     admin_state_up: Mapped[bool] = mapped_column(Boolean, default=True)
     description: Mapped[str] = mapped_column(String(255), default="")
     configurations: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    heartbeat_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    started_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
 
 
 class Network(Base):
@@ -230,6 +235,6 @@ class PoolMonitor(Base):
     monitor_id: Mapped[str] = mapped_column(ForeignKey("health_monitors.id"), primary_key=True)
     status: Mapped[str] = mapped_column(String(16))
     status_description: Mapped[str | None] = mapped_column(String(255), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
     pool: Mapped[Pool] = relationship(back_populates="monitors")
     monitor: Mapped[HealthMonitor] = relationship(back_populates="pools")

@@ -138,8 +138,8 @@ def _filters(resource: Resource, query: list[tuple[str, str]]) -> dict[str, list
     filters: dict[str, list[Any]] = {}
     for key, raw in query:
         attr = resource.attrs.get(key)
-        if key == "fields" or attr is None:
-            continue
+        if key == "fields" or attr is None or raw == "":
+            continue  # as upstream: unknown keys and empty values do not filter
         try:
             value = attr.convert(raw) if attr.convert and attr.convert is not v.to_list else raw
         except v.Invalid as exc:

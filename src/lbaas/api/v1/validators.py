@@ -25,6 +25,7 @@ HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "TRA
 COOKIE_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+\-.^_`|~]{1,64}")
 BRIDGE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,14}")
 INT_MAX = 2**31 - 1  # the largest value an integer column holds on every database
+EXPECTED_CODES_MAX = 64  # the column's size
 
 
 class Invalid(ValueError):
@@ -152,6 +153,8 @@ def cidr(value: Any) -> str | None:
 def expected_codes(value: Any) -> str | None:
     if not isinstance(value, str) or not EXPECTED_CODES.fullmatch(value):
         return f"'{_short(value)}' is not a valid input"
+    if len(value) > EXPECTED_CODES_MAX:
+        return f"'{_short(value)}' exceeds maximum length of {EXPECTED_CODES_MAX}"
     return None
 
 
