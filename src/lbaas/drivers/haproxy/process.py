@@ -14,8 +14,10 @@ import os
 import signal
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
+from typing import IO
 
 from lbaas.drivers.haproxy.errors import CommandFailed, ReloadFailed, RuntimeApiError
 from lbaas.drivers.haproxy.paths import StatePaths
@@ -26,6 +28,7 @@ log = logging.getLogger(__name__)
 
 START_TIMEOUT = 10.0
 STOP_TIMEOUT = 5.0
+POLL_INTERVAL = 0.005  # seconds between looks at a socket that is about to open
 
 
 def run(argv: list[str], timeout: float = 30.0) -> subprocess.CompletedProcess[str]:
@@ -49,20 +52,36 @@ def start(haproxy_bin: str, paths: StatePaths, namespace: str | None) -> int:
         stale.unlink(missing_ok=True)
     # The daemon may keep stderr open for a while: a file, not a pipe, so nothing waits on it.
     with paths.stderr_log.open("w") as stderr:
-        done = subprocess.run(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=stderr,
-            stderr=stderr,
-            timeout=START_TIMEOUT,
-            check=False,
-        )
-    if done.returncode != 0:
-        raise CommandFailed(argv, done.returncode, paths.stderr_log.read_text(errors="replace"))
-    worker = wait_for_worker(paths, exclude=None)
-    if not _master_socket_answers(paths, START_TIMEOUT):
-        raise ReloadFailed(f"haproxy for {paths.directory.name} opened no master socket")
-    return worker
+        returncode = _run_bounded(argv, stderr, START_TIMEOUT)
+    if returncode != 0:
+        raise CommandFailed(argv, returncode, paths.stderr_log.read_text(errors="replace"))
+    # Serving from here on. The master's CLI socket opens a few ms after the worker answers;
+    # nothing waits for it here: is_running() and reload() wait for it when they need it.
+    return wait_for_worker(paths, exclude=None)
+
+
+def _run_bounded(argv: list[str], output: IO[str], timeout: float) -> int:
+    """Run a command to its end and return its exit code; kill it after `timeout` seconds.
+
+    Popen.wait(timeout) polls with sleeps growing to 50 ms, which can add tens of ms to a start
+    that takes 20; a blocking wait with a timer to kill the command returns at once.
+    """
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=output, stderr=output)
+    timed_out = threading.Event()
+
+    def kill() -> None:
+        timed_out.set()
+        proc.kill()
+
+    timer = threading.Timer(timeout, kill)
+    timer.start()
+    try:
+        returncode = proc.wait()
+    finally:
+        timer.cancel()
+    if timed_out.is_set():
+        raise CommandFailed(argv, returncode, f"timed out after {timeout} s")
+    return returncode
 
 
 def reload(paths: StatePaths) -> int:
@@ -127,7 +146,7 @@ def wait_for_worker(paths: StatePaths, exclude: int | None, timeout: float = STA
             pid = None
         if pid is not None and pid != exclude:
             return pid
-        time.sleep(0.02)
+        time.sleep(POLL_INTERVAL)
     raise ReloadFailed(f"no new haproxy worker for {paths.directory.name} after {timeout}s")
 
 
@@ -143,7 +162,7 @@ def _master_socket_answers(paths: StatePaths, timeout: float) -> bool:
         except OSError:
             if time.monotonic() > deadline:
                 return False
-        time.sleep(0.02)
+        time.sleep(POLL_INTERVAL)
 
 
 def _netns_prefix(namespace: str | None) -> list[str]:
