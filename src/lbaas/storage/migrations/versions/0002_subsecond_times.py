@@ -8,6 +8,8 @@ Revision ID: 0002
 Revises: 0001
 """
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import mysql
@@ -24,7 +26,7 @@ COLUMNS = {
 }
 
 
-def _alter(type_: sa.types.TypeEngine[object], existing: sa.types.TypeEngine[object]) -> None:
+def _alter(type_: sa.types.TypeEngine[Any], existing: sa.types.TypeEngine[Any]) -> None:
     if op.get_bind().dialect.name not in ("mysql", "mariadb"):
         return
     for table, columns in COLUMNS.items():
