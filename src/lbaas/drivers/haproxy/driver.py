@@ -60,12 +60,11 @@ class HaproxyDriver:
             return
         if not running:
             self._first_start(spec, placement, paths, config)
-        else:
+        elif moved:
             self._accept_config(paths, config)
-            if moved:
-                self._start(spec, placement, paths)
-            else:
-                self._update(spec, placement, paths, applied)
+            self._start(spec, placement, paths)
+        else:
+            self._update(spec, placement, paths, applied, config)
         write_applied(paths, spec, placement)
 
     def undeploy(self, lb_id: str) -> None:
@@ -135,16 +134,26 @@ class HaproxyDriver:
         placement: Placement,
         paths: StatePaths,
         applied: tuple[LoadBalancerSpec, Placement] | None,
+        config: str,
     ) -> None:
         changes = None
         if applied is not None and applied[1] == placement:
             changes = plan_member_changes(applied[0], spec)
         if changes is not None and not changes:
+            self._accept_config(paths, config)
             log.info("lb %s: no data plane change (revision %d)", spec.id, spec.revision)
             return
-        if changes is not None and self._apply_members(spec, paths, changes):
-            log.info("lb %s: members changed via runtime API (revision %d)", spec.id, spec.revision)
-            return
+        if changes is not None:
+            # No `haproxy -c` on this path: the runtime API checks every server it takes, and
+            # the file (swapped in once they are all taken) is read only by a later reload,
+            # whose own new configuration is checked first, or by a start, which checks it.
+            paths.candidate.write_text(config)
+            if self._apply_members(spec, paths, changes):
+                os.replace(paths.candidate, paths.config)
+                log.info("lb %s: members changed via runtime API (revision %d)",
+                         spec.id, spec.revision)
+                return
+        self._accept_config(paths, config)
         carry_counters(paths, spec.id)
         worker = process.reload(paths)
         log.info("lb %s: reloaded haproxy (worker %d, revision %d)", spec.id, worker, spec.revision)
