@@ -8,12 +8,14 @@ connect, a request and a read, which lets the benchmarks sample every few millis
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
+import selectors
 import socket
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 CLONE_NEWNET = 0x40000000
 NETNS_DIR = "/run/netns"
@@ -79,15 +81,87 @@ def try_get(namespace: str, address: str, port: int = 80, timeout: float = 1.0) 
 
 
 def wait_serving(namespace: str, address: str, port: int = 80, timeout: float = 30.0,
-                 interval: float = 0.005, connect_timeout: float = 0.25) -> float | None:
-    """Probe until a 200 answer comes; the monotonic time it arrived, or None on timeout."""
+                 interval: float = 0.005, attempt_timeout: float = 1.0) -> float | None:
+    """Probe until a 200 answer comes; the monotonic time it arrived, or None on timeout.
+
+    A new connection attempt starts every `interval` whatever became of the earlier ones (each
+    gives up after `attempt_timeout`), so an attempt whose SYN waits on ARP, or was dropped,
+    never hides the moment the address starts answering.
+    """
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        answer = try_get(namespace, address, port, timeout=connect_timeout)
-        if answer is not None and answer.status == 200:
-            return time.monotonic()
-        time.sleep(interval)
-    return None
+    request = f"GET / HTTP/1.0\r\nHost: {address}\r\n\r\n".encode()
+    selector = selectors.DefaultSelector()
+    attempts: dict[socket.socket, _Attempt] = {}
+    next_start = time.monotonic()
+    try:
+        while True:
+            now = time.monotonic()
+            if now > deadline:
+                return None
+            if now >= next_start and len(attempts) < 200:
+                sock = socket_in(namespace)
+                sock.setblocking(False)
+                sock.connect_ex((address, port))
+                attempts[sock] = _Attempt(now + attempt_timeout)
+                selector.register(sock, selectors.EVENT_WRITE)
+                next_start = now + interval
+            for key, _ in selector.select(max(0.0, min(next_start, deadline) - now)):
+                sock = key.fileobj  # type: ignore[assignment]
+                attempt = attempts[sock]
+                if _step(sock, attempt, request, selector):
+                    if attempt.answer().startswith((b"HTTP/1.0 200", b"HTTP/1.1 200")):
+                        return time.monotonic()
+                    _drop(sock, attempts, selector)
+            now = time.monotonic()
+            for sock in [s for s, a in attempts.items() if a.expires < now]:
+                _drop(sock, attempts, selector)
+    finally:
+        for sock in list(attempts):
+            _drop(sock, attempts, selector)
+        selector.close()
+
+
+@dataclass
+class _Attempt:
+    expires: float
+    sent: bool = False
+    chunks: list[bytes] = field(default_factory=list)
+
+    def answer(self) -> bytes:
+        return b"".join(self.chunks)
+
+
+def _step(sock: socket.socket, attempt: _Attempt, request: bytes,
+          selector: selectors.BaseSelector) -> bool:
+    """Advance one attempt; True when it is finished (answered, refused or failed)."""
+    if not attempt.sent:
+        if sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) != 0:
+            return True
+        try:
+            sock.send(request)
+        except OSError:
+            return True
+        attempt.sent = True
+        selector.modify(sock, selectors.EVENT_READ)
+        return False
+    try:
+        chunk = sock.recv(65536)
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+    if chunk:
+        attempt.chunks.append(chunk)
+        return False
+    return True
+
+
+def _drop(sock: socket.socket, attempts: dict[socket.socket, _Attempt],
+          selector: selectors.BaseSelector) -> None:
+    attempts.pop(sock, None)
+    with contextlib.suppress(KeyError, ValueError):
+        selector.unregister(sock)
+    sock.close()
 
 
 @dataclass(frozen=True)
