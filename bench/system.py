@@ -335,12 +335,14 @@ class System:
         return str(self.api.get(f"/v2.0/lb/pools/{pool_id}")["pool"]["status"])
 
     def wait_active(self, lb: LoadBalancer, timeout: float = 60.0, interval: float = 0.02) -> float:
-        """Wait until the pool and its VIP are ACTIVE; the monotonic time seen. ERROR raises."""
+        """Wait until the pool and its VIP are ACTIVE and the agent applied the pool's latest
+        change (its status_description, "Waiting for agent ... to apply this change", cleared:
+        a member change leaves the pool ACTIVE); the monotonic time seen. ERROR raises."""
         def active() -> bool:
             pool = self.api.get(f"/v2.0/lb/pools/{lb.pool_id}")["pool"]
             if pool["status"] == "ERROR":
                 raise BenchError(f"pool {lb.pool_id} ERROR: {pool.get('status_description')}")
-            if pool["status"] != "ACTIVE":
+            if pool["status"] != "ACTIVE" or pool.get("status_description"):
                 return False
             if not lb.vip_id:
                 return True
