@@ -70,13 +70,13 @@ function timeAxis(x, now) {
   return group;
 }
 
-/** A small line of one series, for tables. */
-export function sparkline(times, values, now = Date.now()) {
+/** A small line of one series over the last `window` ms, for tables. */
+export function sparkline(times, values, { window = 60000, now = Date.now() } = {}) {
   const width = 120;
   const height = 28;
-  const top = niceMax(Math.max(0, ...values));
+  const top = niceMax(Math.max(1, ...values));
   const points = times.map((t, i) => {
-    const px = ((t - (now - WINDOW_MS)) / WINDOW_MS) * width;
+    const px = ((t - (now - window)) / window) * width;
     const py = height - 2 - (values[i] / top) * (height - 4);
     return `${px.toFixed(1)},${py.toFixed(1)}`;
   });

@@ -142,6 +142,7 @@ export function notify(text, { bad = false } = {}) {
   const box = document.getElementById('notices');
   const note = h('div', { class: bad ? 'notice bad' : 'notice' }, text);
   box.append(note);
+  while (box.children.length > 3) box.firstElementChild.remove();
   setTimeout(() => note.remove(), bad ? 9000 : 5000);
 }
 

@@ -28,7 +28,7 @@ const nameFields = (edit) => [
 export function poolFields(edit = false) {
   return [
     ...nameFields(edit),
-    edit ? null : select('subnet_id', 'Subnet of the members', { options: subnetOptions(), blank: 'Choose a subnet' }),
+    edit ? null : select('subnet_id', 'Subnet of the members', { options: subnetOptions(), blank: 'Choose a subnet', wide: true }),
     edit ? null : select('protocol', 'Protocol'),
     select('lb_method', 'Balancing method'),
     checkbox('admin_state_up', 'Enabled (admin state up)'),

@@ -193,10 +193,11 @@ class Wizard {
     this.mark(current.key, 'failed', error.summary);
     const field = fieldOfError(error, current.fields.visible(), values);
     if (field) current.fields.show({ [field]: error.message });
-    const kept = steps.filter((s) => this.made[s.key]).map((s) => s.label.replace(/^(Create|Add) /, ''));
+    const kept = steps.filter((s) => this.made[s.key]).length;
     this.outcome.replaceChildren(
-      h('p', { class: 'form-error' }, `Stopped at “${current.label}”: ${error.message}`),
-      h('p', {}, kept.length ? `Kept so far: ${kept.join('; ')}. ` : 'Nothing was created. ',
+      h('p', { class: 'form-error' }, `Stopped at “${current.label}” (HTTP ${error.status} ${error.type})`,
+        field ? null : `: ${error.message}`),
+      h('p', {}, kept ? `The ${kept} step${kept > 1 ? 's' : ''} done before it are kept. ` : 'Nothing was created. ',
         field ? 'Fix the field marked in the form and press Continue.' : 'Press Continue to try this step again.'));
     this.submit.textContent = 'Continue';
     this.rollback.hidden = kept.length === 0;

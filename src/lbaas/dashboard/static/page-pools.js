@@ -46,7 +46,7 @@ export const poolsPage = {
         { label: 'VIP', cell: vipCell },
         { label: 'Members', cell: (p) => memberHealth(p.id) },
         { label: 'Monitors', cell: (p) => String(p.health_monitors.length) },
-        { label: 'Connections/s', cell: trafficCell },
+        { label: 'Connections/s (1 min)', cell: trafficCell },
         { label: 'Status', cell: statusCell },
         { label: 'Actions', className: 'actions', cell: (p) => [
           button('Edit', () => editPool(p), { kind: 'small', aria: `Edit pool ${p.name || p.id}` }),
@@ -72,7 +72,10 @@ function vipCell(pool) {
 function trafficCell(pool) {
   const series = rates(pool.id);
   const now = series.connections[series.connections.length - 1] ?? 0;
-  return [sparkline(series.times, series.connections), h('span', { class: 'sub' }, formatNumber(now))];
+  const start = series.times.findIndex((t) => t >= Date.now() - 60000);
+  const times = start < 0 ? [] : series.times.slice(start);
+  return [sparkline(times, series.connections.slice(series.times.length - times.length)),
+    h('span', { class: 'sub' }, `now ${formatNumber(now)}`)];
 }
 
 // -- one pool -------------------------------------------------------------------------------
