@@ -1,4 +1,8 @@
-"""Typed dependencies shared by every route: settings, the store, the caller, the JSON body."""
+"""Typed dependencies shared by every route: settings, the store, the caller, the JSON body.
+
+Those that never block are `async`, so FastAPI runs them on the event loop instead of handing
+each to a worker thread.
+"""
 
 from __future__ import annotations
 
@@ -14,19 +18,28 @@ from lbaas.settings import Settings
 from lbaas.storage.db import Store
 
 
-def get_settings(request: Request) -> Settings:
+def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_store(request: Request) -> Store:
+def _store(request: Request) -> Store:
     store: Store = request.app.state.store
     return store
 
 
+async def get_settings(request: Request) -> Settings:
+    return _settings(request)
+
+
+async def get_store(request: Request) -> Store:
+    return _store(request)
+
+
 def get_context(request: Request) -> Context:
-    settings = get_settings(request)
-    store = get_store(request)
+    """The caller, from the X-Auth-Token header (401 without a valid one)."""
+    settings = _settings(request)
+    store = _store(request)
     secret = request.headers.get("x-auth-token")
     guard = request.app.state.auth_guard
     guard.check(request.client.host if request.client else "?")
@@ -45,12 +58,12 @@ def get_context(request: Request) -> Context:
 
 async def get_body(request: Request, _ctx: Annotated[Context, Depends(get_context)]) -> Any:
     """The JSON body, read only once the caller is authenticated (401 comes before 400)."""
-    settings = get_settings(request)
+    settings = _settings(request)
     raw = await request.body()
     return parse_json(raw, request.headers.get("content-type"), settings.max_body_bytes)
 
 
-def get_query(request: Request) -> list[tuple[str, str]]:
+async def get_query(request: Request) -> list[tuple[str, str]]:
     return list(request.query_params.multi_items())
 
 
