@@ -227,6 +227,11 @@ def test_query_strings_cannot_hurt(api: Api, pool: dict[str, Any]) -> None:
     error(api.get("/agent/v1/agents/x/desired-state?since=abc"), 400)
 
 
+def test_whole_floats_and_padded_strings_are_integers(api: Api, pool: dict[str, Any]) -> None:
+    vip = api.vip(pool["id"], pool["subnet_id"], protocol_port=" 8080 ", connection_limit=5.0)
+    assert (vip["protocol_port"], vip["connection_limit"]) == (8080, 5)
+
+
 def test_every_rejected_write_leaves_the_revision(api: Api, pool: dict[str, Any]) -> None:
     revision = api.get("/healthz").json()["revision"]
     error(api.put(f"{POOLS}/{pool['id']}", {"pool": {"protocol": "TCP"}}), 400)
