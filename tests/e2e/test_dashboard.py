@@ -194,6 +194,76 @@ def fill_flow(page: Page, lab: Lab, name: str, *, vip_address: str = "",
 
 # -- the tests --------------------------------------------------------------------------------
 
+# (request, attribute, form value): the browser's check against the API's converter and validator
+RULE_CASES = [
+    *[("post", "/v2.0/lb/health_monitors", "delay", x)
+      for x in ("0", "1", "86400", "86401", "abc", " 5", "-1", "1.5", "1e3", "\u0665")],
+    *[("post", "/v2.0/lb/health_monitors", "max_retries", x) for x in ("0", "1", "10", "11")],
+    *[("post", "/v2.0/lb/health_monitors", "url_path", x)
+      for x in ("/", "/health?full=1", "/a b", "health", "/#top", "/%20", '/"q"', "/" + "a" * 255)],
+    *[("post", "/v2.0/lb/health_monitors", "expected_codes", x)
+      for x in ("200", "200,202", "200, 202", "200-299", "20x", "2000", "200-", "200\n")],
+    *[("post", "/v2.0/lb/health_monitors", "http_method", x) for x in ("GET", "get", "FOO")],
+    *[("post", "/v2.0/lb/members", "address", x)
+      for x in ("198.18.1.1", "198.18.1.256", "01.2.3.4", "::1", "1.2.3", "1.2.3.4 ")],
+    *[("post", "/v2.0/lb/members", "protocol_port", x) for x in ("0", "1", "65535", "65536")],
+    *[("post", "/v2.0/lb/members", "weight", x) for x in ("0", "256", "257", "-1")],
+    *[("post", "/v2.0/lb/vips", "connection_limit", x)
+      for x in ("-2", "-1", "0", "2147483647", "2147483648")],
+    *[("post", "/v2.0/lb/pools", "lb_method", x) for x in ("ROUND_ROBIN", "round_robin", "RANDOM")],
+    *[("post", "/v2.0/lb/pools", "name", x) for x in ("web", "x" * 255, "x" * 256, "a\tb")],
+]
+
+
+def test_form_checks_follow_the_api_rules(page: Page, lab: Lab) -> None:
+    """Each value is refused by the browser exactly when the API's attribute table refuses it."""
+    from lbaas.api.v1 import attributes as a
+    from lbaas.api.v1 import validators as v
+
+    resources = {"/v2.0/lb/health_monitors": a.HEALTH_MONITORS, "/v2.0/lb/members": a.MEMBERS,
+                 "/v2.0/lb/vips": a.VIPS, "/v2.0/lb/pools": a.POOLS}
+
+    def api_accepts(path: str, name: str, raw: str) -> bool:
+        attr = resources[path].attrs[name]
+        numeric = attr.convert is v.to_int and re.fullmatch(r" *[+-]?[0-9]{1,18} *", raw)
+        sent: Any = int(raw) if numeric else raw  # as the form sends it
+        try:
+            value = attr.convert(sent) if attr.convert else sent
+        except v.Invalid:
+            return False
+        return not (attr.validate and attr.validate(value))
+
+    sign_in(page, lab)
+    browser_says = page.evaluate("""async (cases) => {
+        const rules = await import('/dashboard/static/rules.js');
+        await rules.loadRules();
+        return cases.map(([method, path, name, raw]) => {
+            const schema = rules.requestRules(method, path);
+            return rules.checkValue(rules.propAt(schema.props, name), raw, { required: true });
+        });
+    }""", [list(case) for case in RULE_CASES])
+    disagree = [(case[2], case[3], reason) for case, reason in zip(RULE_CASES, browser_says,
+                                                                   strict=True)
+                if (reason is None) != api_accepts(case[1], case[2], case[3])]
+    assert not disagree, f"the browser and the API disagree on: {disagree}"
+
+    cidrs = ("198.18.1.0/24", "198.18.1.5/24", "198.18.1.0/31", "10.0.0.0/8", "198.18.1.0",
+             "198.18.1.0/33", "1.2.3.0/0")
+    cookies = ("JSESSIONID", "a b", "x" * 65, "", "a;b")
+    bridges = ("br0", "brq123", "-br", "a" * 16, "br.0_x-y")
+    mirrored = page.evaluate("""async ([cidrs, cookies, bridges]) => {
+        const rules = await import('/dashboard/static/rules.js');
+        return [...cidrs.map((x) => rules.checkCidr(x) === null),
+            ...cookies.map((x) => rules.COOKIE_NAME.test(x)),
+            ...bridges.map((x) => rules.BRIDGE_NAME.test(x))];
+    }""", [cidrs, cookies, bridges])
+    expected = ([v.cidr(x) is None for x in cidrs]
+                + [v.session_persistence({"type": "APP_COOKIE", "cookie_name": x}) is None
+                   for x in cookies]
+                + [v.bridge_name(x) is None for x in bridges])
+    assert mirrored == expected, list(zip([*cidrs, *cookies, *bridges], mirrored, expected,
+                                          strict=True))
+
 
 def test_sign_in_refuses_a_wrong_token_and_keeps_a_good_one_for_the_tab(
     page: Page, lab: Lab
@@ -239,6 +309,7 @@ def test_guided_flow_builds_a_load_balancer_that_goes_active_and_shows_health_an
         expect(status_of(row(members, f"{address}:80"))).to_have_attribute("data-status", "ACTIVE")
     vip_box = page.locator("section", has=page.get_by_role("heading", name="VIP"))
     expect(status_of(vip_box)).to_have_attribute("data-status", "ACTIVE")
+    expect(overview).to_contain_text(f"dash-{lab.service.tag}")  # the hosting agent (admin)
 
     pool = pools_named(lab, "web")[0]
     vip = lab.service.get(f"/v2.0/lb/vips/{pool['vip_id']}")["vip"]
@@ -301,6 +372,10 @@ def test_edit_and_delete_pool_member_monitor_and_vip(page: Page, lab: Lab) -> No
     row(monitors, "TCP every 7s").get_by_role("button", name=re.compile("^Disassociate")).click()
     expect(monitors).to_contain_text("No health monitor")
     assert lab.service.get(f"/v2.0/lb/pools/{pool['id']}")["pool"]["health_monitors"] == []
+    monitors.get_by_role("button", name="Create and associate").click()
+    field(dialog(page), "type").select_option("PING")
+    dialog(page).get_by_role("button", name="Create monitor").click()
+    expect(row(monitors, "PING every 5s")).to_be_visible()
 
     # pool: rename
     page.get_by_role("button", name="Edit pool").click()

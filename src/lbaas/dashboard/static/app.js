@@ -41,11 +41,12 @@ async function show(focus = true) {
   const found = route(location.hash);
   if (!found) { location.replace('#/pools'); return; }
   markNav();
-  const mine = { page: found.page, view: null };
+  const mine = { page: found.page, view: null, needs: [] };
   current = mine;
   document.title = `${found.page.title} · lbaas`;
+  mine.needs = typeof found.page.needs === 'function' ? found.page.needs(found.params) : found.page.needs;
   try {
-    await refresh(found.page.needs);
+    await refresh(mine.needs);
   } catch (exc) {
     if (current !== mine) return;
     main.replaceChildren(h('p', { class: 'form-error', role: 'alert' }, `Could not load: ${exc.summary ?? exc.message}`));
@@ -65,7 +66,7 @@ async function tick(force = false) {
   const mine = current;
   busy = true;
   try {
-    await refresh(mine.page.needs);
+    await refresh(mine.needs);
     if (current === mine) mine.view.update();
     connection(null);
     stamp();

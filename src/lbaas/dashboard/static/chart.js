@@ -23,24 +23,32 @@ export function niceMax(value) {
   return [1, 2, 5, 10].map((m) => m * power).find((step) => step >= value);
 }
 
+/** The time span to draw: what has been sampled, at least a minute, at most WINDOW_MS. */
+export function spanOf(times, now = Date.now()) {
+  return Math.min(WINDOW_MS, Math.max(60000, now - (times[0] ?? now)));
+}
+
 /**
  * A chart of series [{label, values, className}] over `times`; `format` writes the y values.
- * `minTop` keeps an idle chart's axis readable. Returns a <figure> with the SVG (role img, described by its title) and a legend.
+ * `minTop` keeps an idle chart's axis readable. Returns a <figure> with the SVG (role img,
+ * described by its title and the latest values) and a legend.
  */
 export function lineChart({ title, times, series, format, minTop = 1, now = Date.now() }) {
+  const span = spanOf(times, now);
   const top = niceMax(Math.max(minTop, ...series.flatMap((s) => s.values)));
-  const x = (t) => PAD.left + ((t - (now - WINDOW_MS)) / WINDOW_MS) * (WIDTH - PAD.left - PAD.right);
+  const x = (t) => PAD.left + ((t - (now - span)) / span) * (WIDTH - PAD.left - PAD.right);
   const y = (v) => HEIGHT - PAD.bottom - (v / top) * (HEIGHT - PAD.top - PAD.bottom);
   const summary = series.map((s) => `${s.label} ${format(s.values[s.values.length - 1] ?? 0)}`);
   const chart = svg('svg', {
     class: 'chart', viewBox: `0 0 ${WIDTH} ${HEIGHT}`, role: 'img',
-    'aria-label': `${title}, last 5 minutes; now: ${summary.join(', ')}`,
+    'aria-label': `${title} over the last ${Math.round(span / 1000)} s; now: ${summary.join(', ')}`,
   },
   svg('title', {}, document.createTextNode(title)),
-  grid(top, y, format), timeAxis(x, now),
+  grid(top, y, format), timeAxis(x, now, span),
   ...series.map((s) => svg('polyline', {
     class: s.className, 'data-series': s.label,
-    points: times.map((t, i) => `${x(t).toFixed(1)},${y(s.values[i]).toFixed(1)}`).join(' '),
+    points: times.map((t, i) => (t >= now - span ? `${x(t).toFixed(1)},${y(s.values[i]).toFixed(1)}` : null))
+      .filter(Boolean).join(' '),
   })));
   return h('figure', { class: 'chart-figure' }, chart,
     h('ul', { class: 'legend' }, series.map((s) => h('li', { class: s.className }, s.label))));
@@ -58,13 +66,13 @@ function grid(top, y, format) {
   return group;
 }
 
-function timeAxis(x, now) {
+function timeAxis(x, now, span) {
   const group = svg('g', { class: 'axis' });
-  for (let minutes = 5; minutes >= 0; minutes -= 1) {
-    const label = minutes === 0 ? 'now' : `−${minutes} min`;
+  const step = [15000, 30000, 60000].find((s) => span / s <= 5) ?? 60000;
+  for (let ago = Math.floor(span / step) * step; ago >= 0; ago -= step) {
+    const label = ago === 0 ? 'now' : span <= 120000 ? `−${ago / 1000} s` : `−${Math.round(ago / 60000)} min`;
     group.append(svg('text', {
-      x: x(now - minutes * 60000), y: HEIGHT - 6,
-      'text-anchor': minutes === 5 ? 'start' : minutes === 0 ? 'end' : 'middle',
+      x: x(now - ago), y: HEIGHT - 6, 'text-anchor': ago === 0 ? 'end' : 'middle',
     }, document.createTextNode(label)));
   }
   return group;

@@ -36,7 +36,7 @@ export function button(label, onclick, { kind = '', key, aria, type = 'button' }
 }
 
 export function link(text, href, className) {
-  return h('a', { href, class: className }, text);
+  return h('a', { href, class: className, 'data-focus-key': `link:${href}` }, text);
 }
 
 /** A status as a labelled badge (never colour alone); its reason as a tooltip. */

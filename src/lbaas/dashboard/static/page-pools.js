@@ -3,19 +3,20 @@
 import { session } from './api.js';
 import { lineChart, sparkline } from './chart.js';
 import {
-  badge, button, facts, formatBytes, formatNumber, h, KeyedTable, link, pageHead, panel, shortId,
+  badge, button, facts, formatBytes, formatNumber, h, KeyedTable, link, notify, pageHead, panel,
+  shortId,
 } from './dom.js';
 import {
-  associateMonitor, createMember, createPool, createVip, deleteMember, deletePool, deleteVip,
-  disassociate, editMember, editPool, editVip,
+  associate, associateMonitor, createMember, createMonitor, createPool, createVip, deleteMember,
+  deletePool, deleteVip, disassociate, editMember, editPool, editVip,
 } from './lbforms.js';
 import { disassociateFloatingIp, floatingIpForVip } from './netforms.js';
 import {
-  data, find, floatingIpOfVip, membersOf, monitorLabel, subnetLabel, vipOfPool,
+  agentOfPool, changed, data, find, floatingIpOfVip, membersOf, monitorLabel, subnetLabel, vipOfPool,
 } from './state.js';
 import { latest, rates } from './traffic.js';
 
-const NEEDS = ['pools', 'members', 'vips', 'health_monitors', 'subnets', 'networks', 'floatingips', 'stats'];
+const NEEDS = ['pools', 'members', 'vips', 'health_monitors', 'subnets', 'networks', 'floatingips'];
 
 /** Members up / total, as text and as dots (green up, red down, grey otherwise). */
 export function memberHealth(poolId) {
@@ -36,7 +37,7 @@ function statusCell(item) {
 
 export const poolsPage = {
   title: 'Pools',
-  needs: NEEDS,
+  needs: [...NEEDS, 'stats'],
   mount() {
     const table = new KeyedTable({
       label: 'Pools', empty: 'No pools yet: start with “New load balancer”.',
@@ -82,7 +83,7 @@ function trafficCell(pool) {
 
 export const poolPage = {
   title: 'Pool',
-  needs: NEEDS,
+  needs: ({ id }) => [...NEEDS, `stats:${id}`, ...(session.admin ? ['agentPools'] : [])],
   mount({ id }) {
     const element = h('div', { class: 'pool-page', 'data-pool': id });
     const members = memberTable();
@@ -96,7 +97,10 @@ export const poolPage = {
       h('div', { class: 'grid-2' }, panel('Overview', null, summary), panel('VIP', null, vipBox)),
       panel('Traffic', null, traffic),
       panel('Members', [button('Add member', () => createMember(id))], members.element),
-      panel('Health monitors', [button('Associate monitor', () => associateMonitor({ pool: find('pools', id) }))], monitors.element));
+      panel('Health monitors', [
+        button('Associate monitor', () => associateMonitor({ pool: find('pools', id) })),
+        button('Create and associate', () => createMonitor((monitor) => associateNew(id, monitor)))],
+      monitors.element));
     const view = { element, headKey: '' };
     view.update = () => {
       const pool = find('pools', id);
@@ -116,6 +120,15 @@ export const poolPage = {
   },
 };
 
+async function associateNew(poolId, monitor) {
+  try {
+    await associate(poolId, monitor.id);
+  } catch (exc) {
+    notify(`Created, but not associated: ${exc.summary ?? exc.message}`, { bad: true });
+  }
+  changed();
+}
+
 function drawHead(view, head, pool) {
   const key = `${pool.name}|${pool.description}`;
   if (view.headKey === key) return;  // keep focus on the buttons
@@ -133,9 +146,16 @@ function poolFacts(pool) {
     ['Method', pool.lb_method],
     ['Subnet', subnetLabel(pool.subnet_id)],
     ['Enabled', pool.admin_state_up ? 'yes' : 'no (admin state down)'],
+    session.admin ? ['Agent', agentFact(pool)] : null,
     session.admin ? ['Project', pool.tenant_id] : null,
     ['Id', h('span', { class: 'mono' }, pool.id)],
   ]);
+}
+
+function agentFact(pool) {
+  const agent = agentOfPool(pool.id);
+  if (!agent) return h('span', { class: 'muted' }, 'none yet');
+  return h('span', {}, link(agent.host, '#/agents'), ' ', badge(agent.alive ? 'ALIVE' : 'DEAD'));
 }
 
 function drawVip(box, pool) {
@@ -185,7 +205,7 @@ function drawTraffic(box, pool) {
       lineChart({ title: 'Bytes per second', times: series.times, format: (v) => formatBytes(v), minTop: 1000, series: [
         { label: 'in (from clients)', values: series.bytesIn, className: 'series-1' },
         { label: 'out (to clients)', values: series.bytesOut, className: 'series-2' }] })),
-    h('p', { class: 'hint' }, 'Rates from the cumulative counters the agent reports every 2 s, since this page was opened.'));
+    h('p', { class: 'hint' }, 'Rates from the cumulative counters the agent reports every 2 s, since this page was opened (up to 5 minutes).'));
 }
 
 function memberTable() {

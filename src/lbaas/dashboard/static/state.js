@@ -6,7 +6,7 @@ import { record } from './traffic.js';
 
 export const data = {
   pools: [], members: [], health_monitors: [], vips: [], networks: [], subnets: [],
-  floatingips: [], agents: [], agentPools: new Map(), hosting: new Map(), loadedAt: 0,
+  floatingips: [], agents: [], agentPools: new Map(), loadedAt: 0,
 };
 
 const SOURCES = {
@@ -20,26 +20,30 @@ const SOURCES = {
   agents: '/v2.0/agents',
 };
 
-/** Fetch what a view needs: collection names, plus 'stats' and 'agentPools'. */
+/**
+ * Fetch what a view needs: collection names, 'stats' (of every pool) or 'stats:<pool id>', and
+ * 'agentPools' (which agent hosts which pool; admin only).
+ */
 export async function refresh(needs) {
   const wanted = new Set(needs);
-  if (wanted.has('stats')) wanted.add('pools');
+  const statsFor = needs.filter((n) => n.startsWith('stats:')).map((n) => n.slice(6));
   if (wanted.has('agentPools')) wanted.add('agents');
   await Promise.all([...wanted].filter((name) => SOURCES[name]).map(async (name) => {
     data[name] = (await api.get(SOURCES[name]))[name];
   }));
   const extra = [];
-  if (wanted.has('stats')) extra.push(refreshStats());
+  if (wanted.has('stats')) extra.push(refreshStats(data.pools.map((p) => p.id)));
+  else if (statsFor.length) extra.push(refreshStats(statsFor));
   if (wanted.has('agentPools')) extra.push(refreshAgentPools());
   await Promise.all(extra);
   data.loadedAt = Date.now();
 }
 
-async function refreshStats() {
+async function refreshStats(poolIds) {
   const time = Date.now();
-  await Promise.all(data.pools.map(async (pool) => {
+  await Promise.all(poolIds.map(async (id) => {
     try {
-      record(pool.id, (await api.get(`/v2.0/lb/pools/${pool.id}/stats`)).stats, time);
+      record(id, (await api.get(`/v2.0/lb/pools/${id}/stats`)).stats, time);
     } catch (exc) {
       if (!(exc instanceof ApiError && exc.status === 404)) throw exc;  // deleted meanwhile
     }
@@ -85,6 +89,14 @@ export function subnetLabel(id) {
 export function networkLabel(id) {
   const network = find('networks', id);
   return network ? network.name || shortId(network.id) : shortId(id);
+}
+
+/** The agent hosting a pool, from 'agentPools' (admins only), or null. */
+export function agentOfPool(poolId) {
+  for (const [agentId, pools] of data.agentPools) {
+    if (pools.some((p) => p.id === poolId)) return find('agents', agentId);
+  }
+  return null;
 }
 
 export function vipOfPool(pool) {
