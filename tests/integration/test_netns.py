@@ -315,6 +315,24 @@ def test_teardown_leaves_no_namespace_and_no_veth(
     assert host_link_exists(tenant) and host_link_exists(external)  # bridges are shared
 
 
+def test_detach_cuts_every_leg_but_keeps_the_namespace(
+    box: Sandbox, drivers: Drivers, servers: Servers, tenant_only: tuple[str, str]
+) -> None:
+    tenant, external = tenant_only
+    driver = drivers.make()
+    placement = drivers.plug(driver, make_spec("lb-cut", tenant, floating=((external, FLOATING),)))
+    namespace = placement.namespace or ""
+    servers.start(placement)  # a process still running in the namespace, as HAProxy would be
+    assert fetch(box, "client", f"http://{VIP}/peer") == TENANT_CLIENT
+    driver.detach("lb-cut")
+    assert set(inside_links(namespace)) == {"lo"}
+    assert not host_link_exists(names.host_ifname(namespace, "vip"))
+    assert fetch(box, "client", f"http://{VIP}/peer", timeout=1.0) is None
+    driver.teardown("lb-cut")
+    assert namespace not in netns.listnetns()
+    driver.detach("lb-cut")  # absent: no error
+
+
 def test_two_prefixes_plug_the_same_id_side_by_side(
     drivers: Drivers, tenant_only: tuple[str, str]
 ) -> None:

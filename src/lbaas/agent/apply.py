@@ -35,8 +35,17 @@ def apply_deploy(step: Deploy, network: NetworkDriver, device: DeviceDriver) -> 
 
 
 def apply_teardown(step: Teardown, network: NetworkDriver, device: DeviceDriver) -> Outcome:
-    """Stop the load balancer, then unplug it; the network stays while the process may run."""
+    """Cut the load balancer off its networks, stop it, then unplug it.
+
+    Detaching first keeps a stopping HAProxy from reaching the network again: the load balancer
+    may run on another agent by now, with the same addresses. The rest of the network stays
+    while the process may run.
+    """
     log.info("lb %s: tearing down (%s)", step.lb_id, step.reason)
+    try:
+        network.detach(step.lb_id)
+    except Exception as exc:  # go on: stopping and unplugging matter more
+        log.warning("lb %s: could not detach it before stopping: %s", step.lb_id, exc)
     try:
         device.undeploy(step.lb_id)
     except Exception as exc:

@@ -34,6 +34,14 @@ class NetworkDriver(Protocol):
         """Make the load balancer's network presence match the spec (idempotent)."""
         ...
 
+    def detach(self, lb_id: str) -> None:
+        """Take lb_id off its networks before its process stops; keep what teardown removes.
+
+        So a stopping process sends nothing more onto the network: the load balancer may run
+        on another agent by now, with the same addresses.
+        """
+        ...
+
     def teardown(self, lb_id: str) -> None:
         """Remove everything this driver made for lb_id; no error if nothing is there."""
         ...

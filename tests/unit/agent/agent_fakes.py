@@ -26,6 +26,9 @@ class FakeNetwork:
             self.ids.add(spec.id)
         return Placement(namespace=None, bind_address="127.0.0.1")
 
+    def detach(self, lb_id: str) -> None:
+        pass
+
     def teardown(self, lb_id: str) -> None:
         with self.lock:
             self.journal.append(("unplug", lb_id))

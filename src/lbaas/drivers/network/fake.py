@@ -40,6 +40,9 @@ class FakeNetworkDriver:
         self.specs[spec.id] = spec
         return placement
 
+    def detach(self, lb_id: str) -> None:
+        self.calls.append(("detach", lb_id))
+
     def teardown(self, lb_id: str) -> None:
         self.calls.append(("teardown", lb_id))
         self._maybe_fail(lb_id)

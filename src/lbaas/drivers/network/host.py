@@ -60,6 +60,9 @@ class HostDriver:
                 log.info("assigned %s to %s", addresses[lb_id], lb_id)
             return Placement(namespace=None, bind_address=addresses[lb_id])
 
+    def detach(self, lb_id: str) -> None:
+        """Nothing to cut: a loopback address is reachable from this host only."""
+
     def teardown(self, lb_id: str) -> None:
         """Forget lb_id's address; no error if it had none."""
         with self._state() as addresses:

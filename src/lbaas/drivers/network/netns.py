@@ -32,6 +32,16 @@ from lbaas.drivers.network.veth import converge_address, ensure_mac_and_up, ensu
 
 log = logging.getLogger(__name__)
 
+ANNOUNCE_WAIT_TENTHS = 100  # how long (0.1 s steps) an announcement waits for a listener
+
+# Gratuitous ARP once something listens on the VIP: wait (at most $3 tenths of a second) until
+# a socket listens on $1:$2 in this namespace, then announce $6 on $5, $4 times. The values
+# come as arguments, never as script text.
+_ANNOUNCE_SCRIPT = (
+    'n=0; while [ "$n" -lt "$3" ] && ! ss -Hltn src "$1:$2" | grep -q .; do '
+    'sleep 0.1; n=$((n + 1)); done; exec arping -q -U -c "$4" -I "$5" "$6"'
+)
+
 ensure_bridge = links.ensure_bridge
 remove_bridge = links.remove_bridge
 
@@ -62,7 +72,8 @@ class NetnsDriver:
         with links.plumbing(f"plug {spec.id} into {namespace}"):
             changed = self._converge(namespace, legs)
         self._plugged[namespace] = tuple(legs)
-        self._announce(namespace, changed)
+        assert spec.vip is not None  # plan_legs refuses a spec without one
+        self._announce(namespace, changed, legs[0].address, spec.vip.protocol_port)
         log.info(
             "plugged %s into %s with %d leg(s) in %.1f ms",
             spec.id,
@@ -71,6 +82,25 @@ class NetnsDriver:
             (time.monotonic() - started) * 1000,
         )
         return Placement(namespace=namespace, bind_address=legs[0].address)
+
+    def detach(self, lb_id: str) -> None:
+        """Cut the namespace off every network; the namespace stays for the process in it.
+
+        Called before the process stops: a stopping HAProxy closes its connections, and those
+        last packets would teach the bridge that the VIP's MAC lives here again, after another
+        agent took the load balancer over (clients would then be refused until teardown).
+        """
+        namespace = self.namespace(lb_id)
+        self._stop_announcing(namespace)
+        if not links.namespace_exists(namespace):
+            return
+        with (
+            links.plumbing(f"detach {lb_id}"),
+            links.open_namespace(namespace, create=False) as inside,
+        ):
+            removed = links.remove_links_except(inside, set())
+        if removed:
+            log.info("detached %s from its networks (removed %s)", namespace, ", ".join(removed))
 
     def teardown(self, lb_id: str) -> None:
         """Delete the namespace and with it every veth; the bridges stay."""
@@ -153,13 +183,21 @@ class NetnsDriver:
                 changed.append(leg)
         return indexes, changed
 
-    def _announce(self, namespace: str, legs: Sequence[Leg]) -> None:
-        """Gratuitous ARP for new or moved addresses, in the background."""
+    def _announce(
+        self, namespace: str, legs: Sequence[Leg], vip_address: str, vip_port: int
+    ) -> None:
+        """Gratuitous ARP for new or moved addresses, in the background, once HAProxy listens.
+
+        Announcing before anything listens would send clients to a namespace that refuses
+        them: when a load balancer moves to this agent while the old copy still answers, the
+        bridge would learn the new place (the MAC is the port's, the same on both) too early.
+        """
         if self.garp_count <= 0 or not legs:
             return
         running = [p for p in self._announcers.get(namespace, []) if p.poll() is None]
         for leg in legs:
-            argv = ["arping", "-q", "-U", "-c", str(self.garp_count), "-I", leg.inside, leg.address]
+            argv = ["sh", "-c", _ANNOUNCE_SCRIPT, "announce", vip_address, str(vip_port),
+                    str(ANNOUNCE_WAIT_TENTHS), str(self.garp_count), leg.inside, leg.address]
             try:
                 running.append(spawn(in_namespace(namespace, argv)))
             except CommandFailed as exc:  # best effort: neighbours learn the address anyway
