@@ -35,5 +35,6 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if not TIMINGS:
         return
     terminalreporter.section("system test timings")
-    for what, seconds in TIMINGS:
-        terminalreporter.write_line(f"{seconds:7.2f} s  {what}")
+    for what, value, unit in TIMINGS:
+        shown = f"{value:7.2f} s" if unit == "s" else f"{value:7.0f}  "
+        terminalreporter.write_line(f"{shown}  {what}")

@@ -48,13 +48,18 @@ T = TypeVar("T")
 LBAAS = str(Path(sys.executable).with_name("lbaas"))
 DEFAULT_WAIT = 20.0
 
-# Timings measured by the tests, shown in pytest's summary (see conftest.py).
-TIMINGS: list[tuple[str, float]] = []
+# What the tests measured, shown in pytest's summary (see conftest.py): (what, value, unit).
+TIMINGS: list[tuple[str, float, str]] = []
 
 
 def record_timing(what: str, seconds: float) -> None:
-    TIMINGS.append((what, seconds))
+    TIMINGS.append((what, seconds, "s"))
     log.info("timing: %s: %.2f s", what, seconds)
+
+
+def record_count(what: str, count: int) -> None:
+    TIMINGS.append((what, count, ""))
+    log.info("count: %s: %d", what, count)
 
 
 class ApiFailed(AssertionError):

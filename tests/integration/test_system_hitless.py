@@ -20,6 +20,7 @@ from tests.integration.system import (
     needs_system,
     needs_wrk,
     open_system,
+    record_count,
     record_timing,
     slow,
 )
@@ -121,6 +122,8 @@ def run_under_load(lab: Lab, lb: LoadBalancer, rounds: int, seconds: float) -> N
         loop.stop()
     for what, took in changes.applied:
         record_timing(f"under load: {what} applied", took)
+    record_count(f"under load: wrk requests in {seconds:.0f} s (keep-alive)", result.requests)
+    record_count("under load: requests on new connections", loop.total)
     assert result.requests > 1000, result.output
     assert result.failed == 0, result.output
     assert loop.failures == [], loop.failures[:5]
