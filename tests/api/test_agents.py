@@ -229,3 +229,12 @@ def test_registration_checks_lengths(api: Api, attr: str) -> None:
     error(api.post("/agent/v1/agents", {"host": "h", attr: "x" * 256}), 400)
     error(api.post("/agent/v1/agents", {"host": "h", attr: "a\nb"}), 400)
     assert api.world() == before
+
+
+def test_filter_agents_by_liveness(api: Api, store: Store) -> None:
+    first, second = api.register_agent("lb-host-1"), api.register_agent("lb-host-2")
+    _kill(store, first)
+    assert api.ids(f"{AGENTS}?alive=true") == [second]
+    assert api.ids(f"{AGENTS}?alive=False") == [first]
+    assert api.ids(f"{AGENTS}?admin_state_up=1") == sorted([first, second])
+    error(api.get(f"{AGENTS}?alive=maybe"), 400)

@@ -335,3 +335,26 @@ def test_only_the_owner_adds_subnets(api: Api, alice: Api) -> None:
     # ...but anyone who can see a shared network may use its subnets
     subnet = alice.items(SUBNETS)[0]["id"]
     assert alice.pool(subnet)["subnet_id"] == subnet
+
+
+def test_filter_ports(api: Api, lb_net: dict[str, Any]) -> None:
+    subnet = lb_net["subnet"]["id"]
+    vip = api.vip(api.pool(subnet)["id"], subnet)
+    assert api.ids(f"{PORTS}?admin_state_up=true") == [vip["port_id"]]
+    assert api.ids(f"{PORTS}?admin_state_up=false") == []
+    assert api.ids(f"{PORTS}?device_owner=neutron:LOADBALANCER&fields=id") == [vip["port_id"]]
+    assert api.ids(f"{PORTS}?network_id={lb_net['network']['id']}") == [vip["port_id"]]
+
+
+def test_external_network_with_floating_ips_stays_external(
+    api: Api, external: dict[str, Any]
+) -> None:
+    path = f"{NETWORKS}/{external['network']['id']}"
+    fip = api.create(FIPS, "floatingip", floating_network_id=external["network"]["id"])
+    before = api.world()
+    error(api.put(path, {"network": {"router:external": False}}), 409, "ExternalNetworkInUse")
+    assert api.world() == before
+    assert api.put(path, {"network": {"name": "still-public"}}).status_code == 200
+    api.delete(f"{FIPS}/{fip['id']}")
+    response = api.put(path, {"network": {"router:external": False}})
+    assert response.status_code == 200 and response.json()["network"]["router:external"] is False

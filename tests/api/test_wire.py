@@ -250,3 +250,24 @@ def test_empty_filter_values_are_ignored(api: Api, pool: dict[str, Any]) -> None
     assert api.ids(f"{POOLS}?name=") == [pool["id"]]
     assert api.ids(f"{POOLS}?name=&name=web") == [pool["id"]]
     assert api.ids(f"{POOLS}?name=&name=other") == []
+
+
+def test_database_away_is_503(tmp_path: Any) -> None:
+    from fastapi.testclient import TestClient
+
+    from lbaas.api.app import create_app
+    from lbaas.settings import Settings
+    from lbaas.storage.db import Store
+    from tests.conftest import ADMIN_TOKEN
+
+    store = Store("postgresql+psycopg://postgres@127.0.0.1:9/nowhere?connect_timeout=2")
+    settings = Settings(data_dir=tmp_path, admin_token=ADMIN_TOKEN)
+    with TestClient(create_app(settings, store, ADMIN_TOKEN)) as client:
+        headers = {"X-Auth-Token": ADMIN_TOKEN}
+        response = client.get(POOLS, headers=headers)
+        err = error(response, 503)
+        assert response.headers["retry-after"] == "2"
+        assert "database is unavailable" in err["message"]
+        error(client.post("/v2.0/networks", json={"network": {}}, headers=headers), 503)
+        assert client.get("/healthz").status_code == 503
+    store.dispose()

@@ -6,11 +6,11 @@ from typing import Any
 
 import netaddr
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from lbaas.errors import BadRequest, Conflict, InUse, NotAuthorized, not_found
 from lbaas.service.context import Context
-from lbaas.storage.models import IpAllocation, Network, Pool, Port, Subnet
+from lbaas.storage.models import FloatingIp, IpAllocation, Network, Pool, Port, Subnet
 
 
 def bridge_of(network: Network) -> str:
@@ -43,7 +43,7 @@ def visible_subnet(session: Session, ctx: Context, subnet_id: str) -> Subnet:
 
 
 def list_networks(session: Session, ctx: Context) -> list[Network]:
-    query = select(Network).order_by(Network.id)
+    query = select(Network).order_by(Network.id).options(selectinload(Network.subnets))
     if not ctx.is_admin:
         query = query.where(
             (Network.tenant_id == ctx.project_id) | Network.shared | Network.external
@@ -80,6 +80,11 @@ def update_network(
     ):
         if key in body:
             setattr(network, column, body[key])
+    if network.external is False and _floating_ips(session, network.id):
+        raise InUse(
+            f"External network {network_id} cannot be updated, because it has floating IPs.",
+            type="ExternalNetworkInUse",
+        )
     if "lbaas:bridge" in body and _network_ports(session, network.id):
         raise InUse(
             f"Network {network_id} has ports; its bridge cannot change now", type="NetworkInUse"
@@ -105,6 +110,11 @@ def delete_network(session: Session, ctx: Context, network_id: str) -> None:
 
 def _network_ports(session: Session, network_id: str) -> int:
     return session.scalar(select(func.count()).where(Port.network_id == network_id)) or 0
+
+
+def _floating_ips(session: Session, network_id: str) -> int:
+    query = select(func.count()).where(FloatingIp.floating_network_id == network_id)
+    return session.scalar(query) or 0
 
 
 def _subnet_pools(session: Session, subnet_id: str) -> int:

@@ -6,7 +6,7 @@ import secrets
 
 import netaddr
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from lbaas.errors import BadRequest, Conflict, InUse, not_found
 from lbaas.service.context import Context
@@ -53,7 +53,7 @@ def port_address(port: Port) -> str:
 
 
 def list_ports(session: Session, ctx: Context) -> list[Port]:
-    query = select(Port).order_by(Port.id)
+    query = select(Port).order_by(Port.id).options(selectinload(Port.fixed_ips))
     if not ctx.is_admin:
         query = query.where(Port.tenant_id == ctx.project_id)
     return list(session.scalars(query))

@@ -48,8 +48,9 @@ STATUS = {
 }
 
 
-def _ro(schema: dict[str, Any]) -> Attr:
-    return Attr(schema={**schema, "readOnly": True})
+def _ro(schema: dict[str, Any], convert: v.Converter | None = None) -> Attr:
+    """A read-only attribute; its converter, if any, applies to `?attr=value` filters."""
+    return Attr(schema={**schema, "readOnly": True}, convert=convert)
 
 
 def _name() -> Attr:
@@ -293,19 +294,21 @@ PORTS = Resource(
     "port",
     "ports",
     {
-        name: _ro(STR)
-        for name in (
-            "id",
-            "tenant_id",
-            "network_id",
-            "name",
-            "mac_address",
-            "admin_state_up",
-            "status",
-            "device_id",
-            "device_owner",
-            "fixed_ips",
-        )
+        **{
+            name: _ro(STR)
+            for name in (
+                "id",
+                "tenant_id",
+                "network_id",
+                "name",
+                "mac_address",
+                "status",
+                "device_id",
+                "device_owner",
+            )
+        },
+        "admin_state_up": _ro(BOOL, v.to_bool),
+        "fixed_ips": _ro({"type": "array", "items": {"type": "object"}}),
     },
 )
 
@@ -359,10 +362,10 @@ AGENTS = Resource(
                 "created_at",
                 "started_at",
                 "heartbeat_timestamp",
-                "alive",
-                "configurations",
             )
         },
+        "alive": _ro(BOOL, v.to_bool),
+        "configurations": _ro({"type": "object"}),
         "admin_state_up": Attr(put=True, convert=v.to_bool, schema=BOOL),
         "description": Attr(put=True, validate=v.string(255), schema=STR),
     },
