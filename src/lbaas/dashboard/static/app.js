@@ -49,7 +49,8 @@ async function show(focus = true) {
     await refresh(mine.needs);
   } catch (exc) {
     if (current !== mine) return;
-    main.replaceChildren(h('p', { class: 'form-error', role: 'alert' }, `Could not load: ${exc.summary ?? exc.message}`));
+    main.replaceChildren(h('p', { class: 'form-error', role: 'alert' }, `Could not load: ${exc.summary ?? exc.message}`),
+      button('Try again', () => show()));
     return;
   }
   if (current !== mine) return;  // the reader moved on meanwhile
@@ -148,6 +149,7 @@ async function signIn(token, error) {
 }
 
 function signOut(message = '') {
+  for (const open of document.querySelectorAll('dialog[open]')) open.close();
   session.end();
   history.replaceState(null, '', '#/pools');
   signInView(message);

@@ -58,7 +58,10 @@ class Wizard {
     this.rollback.hidden = true;
     this.live = h('div', { class: 'live-status' });
     this.sections = {
-      pool: section('1. Pool', 'The servers behind one address, and how requests are shared.', this.pool.element),
+      pool: section('1. Pool', 'The servers behind one address, and how requests are shared.',
+        data.subnets.length ? null : h('p', { class: 'form-error' }, 'There is no subnet yet: make a network and a subnet first (',
+          link('Networks and subnets', '#/networks'), ').'),
+        this.pool.element),
       members: section('2. Members', 'The servers. They must be reachable on the pool\'s subnet.',
         this.rowBox, button('Add another member', () => this.addRow(true))),
       monitor: section('3. Health monitor', 'Takes a failing server out until it answers again.', this.monitor.element),

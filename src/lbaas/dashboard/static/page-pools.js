@@ -92,7 +92,7 @@ export const poolPage = {
     const summary = h('div');
     const vipBox = h('div');
     const traffic = h('div', { class: 'traffic' });
-    const gone = h('p', { class: 'form-error', role: 'alert', hidden: true });
+    const gone = h('div', { class: 'form-error', role: 'alert', hidden: true });
     element.append(gone, head,
       h('div', { class: 'grid-2' }, panel('Overview', null, summary), panel('VIP', null, vipBox)),
       panel('Traffic', null, traffic),
@@ -105,8 +105,8 @@ export const poolPage = {
     view.update = () => {
       const pool = find('pools', id);
       if (!pool) {
+        if (gone.hidden) gone.replaceChildren('This pool does not exist (any more). ', link('All pools', '#/pools'));
         gone.hidden = false;
-        gone.textContent = 'This pool no longer exists.';
         return;
       }
       drawHead(view, head, pool);
