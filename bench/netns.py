@@ -206,3 +206,40 @@ class Prober:
 
     def since(self, moment: float) -> list[Sample]:
         return [s for s in list(self.samples) if s.sent >= moment]
+
+
+class RoundRobinProber:
+    """Requests on new connections to many addresses in turn, from a thread; counts failures."""
+
+    def __init__(self, namespace: str, targets: list[tuple[str, int]], timeout: float = 2.0,
+                 interval: float = 0.0) -> None:
+        self.namespace, self.targets = namespace, list(targets)
+        self.timeout, self.interval = timeout, interval
+        self.requests = 0
+        self.failed: list[tuple[float, str, str]] = []  # (monotonic time, address, error)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="rr-prober", daemon=True)
+
+    def start(self) -> RoundRobinProber:
+        self._thread.start()
+        return self
+
+    def stop(self) -> RoundRobinProber:
+        self._stop.set()
+        self._thread.join(timeout=30)
+        return self
+
+    def _run(self) -> None:
+        index = 0
+        while not self._stop.is_set():
+            address, port = self.targets[index % len(self.targets)]
+            index += 1
+            try:
+                answer = http_get(self.namespace, address, port, timeout=self.timeout)
+                if answer.status != 200:
+                    self.failed.append((time.monotonic(), address, f"HTTP {answer.status}"))
+            except OSError as exc:
+                self.failed.append((time.monotonic(), address, str(exc)))
+            self.requests += 1
+            if self.interval:
+                self._stop.wait(self.interval)
