@@ -282,6 +282,9 @@ class Made:
     monitors: list[str] = field(default_factory=list)
     networks: list[str] = field(default_factory=list)
     lb_ids: set[str] = field(default_factory=set)  # every pool ever made: namespace names
+    fip_ids: set[str] = field(default_factory=set)  # every floating IP ever made: leg names
+    lab_ifnames: set[str] = field(default_factory=set)  # host ends of the lab hosts' veths
+    bridges: set[str] = field(default_factory=set)
 
 
 class System:
@@ -367,6 +370,7 @@ class System:
     def network(self, role: str, cidr: str, *, external: bool = False) -> Net:
         """A network on this system's bridge for `role`, with one subnet and gateway .1."""
         bridge = self.box.bridge(role)
+        self.made.bridges.add(bridge)
         body: dict[str, Any] = {"name": f"{role}-{self.tag}", "lbaas:bridge": bridge}
         if external:
             body["router:external"] = True
@@ -383,12 +387,14 @@ class System:
     def host(self, name: str, net: Net, address: str, text: str | None = None) -> str:
         """A lab host on the network (a web server answering `text` if given); its address."""
         assert ipaddress.IPv4Address(address) in net.cidr
-        self.box.host(name, net.bridge, address, net.cidr.prefixlen, net.gateway, text)
+        host = self.box.host(name, net.bridge, address, net.cidr.prefixlen, net.gateway, text)
+        self.made.lab_ifnames.add(host.host_ifname)
         return address
 
     def client(self, name: str, net: Net, address: str) -> Client:
         """A lab host without a web server, as a client."""
         host = self.box.host(name, net.bridge, address, net.cidr.prefixlen, net.gateway, None)
+        self.made.lab_ifnames.add(host.host_ifname)
         client = Client(host.namespace)
         self.clients[name] = client
         return client
@@ -516,6 +522,7 @@ class System:
         fip = self.api.post("/v2.0/floatingips", {"floatingip": {
             "floating_network_id": external.network_id, "port_id": lb.vip["port_id"]}})
         self.made.floatingips.append(fip["floatingip"]["id"])
+        self.made.fip_ids.add(fip["floatingip"]["id"])
         return str(fip["floatingip"]["floating_ip_address"])
 
     def delete_load_balancer(self, lb: LoadBalancer, *, wait: bool = True) -> None:
@@ -549,13 +556,16 @@ class System:
             namespace = agent.namespace(lb_id)
             if namespace in listed:
                 found.append(f"namespace {namespace}")
-            vip_end = names.host_ifname(namespace, "vip")
-            if vip_end in links:
-                found.append(f"interface {vip_end}")
+            found += [f"interface {end}" for end in self._host_ends(namespace) if end in links]
             if (agent.state_dir / lb_id).exists():
                 found.append(f"directory {agent.state_dir / lb_id}")
             found.extend(f"process {pid}" for pid in agent.haproxy_pids(lb_id))
         return found
+
+    def _host_ends(self, namespace: str) -> set[str]:
+        """Host-side names the legs of a load balancer's namespace had or could have had."""
+        keys = ["vip", *(names.floating_leg_key(fip_id) for fip_id in self.made.fip_ids)]
+        return {names.host_ifname(namespace, key) for key in keys}
 
     def _delete_quietly(self, path: str) -> None:
         try:
@@ -573,10 +583,10 @@ class System:
         prefixes.append(self.box.hosts.prefix)
         found += [f"namespace {ns}" for ns in netns.listnetns()
                   if any(ns.startswith(p) for p in prefixes)]
-        ours = set(self.box.bridges)
+        ours = self.made.bridges | self.made.lab_ifnames
         for agent in self.agents.values():
             for lb_id in self.made.lb_ids:
-                ours.add(names.host_ifname(agent.namespace(lb_id), "vip"))
+                ours |= self._host_ends(agent.namespace(lb_id))
         with IPRoute() as ipr:
             found += [f"interface {link.get('ifname')}" for link in ipr.get_links()
                       if link.get("ifname") in ours]
