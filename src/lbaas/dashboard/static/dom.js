@@ -115,17 +115,34 @@ function swapKeepingFocus(current, next) {
   if (focused) next.querySelector(`[data-focus-key="${CSS.escape(focused)}"]`)?.focus();
 }
 
-/** Ask before something is removed; resolves true when confirmed. Cancel has the focus. */
-export function confirmDialog(title, text, confirmLabel = 'Delete') {
+/**
+ * Ask before something is removed; Cancel has the focus. With `action` (async), confirming runs
+ * it in the dialog: a refusal is shown there and the dialog stays open. Resolves true when done.
+ */
+export function confirmDialog(title, text, confirmLabel = 'Delete', action = null) {
   return new Promise((resolve) => {
     const opener = document.activeElement;
     const dialog = h('dialog', { 'aria-labelledby': 'confirm-title', class: 'confirm' });
-    const finish = (answer) => { dialog.close(); resolve(answer); };
+    const finish = (answer) => { resolve(answer); dialog.close(); };
     const cancel = button('Cancel', () => finish(false));
+    const error = h('p', { class: 'form-error', role: 'alert' });
+    const confirm = button(confirmLabel, async () => {
+      if (!action) { finish(true); return; }
+      error.textContent = '';
+      confirm.disabled = true;
+      try {
+        await action();
+      } catch (exc) {
+        error.textContent = `Refused: ${exc.summary ?? exc.message}`;
+        confirm.disabled = false;
+        cancel.focus();
+        return;
+      }
+      finish(true);
+    }, { kind: 'danger solid' });
     dialog.append(h('div', { class: 'dialog-body' },
-      h('h2', { id: 'confirm-title' }, title), h('p', {}, text),
-      h('div', { class: 'form-actions' }, cancel,
-        button(confirmLabel, () => finish(true), { kind: 'danger solid' }))));
+      h('h2', { id: 'confirm-title' }, title), h('p', {}, text), error,
+      h('div', { class: 'form-actions' }, cancel, confirm)));
     dialog.addEventListener('close', () => {
       dialog.remove();
       resolve(false);

@@ -56,8 +56,8 @@ export function editPool(pool) {
 
 export async function deletePool(pool, done) {
   const label = pool.name || pool.id;
-  if (!await confirmDialog(`Delete pool ${label}?`, 'Its members go with it. A pool with a VIP cannot be deleted: delete the VIP first.')) return;
-  await removing(`${POOLS}/${pool.id}`, `Pool ${label} deleted.`, done);
+  await confirmDelete(`Delete pool ${label}?`, 'Its members go with it. A pool with a VIP cannot be deleted: delete the VIP first.',
+    `${POOLS}/${pool.id}`, `Pool ${label} deleted.`, { done });
 }
 
 // -- members ----------------------------------------------------------------------------------
@@ -101,8 +101,8 @@ export function editMember(member) {
 
 export async function deleteMember(member) {
   const label = `${member.address}:${member.protocol_port}`;
-  if (!await confirmDialog(`Delete member ${label}?`, `It leaves pool ${poolLabel(member.pool_id)}.`)) return;
-  await removing(`${MEMBERS}/${member.id}`, `Member ${label} deleted.`);
+  await confirmDelete(`Delete member ${label}?`, `It leaves pool ${poolLabel(member.pool_id)}.`,
+    `${MEMBERS}/${member.id}`, `Member ${label} deleted.`);
 }
 
 // -- health monitors --------------------------------------------------------------------------
@@ -159,8 +159,8 @@ export function editMonitor(monitor) {
 }
 
 export async function deleteMonitor(monitor) {
-  if (!await confirmDialog(`Delete this ${monitor.type} health monitor?`, 'A monitor still associated with a pool cannot be deleted: disassociate it first.')) return;
-  await removing(`${MONITORS}/${monitor.id}`, 'Health monitor deleted.');
+  await confirmDelete(`Delete this ${monitor.type} health monitor?`, 'A monitor still associated with a pool cannot be deleted: disassociate it first.',
+    `${MONITORS}/${monitor.id}`, 'Health monitor deleted.');
 }
 
 /** Associate from either side: a pool chooses a monitor, or a monitor chooses a pool. */
@@ -273,8 +273,8 @@ export function editVip(vip) {
 
 export async function deleteVip(vip) {
   const label = vip.name || vip.address;
-  if (!await confirmDialog(`Delete VIP ${label}?`, 'Clients stop reaching the pool through it; a floating IP on it is disassociated and kept.')) return;
-  await removing(`${VIPS}/${vip.id}`, `VIP ${label} deleted.`);
+  await confirmDelete(`Delete VIP ${label}?`, 'Clients stop reaching the pool through it; a floating IP on it is disassociated and kept.',
+    `${VIPS}/${vip.id}`, `VIP ${label} deleted.`);
 }
 
 // -- shared -----------------------------------------------------------------------------------
@@ -294,7 +294,12 @@ export function finish(message, done = null, result = null) {
   if (done) done(result);
 }
 
-/** DELETE with the outcome as a notice; the API's refusal (e.g. in use) is shown in full. */
+/** Ask, then DELETE from the dialog; the API's refusal (e.g. in use) shows there, open. */
+export async function confirmDelete(title, text, path, message, { done = null, label = 'Delete' } = {}) {
+  if (await confirmDialog(title, text, label, () => api.del(path))) finish(message, done);
+}
+
+/** DELETE without asking (a disassociation), the outcome as a notice. */
 export async function removing(path, message, done = null) {
   try {
     await api.del(path);

@@ -1,9 +1,9 @@
 // The create and edit forms of networking objects: networks, subnets, floating IPs; and agents.
 
 import { api, session } from './api.js';
-import { confirmDialog, notify, shortId } from './dom.js';
+import { notify, shortId } from './dom.js';
 import { openForm } from './forms.js';
-import { finish, pickValues, removing } from './lbforms.js';
+import { confirmDelete, finish, pickValues } from './lbforms.js';
 import { BRIDGE_NAME, checkCidr, inCidr, isIpv4 } from './rules.js';
 import { data, networkLabel } from './state.js';
 
@@ -50,8 +50,8 @@ export function editNetwork(network) {
 
 export async function deleteNetwork(network) {
   const label = network.name || network.id;
-  if (!await confirmDialog(`Delete network ${label}?`, 'Its subnets go with it. A network with ports in use (VIPs, floating IPs) cannot be deleted.')) return;
-  await removing(`${NETWORKS}/${network.id}`, `Network ${label} deleted.`);
+  await confirmDelete(`Delete network ${label}?`, 'Its subnets go with it. A network with ports in use (VIPs, floating IPs) cannot be deleted.',
+    `${NETWORKS}/${network.id}`, `Network ${label} deleted.`);
 }
 
 // -- subnets ----------------------------------------------------------------------------------
@@ -119,8 +119,8 @@ export function editSubnet(subnet) {
 }
 
 export async function deleteSubnet(subnet) {
-  if (!await confirmDialog(`Delete subnet ${subnet.cidr}?`, 'A subnet with addresses in use cannot be deleted.')) return;
-  await removing(`${SUBNETS}/${subnet.id}`, `Subnet ${subnet.cidr} deleted.`);
+  await confirmDelete(`Delete subnet ${subnet.cidr}?`, 'A subnet with addresses in use cannot be deleted.',
+    `${SUBNETS}/${subnet.id}`, `Subnet ${subnet.cidr} deleted.`);
 }
 
 // -- floating IPs -----------------------------------------------------------------------------
@@ -194,8 +194,8 @@ export async function disassociateFloatingIp(fip) {
 }
 
 export async function deleteFloatingIp(fip) {
-  if (!await confirmDialog(`Release floating IP ${fip.floating_ip_address}?`, 'The address goes back to its network.', 'Release')) return;
-  await removing(`${FIPS}/${fip.id}`, `Floating IP ${fip.floating_ip_address} released.`);
+  await confirmDelete(`Release floating IP ${fip.floating_ip_address}?`, 'The address goes back to its network.',
+    `${FIPS}/${fip.id}`, `Floating IP ${fip.floating_ip_address} released.`, { label: 'Release' });
 }
 
 // -- agents -----------------------------------------------------------------------------------
@@ -215,6 +215,6 @@ export function editAgent(agent) {
 }
 
 export async function deleteAgent(agent) {
-  if (!await confirmDialog(`Delete agent ${agent.host}?`, 'Only an agent that is not alive can be deleted; its load balancers move to live agents.')) return;
-  await removing(`/v2.0/agents/${agent.id}`, `Agent ${agent.host} deleted.`);
+  await confirmDelete(`Delete agent ${agent.host}?`, 'Only an agent that is not alive can be deleted; its load balancers move to live agents.',
+    `/v2.0/agents/${agent.id}`, `Agent ${agent.host} deleted.`);
 }
