@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -252,3 +253,47 @@ def test_racing_http_requests(server: str) -> None:
     with httpx.Client(base_url=server, headers=headers) as client:
         assert len(client.get("/v2.0/lb/vips").json()["vips"]) == 1
         assert len(client.get("/v2.0/ports").json()["ports"]) == 1
+
+
+def test_reads_see_one_moment(store: Store, settings: Settings, subnet_id: str) -> None:
+    """A show that reads several rows never sees half of a concurrent delete."""
+    from lbaas.api.v1.views import pool_view, vip_view
+    from lbaas.errors import NotFound
+    from lbaas.service.objects import get_visible, list_visible
+
+    with store.write() as tx:
+        quotas.update(tx.session, settings, ADMIN, "admin", {"pool": -1, "vip": -1})
+    pool_id = _pool(store, settings, subnet_id)
+    deadline = time.monotonic() + 2.0
+    errors: list[str] = []
+    current: list[str] = []
+
+    def churn() -> None:
+        body = _body(a.VIPS, pool_id=pool_id, subnet_id=subnet_id, protocol="HTTP",
+                     protocol_port=80)
+        while time.monotonic() < deadline:
+            with store.write() as tx:
+                current[:] = [vips.create_vip(tx, settings, ADMIN, body).id]
+            with store.write() as tx:
+                vips.delete_vip(tx, ADMIN, current[0])
+
+    def read() -> None:
+        while time.monotonic() < deadline:
+            try:
+                with store.read() as session:
+                    if current:
+                        vip_view(get_visible(session, ADMIN, Vip, current[0]))
+                    for pool in list_visible(session, ADMIN, Pool):
+                        pool_view(pool)
+            except NotFound:
+                pass
+            except Exception as exc:
+                errors.append(repr(exc))
+
+    threads = [threading.Thread(target=churn)] + [threading.Thread(target=read)
+                                                   for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []

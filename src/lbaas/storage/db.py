@@ -2,7 +2,8 @@
 
 Every write runs in `Store.write()`: it first bumps the single revision row, which takes that row's
 lock, so writers are serialised and checks made inside the transaction (quotas, one VIP per pool,
-state transitions) cannot race. Reads run in `Store.read()` without that lock.
+state transitions) cannot race; at READ COMMITTED, each of its statements then sees every write
+committed before it. Reads run in `Store.read()` without that lock, on a snapshot.
 """
 
 from __future__ import annotations
@@ -78,7 +79,13 @@ class Store:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Reads see one moment: a view that reads several rows (a VIP, then its port) must not
+        # see half of a concurrent delete. SQLite's read transactions already do; the servers
+        # need REPEATABLE READ, which never fails a read-only transaction.
+        reader = self.engine
+        if not url.startswith("sqlite"):
+            reader = self.engine.execution_options(isolation_level="REPEATABLE READ")
+        self._sessions = sessionmaker(reader, expire_on_commit=False)
         writer = self.engine.execution_options(lbaas_write=True)
         self._write_sessions = sessionmaker(writer, expire_on_commit=False)
         self.on_commit: list[Callable[[], None]] = []  # called after every committed write
