@@ -358,3 +358,51 @@ def test_external_network_with_floating_ips_stays_external(
     api.delete(f"{FIPS}/{fip['id']}")
     response = api.put(path, {"network": {"router:external": False}})
     assert response.status_code == 200 and response.json()["network"]["router:external"] is False
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "message"),
+    [
+        (NETWORKS, {"network": {"name": "n" * 256}}, "exceeds maximum length of 255"),
+        (NETWORKS, {"network": {"name": "a\nb"}}, "control characters"),
+        (NETWORKS, {"network": {"admin_state_up": "up"}}, "cannot be converted to boolean"),
+        (NETWORKS, {"network": {"status": "DOWN"}}, "Attribute 'status' not allowed in POST"),
+        (NETWORKS, {"network": {"subnets": []}}, "Attribute 'subnets' not allowed in POST"),
+        (SUBNETS, {"subnet": {"cidr": "198.18.1.0/24"}},
+         "Required attribute 'network_id' not specified"),
+        (SUBNETS, {"subnet": {"network_id": MISSING}}, "Required attribute 'cidr' not specified"),
+        (FIPS, {"floatingip": {}}, "Required attribute 'floating_network_id' not specified"),
+        (FIPS, {"floatingip": {"floating_network_id": "ext"}}, "'ext' is not a valid UUID"),
+        (FIPS, {"floatingip": {"floating_network_id": MISSING, "port_id": "p"}},
+         "'p' is not a valid UUID"),
+        (FIPS, {"floatingip": {"floating_network_id": MISSING, "fixed_ip_address": "1.2.3"}},
+         "is not a valid IP address"),
+        (FIPS, {"floatingip": {"floating_network_id": MISSING, "router_id": MISSING}},
+         "Attribute 'router_id' not allowed in POST"),
+    ],
+)
+def test_networking_validation(api: Api, path: str, body: Any, message: str) -> None:
+    before = api.world()
+    err = error(api.post(path, body), 400)
+    assert message in err["message"]
+    assert api.world() == before
+
+
+def test_networking_read_only_on_update(api: Api, lb_net: dict[str, Any],
+                                        external: dict[str, Any]) -> None:
+    network, subnet = lb_net["network"], lb_net["subnet"]
+    fip = api.create(FIPS, "floatingip", floating_network_id=external["network"]["id"])
+    before = api.world()
+    for path, body, attr in (
+        (f"{NETWORKS}/{network['id']}", {"network": {"tenant_id": "x"}}, "tenant_id"),
+        (f"{NETWORKS}/{network['id']}", {"network": {"status": "DOWN"}}, "status"),
+        (f"{SUBNETS}/{subnet['id']}", {"subnet": {"ip_version": 4}}, "ip_version"),
+        (f"{SUBNETS}/{subnet['id']}", {"subnet": {"allocation_pools": []}}, "allocation_pools"),
+        (f"{FIPS}/{fip['id']}", {"floatingip": {"floating_network_id": MISSING}},
+         "floating_network_id"),
+        (f"{FIPS}/{fip['id']}", {"floatingip": {"floating_ip_address": "203.0.113.9"}},
+         "floating_ip_address"),
+    ):
+        err = error(api.put(path, body), 400)
+        assert err["message"] == f"Cannot update read-only attribute {attr}"
+    assert api.world() == before
