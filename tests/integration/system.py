@@ -37,6 +37,7 @@ import pytest
 from pyroute2 import IPRoute, netns
 from tests.integration.traffic import Client
 
+from lbaas.drivers.haproxy.runtime import RuntimeApi
 from lbaas.drivers.network import names
 from lbaas.lab.sandbox import Sandbox
 from lbaas.server import ApiServer, prepare
@@ -561,6 +562,16 @@ class System:
                 found.append(f"directory {agent.state_dir / lb_id}")
             found.extend(f"process {pid}" for pid in agent.haproxy_pids(lb_id))
         return found
+
+    def frontend_sessions(self, lb: LoadBalancer) -> int:
+        """Client connections HAProxy holds open for the VIP now (`scur` of the frontend)."""
+        host = self.hosting_agent(lb.pool_id)
+        agent = next(a for a in self.agents.values() if a.host == host)
+        stat = RuntimeApi(agent.state_dir / lb.pool_id / "stats.sock").execute("show stat -1 1 -1")
+        lines = stat.lstrip("# ").splitlines()
+        header = lines[0].split(",")
+        row = next(line.split(",") for line in lines[1:] if ",FRONTEND," in line)
+        return int(row[header.index("scur")])
 
     def _host_ends(self, namespace: str) -> set[str]:
         """Host-side names the legs of a load balancer's namespace had or could have had."""

@@ -124,7 +124,8 @@ def test_least_connections_sends_new_requests_to_the_idle_backend(
     holder = threading.Thread(target=lambda: slow.append(
         lab.c2.get(lb.address, "/slow?seconds=2.5", timeout=10)))
     holder.start()
-    time.sleep(0.5)  # the slow request is in flight on one backend
+    wait_for("the slow request to be in flight",
+             lambda: lab.system.frontend_sessions(lb) == 1, timeout=5)
     answers = lab.c1.texts(lb.address, 8)
     holder.join()
     assert slow and slow[0].ok, slow
@@ -203,10 +204,11 @@ def test_connection_limit_holds_extra_connections_back(lab: Lab, make_lb: LoadBa
     lb = make_lb(web("web1", "web2"), vip={"connection_limit": 2})
     slow: list[Reply] = []
     holders = [threading.Thread(target=lambda: slow.append(
-        lab.c2.get(lb.address, "/slow?seconds=2", timeout=10))) for _ in range(2)]
+        lab.c2.get(lb.address, "/slow?seconds=3", timeout=10))) for _ in range(2)]
     for holder in holders:
         holder.start()
-    time.sleep(0.5)  # both slow requests hold their connections now
+    wait_for("both slow requests to hold their connections",
+             lambda: lab.system.frontend_sessions(lb) == 2, timeout=5)
     third = lab.c1.get(lb.address, timeout=1.0)
     assert not third.ok and third.error and "timed out" in third.error, third
     for holder in holders:
