@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import netaddr
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -46,7 +48,34 @@ def specs_for_agent(session: Session, agent_id: str) -> list[LoadBalancerSpec]:
         for fip in session.scalars(select(FloatingIp).where(FloatingIp.port_id.in_(vip_ports))):
             assert fip.port_id is not None
             fips.setdefault(fip.port_id, []).append(fip)
-    return [build_spec(session, pool, fips) for pool in pools]
+    # build_spec looks subnets, networks and floating ports up with session.get(), which finds
+    # them in the session only while something holds them (the identity map keeps weak
+    # references): without this, one or two queries per load balancer.
+    held = _rows_referenced(session, pools, fips)
+    specs = [build_spec(session, pool, fips) for pool in pools]
+    del held
+    return specs
+
+
+def _rows_referenced(
+    session: Session, pools: list[Pool], fips: dict[str, list[FloatingIp]]
+) -> list[object]:
+    """Every subnet, network and floating port the pools' specs refer to, in three queries."""
+    ports: list[Port] = [p.vip.port for p in pools if p.vip]
+    floating_ids = [f.floating_port_id for found in fips.values() for f in found]
+    if floating_ids:
+        query = select(Port).where(Port.id.in_(floating_ids)).options(
+            selectinload(Port.fixed_ips)
+        )
+        ports += list(session.scalars(query))
+    subnet_ids = {a.subnet_id for port in ports for a in port.fixed_ips}
+    network_ids = {port.network_id for port in ports}
+    held: list[object] = list(ports)
+    if subnet_ids:
+        held += list(session.scalars(select(Subnet).where(Subnet.id.in_(subnet_ids))))
+    if network_ids:
+        held += list(session.scalars(select(Network).where(Network.id.in_(network_ids))))
+    return held
 
 
 def build_spec(session: Session, pool: Pool, fips: dict[str, list[FloatingIp]]) -> LoadBalancerSpec:
@@ -75,10 +104,15 @@ def _leg(session: Session, port: Port) -> NetworkLegSpec:
         network_id=network.id,
         bridge=bridge_of(network),
         address=allocation.ip_address,
-        prefixlen=netaddr.IPNetwork(subnet.cidr).prefixlen,
+        prefixlen=_prefixlen(subnet.cidr),
         gateway_ip=subnet.gateway_ip,
         mac_address=port.mac_address,
     )
+
+
+@functools.lru_cache(maxsize=1024)
+def _prefixlen(cidr: str) -> int:
+    return int(netaddr.IPNetwork(cidr).prefixlen)
 
 
 def _vip_spec(session: Session, vip: Vip) -> VipSpec:
