@@ -176,7 +176,7 @@ def test_member_quota(api: Api, pool: dict[str, Any]) -> None:
     api.member(pool["id"], address="198.18.1.11")
     before = api.world()
     err = error(api.post(MEMBERS, _body(pool["id"], address="198.18.1.12")), 409, "OverQuota")
-    assert err["message"] == "Quota exceeded for resources: ['member']."
+    assert err["message"] == "Quota exceeded for resources: ['member']"
     assert api.world() == before
 
 

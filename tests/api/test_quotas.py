@@ -80,7 +80,7 @@ def test_pool_quota_is_enforced_per_project(api: Api, alice: Api, bob: Api) -> N
     before = api.world()
     body = {"pool": {"subnet_id": subnet, "protocol": "HTTP", "lb_method": "ROUND_ROBIN"}}
     err = error(alice.post("/v2.0/lb/pools", body), 409, "OverQuota")
-    assert err["message"] == "Quota exceeded for resources: ['pool']."
+    assert err["message"] == "Quota exceeded for resources: ['pool']"
     # An admin creating for project-a is held to project-a's quota too.
     admin_body = {"pool": {**body["pool"], "tenant_id": "project-a"}}
     error(api.post("/v2.0/lb/pools", admin_body), 409, "OverQuota")

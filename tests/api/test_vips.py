@@ -265,5 +265,5 @@ def test_vip_quota_counts_per_project(api: Api, pool: dict[str, Any]) -> None:
     other = api.pool(pool["subnet_id"])
     before = api.world()
     err = error(api.post(VIPS, _body(other)), 409, "OverQuota")
-    assert err["message"] == "Quota exceeded for resources: ['vip']."
+    assert err["message"] == "Quota exceeded for resources: ['vip']"
     assert api.world() == before

@@ -48,7 +48,7 @@ def check(session: Session, settings: Settings, *, project_id: str, resource: st
     model = RESOURCES[resource]
     used = session.scalar(select(func.count()).where(model.tenant_id == project_id)) or 0
     if used + 1 > limit:
-        raise OverQuota(f"Quota exceeded for resources: ['{resource}'].")
+        raise OverQuota(f"Quota exceeded for resources: ['{resource}']")
 
 
 def show(session: Session, settings: Settings, ctx: Context, project_id: str) -> dict[str, int]:
