@@ -24,6 +24,7 @@ from lbaas.drivers.haproxy.errors import CommandFailed, ConfigRejected, HaproxyE
 from lbaas.drivers.haproxy.paths import StatePaths
 from lbaas.drivers.haproxy.render import MODES, render_config, server_address, server_options
 from lbaas.drivers.haproxy.runtime import RuntimeApi
+from lbaas.drivers.haproxy.server_state import align_server_state
 from lbaas.drivers.haproxy.validate import check_id
 
 log = logging.getLogger(__name__)
@@ -155,7 +156,7 @@ class HaproxyDriver:
                 return
         self._accept_config(paths, config)
         carry_counters(paths, spec.id)
-        worker = process.reload(paths)
+        worker = process.reload(paths, lambda state: align_server_state(state, spec))
         log.info("lb %s: reloaded haproxy (worker %d, revision %d)", spec.id, worker, spec.revision)
 
     def _apply_members(

@@ -16,6 +16,7 @@ import socket
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
@@ -84,14 +85,18 @@ def _run_bounded(argv: list[str], output: IO[str], timeout: float) -> int:
     return returncode
 
 
-def reload(paths: StatePaths) -> int:
-    """Seamless reload: save server state, SIGUSR2 the master, wait for the new worker's pid."""
+def reload(paths: StatePaths, align_state: Callable[[str], str] | None = None) -> int:
+    """Seamless reload: save server state, SIGUSR2 the master, wait for the new worker's pid.
+
+    `align_state` rewrites the saved server state before the new worker reads it.
+    """
     master = master_pid(paths)
     if master is None:
         raise ReloadFailed(f"no running haproxy for {paths.directory.name}")
     api = RuntimeApi(paths.stats_socket)
     old_worker = api.worker_pid()
-    _write_atomic(paths.server_state, api.show_servers_state())
+    state = api.show_servers_state()
+    _write_atomic(paths.server_state, align_state(state) if align_state else state)
     os.kill(master, signal.SIGUSR2)
     worker = wait_for_worker(paths, exclude=old_worker)
     _master_socket_answers(paths, START_TIMEOUT)
