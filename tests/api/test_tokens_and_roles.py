@@ -272,3 +272,23 @@ def test_guessing_tokens_is_slowed_down(guarded: Api) -> None:
         error(guesser.post(f"{LB}/pools", {"pool": {}}), 401)
     error(guesser.get(f"{LB}/pools"), 429)
     error(guarded.get(f"{LB}/pools"), 429)  # the whole client address is held back
+
+
+def test_auth_guard_forgets_old_failures(monkeypatch: pytest.MonkeyPatch) -> None:
+    from lbaas.api import auth_guard
+
+    now = [1000.0]
+    monkeypatch.setattr(auth_guard.time, "monotonic", lambda: now[0])
+    guard = auth_guard.AuthGuard(max_failures=2, window=60)
+    guard.failed("a")
+    guard.failed("a")
+    with pytest.raises(auth_guard.TooManyRequests):
+        guard.check("a")
+    now[0] += 61
+    guard.check("a")  # the window has passed
+    for i in range(auth_guard.SWEEP_AT + 10):
+        guard.failed(f"10.0.{i // 256}.{i % 256}")
+    now[0] += 61
+    assert len(guard._failures) == auth_guard.SWEEP_AT + 10
+    guard.failed("b")  # past the sweep size: every expired client is forgotten
+    assert set(guard._failures) == {"b"}

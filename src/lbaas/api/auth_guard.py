@@ -8,6 +8,8 @@ import time
 
 from lbaas.errors import TooManyRequests
 
+SWEEP_AT = 1024  # clients remembered before the expired ones are forgotten
+
 
 class AuthGuard:
     def __init__(self, max_failures: int = 50, window: float = 60.0) -> None:
@@ -26,10 +28,14 @@ class AuthGuard:
 
     def failed(self, client: str) -> None:
         with self._lock:
-            self._recent(client).append(time.monotonic())
+            self._failures[client] = [*self._recent(client), time.monotonic()]
+            if len(self._failures) > SWEEP_AT:
+                for other in list(self._failures):
+                    self._recent(other)
 
     def _recent(self, client: str) -> list[float]:
         cutoff = time.monotonic() - self.window
-        recent = [t for t in self._failures.get(client, []) if t > cutoff]
-        self._failures[client] = recent
+        recent = [t for t in self._failures.pop(client, []) if t > cutoff]
+        if recent:  # clients with no recent failure take no memory
+            self._failures[client] = recent
         return recent
