@@ -38,3 +38,4 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     for what, value, unit in TIMINGS:
         shown = f"{value:7.2f} s" if unit == "s" else f"{value:7.0f}  "
         terminalreporter.write_line(f"{shown}  {what}")
+    TIMINGS.clear()  # shown once, also when tests/reliability/conftest.py shows them too

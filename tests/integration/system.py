@@ -42,6 +42,7 @@ from lbaas.drivers.network import names
 from lbaas.lab.sandbox import Sandbox
 from lbaas.server import ApiServer, prepare
 from lbaas.settings import Settings
+from lbaas.storage.db import Store
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +117,79 @@ class Api:
 
     def close(self) -> None:
         self.http.close()
+
+
+# -- the API as a process -------------------------------------------------------------------------
+
+
+class ApiProcess:
+    """`lbaas api` as a subprocess with the system's settings: it can be SIGKILLed and started
+    again on the same address and database, as a crashed and restarted API server."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.url = f"http://{settings.listen}"
+        self.argv = [LBAAS, "api", "--listen", settings.listen, "--data-dir",
+                     str(settings.data_dir), "--admin-token", str(settings.admin_token)]
+        if settings.database_url:
+            self.argv += ["--database-url", settings.database_url]
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("LBAAS_")},
+            "LBAAS_AGENT_DOWN_TIME": str(settings.agent_down_time),
+            "LBAAS_HEARTBEAT_INTERVAL": str(settings.heartbeat_interval),
+            "LBAAS_AUTH_FAILURES_PER_MINUTE": str(settings.auth_failures_per_minute),
+        }
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc is not None and self.proc.poll() is None else None
+
+    def start(self, timeout: float = DEFAULT_WAIT) -> None:
+        """Start it and wait until /healthz answers 200."""
+        assert self.pid is None, "the API runs already"
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.starts += 1
+        with (self.settings.data_dir / "api.stderr").open("ab") as stderr:
+            self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=stderr,
+                                         stderr=stderr, env=self.env, start_new_session=True)
+        log.info("started the API (pid %d)", self.proc.pid)
+
+        def ready() -> bool:
+            if self.pid is None:
+                raise AssertionError(f"the API exited: {self.tail()}")
+            try:
+                return httpx.get(f"{self.url}/healthz", timeout=1.0).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        wait_for("the API to answer /healthz", ready, timeout)
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash."""
+        assert self.proc is not None and self.proc.poll() is None, "the API is not running"
+        os.kill(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=10)
+        log.info("killed the API (pid %d)", self.proc.pid)
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """SIGTERM, then SIGKILL if it lingers."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        os.kill(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+    def tail(self, lines: int = 30) -> str:
+        text = ""
+        for name in ("lbaas-api.log", "api.stderr"):
+            with contextlib.suppress(OSError):
+                text += (self.settings.data_dir / name).read_text(errors="replace")
+        return "\n".join(text.splitlines()[-lines:])
 
 
 # -- agents ----------------------------------------------------------------------------------------
@@ -292,8 +366,15 @@ class System:
     """API server, agents, bridges, lab hosts and clients; `close()` removes all of it."""
 
     def __init__(
-        self, *, agent_down_time: float = 2.0, heartbeat_interval: float = 0.5
+        self,
+        *,
+        agent_down_time: float = 2.0,
+        heartbeat_interval: float = 0.5,
+        api_process: bool = False,
+        database_url: str | None = None,
     ) -> None:
+        """`api_process`: run the API as an `lbaas api` subprocess (one a test can SIGKILL and
+        start again) instead of in this process; `database_url`: default SQLite."""
         self.root = Path(tempfile.mkdtemp(prefix="lbs-"))  # short: socket paths are limited
         self.box = Sandbox(self.root / "lab")
         self.tag = self.box.tag
@@ -304,14 +385,21 @@ class System:
             agent_down_time=agent_down_time,
             heartbeat_interval=heartbeat_interval,
             auth_failures_per_minute=10_000,
+            database_url=database_url,
         )
-        store, token = prepare(self.settings)
-        self._store = store
-        self.token = token
-        self.server = ApiServer(self.settings, store, token)
+        self.server: ApiServer | ApiProcess
+        self._store: Store | None = None
+        if api_process:
+            self.token = str(self.settings.admin_token)
+            self.server = ApiProcess(self.settings)
+        else:
+            store, token = prepare(self.settings)
+            self._store = store
+            self.token = token
+            self.server = ApiServer(self.settings, store, token)
         self.server.start()
         self.url = f"http://{self.settings.listen}"
-        self.api = Api(self.url, token)
+        self.api = Api(self.url, self.token)
         self.agents: dict[str, AgentProcess] = {}
         self.made = Made()
         self.clients: dict[str, Client] = {}
@@ -663,7 +751,8 @@ class System:
             errors.append(f"sandbox cleanup failed: {exc}")
         self.api.close()
         self.server.stop()
-        self._store.dispose()
+        if self._store is not None:
+            self._store.dispose()
         left = self.leftovers()
         if left or errors:
             raise AssertionError(f"left behind: {left}; errors: {errors}")
@@ -721,7 +810,7 @@ def slow(test: F) -> F:
 SYSTEMS: list[System] = []  # every system made in this session, for the final check
 
 
-def open_system(**options: float) -> System:
+def open_system(**options: Any) -> System:
     system = System(**options)
     SYSTEMS.append(system)
     return system

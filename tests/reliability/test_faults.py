@@ -1,0 +1,245 @@
+"""Fault injection: a seeded workload of API operations over many load balancers while the API
+server, the agent and single HAProxy processes are SIGKILLed at random moments and restarted;
+and the database stopped under a running API.
+
+Afterwards every write the API acknowledged is there, every load balancer serves what its
+desired state says (from a client in a lab namespace, and in HAProxy's own server table),
+nothing is PENDING_* or in ERROR, and no namespace, interface, process or state file is left
+that no object owns.
+
+The seed is printed; `LBAAS_FAULT_SEED=<seed>` replays the same operations and the same faults
+(their exact moments relative to the agent's work can still differ). The short form runs in CI;
+the long form (`LBAAS_SLOW=1`) runs several hundred operations with many more faults.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pytest
+from tests.integration.system import (
+    AgentProcess,
+    ApiProcess,
+    Net,
+    System,
+    close_system,
+    needs_system,
+    open_system,
+    record_count,
+    record_timing,
+    slow,
+)
+from tests.integration.traffic import Client
+from tests.reliability.checks import (
+    leftover_problems,
+    serving_problems,
+    wait_converged,
+)
+from tests.reliability.workload import Http, Workload
+
+pytestmark = needs_system
+
+TENANT = "198.18.50.0/24"
+BACKENDS = [f"198.18.50.{201 + i}" for i in range(5)]
+CLIENT = "198.18.50.240"
+SETTLE = 90.0  # seconds the system gets to converge after the last fault
+
+
+@dataclass
+class Lab:
+    system: System
+    agent: AgentProcess
+    tenant: Net
+    client: Client
+    texts: dict[str, str]
+
+
+@pytest.fixture
+def lab() -> Iterator[Lab]:
+    system = open_system(agent_down_time=3.0, heartbeat_interval=0.5, api_process=True)
+    try:
+        agent = system.add_agent("f")
+        tenant = system.network("t", TENANT)
+        texts = {}
+        for number, address in enumerate(BACKENDS):
+            texts[address] = f"web{number}"
+            system.host(f"web{number}", tenant, address, text=texts[address])
+        client = system.client("cl", tenant, CLIENT)
+        system.api.put("/v2.0/quotas/admin", {"quota": {"pool": -1, "vip": -1}})
+        yield Lab(system, agent, tenant, client, texts)
+    finally:
+        close_system(system)
+
+
+def _seed() -> int:
+    chosen = os.environ.get("LBAAS_FAULT_SEED")
+    return int(chosen) if chosen else random.SystemRandom().randrange(1, 2**31)
+
+
+@dataclass
+class Faults:
+    """Kills at random moments (a timer fires during the next operation) and restarts after a
+    random outage. Everything the main thread and the timers share is under `lock`."""
+
+    system: System
+    agent: AgentProcess
+    rng: random.Random
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    down_until: dict[str, float] = field(default_factory=dict)  # what is down -> restart at
+    log: list[str] = field(default_factory=list)
+    timers: list[threading.Timer] = field(default_factory=list)
+
+    @property
+    def api(self) -> ApiProcess:
+        server = self.system.server
+        assert isinstance(server, ApiProcess)
+        return server
+
+    def schedule(self, kind: str) -> None:
+        """Kill `kind` 0-80 ms from now, from another thread, to land inside a request."""
+        delay = self.rng.uniform(0.0, 0.08)
+        outage = self.rng.uniform(0.1, 2.5)
+        target = self.rng.random()  # which haproxy process, chosen now for replay
+        timer = threading.Timer(delay, self._kill, args=(kind, outage, target))
+        self.timers.append(timer)
+        timer.start()
+
+    def _kill(self, kind: str, outage: float, target: float) -> None:
+        with self.lock:
+            if kind in self.down_until:
+                return
+            if kind == "api":
+                self.api.kill()
+            elif kind == "agent":
+                self.agent.kill()
+            else:
+                self._kill_haproxy(target)
+                return
+            self.down_until[kind] = time.monotonic() + outage
+            self.log.append(f"{time.monotonic():.2f} killed {kind} for {outage:.1f} s")
+
+    def _kill_haproxy(self, target: float) -> None:
+        root = str(self.agent.state_dir)
+        pids = sorted(pid for pid, argv in _haproxies() if root in argv)
+        if not pids:
+            return
+        pid = pids[int(target * len(pids))]
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            return
+        self.log.append(f"{time.monotonic():.2f} killed haproxy {pid}")
+
+    def restart_due(self, *, all_now: bool = False) -> None:
+        with self.lock:
+            for kind, at in list(self.down_until.items()):
+                if all_now or time.monotonic() >= at:
+                    if kind == "api":
+                        self.api.start()
+                    else:
+                        self.agent.start()
+                    del self.down_until[kind]
+                    self.log.append(f"{time.monotonic():.2f} restarted {kind}")
+
+    def api_down(self) -> bool:
+        with self.lock:
+            return "api" in self.down_until
+
+    def finish(self) -> None:
+        for timer in self.timers:
+            timer.join()
+        self.restart_due(all_now=True)
+
+
+def _haproxies() -> Iterator[tuple[int, str]]:
+    from tests.integration.system import processes
+
+    return ((pid, argv) for pid, argv in processes() if "haproxy" in argv.split(" ", 1)[0])
+
+
+def run_faults(lab: Lab, operations: int, kills: dict[str, int], max_lbs: int) -> None:
+    seed = _seed()
+    print(f"fault injection seed: LBAAS_FAULT_SEED={seed}")
+    rng, fault_rng = random.Random(seed), random.Random(seed + 1)
+    system = lab.system
+    http = Http(system.url, system.token)
+    workload = Workload(http, rng, lab.tenant.subnet_id, BACKENDS, max_lbs)
+
+    def made_pool(pool_id: str) -> None:
+        if pool_id not in system.made.lb_ids:
+            system.made.lb_ids.add(pool_id)
+            system.made.pools.append(pool_id)
+
+    def made_vip(vip_id: str) -> None:
+        if vip_id not in system.made.vips:
+            system.made.vips.append(vip_id)
+
+    workload.on_pool, workload.on_vip = made_pool, made_vip
+    faults = Faults(system, lab.agent, fault_rng)
+    plan = [kind for kind, count in kills.items() for _ in range(count)]
+    at = dict(zip(sorted(fault_rng.sample(range(5, operations - 5), len(plan))),
+                  fault_rng.sample(plan, len(plan)), strict=True))
+    steps: dict[str, int] = {}
+    started = time.monotonic()
+    try:
+        for index in range(operations):
+            faults.restart_due()
+            if index in at:
+                faults.schedule(at[index])
+            if faults.api_down():
+                time.sleep(0.05)  # a few operations meet the dead API; most wait for it
+            kind = workload.step()
+            steps[kind] = steps.get(kind, 0) + 1
+            time.sleep(rng.uniform(0.0, 0.02))
+        faults.finish()
+        # Whatever is still unsure is read back now that everything runs.
+        for _ in range(len(workload.lbs) + 1):
+            workload.step() if any(lb.maybe for lb in workload.lbs) else None
+        workload_seconds = time.monotonic() - started
+        context = f"seed {seed}; faults: {faults.log}; steps {steps}; {workload.counts}"
+        assert not workload.problems, f"{workload.problems}\n{context}"
+        assert not [lb for lb in workload.lbs if lb.maybe], context
+        problems = workload.verify()
+        assert not problems, f"acknowledged writes not there: {problems}\n{context}"
+
+        converge = wait_converged(system, SETTLE)
+        serving: list[str] = []
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # a haproxy killed last is redeployed within ~2 s
+            serving = serving_problems(system, lab.agent, lab.client, lab.texts)
+            serving += leftover_problems(system)
+            if not serving:
+                break
+            time.sleep(0.5)
+        assert not serving, f"{serving}\n{context}"
+    finally:
+        faults.finish()
+        http.close()
+    live = sum(1 for lb in workload.lbs if lb.exists)
+    record_timing(f"faults ({operations} operations): workload with kills", workload_seconds)
+    record_timing(f"faults ({operations} operations): converged after the last restart",
+                  converge)
+    record_count(f"faults ({operations} operations): acknowledged writes",
+                 workload.counts["acknowledged"])
+    record_count(f"faults ({operations} operations): writes with an unknown outcome",
+                 workload.counts["unknown"])
+    record_count(f"faults ({operations} operations): load balancers made", workload.made)
+    record_count(f"faults ({operations} operations): load balancers left", live)
+    print(f"seed {seed}: {steps}, {workload.counts}, faults {faults.log}")
+
+
+def test_faults_short(lab: Lab) -> None:
+    """~150 operations over up to 8 load balancers; 3 API, 3 agent and 5 HAProxy kills."""
+    run_faults(lab, operations=150, kills={"api": 3, "agent": 3, "haproxy": 5}, max_lbs=8)
+
+
+@slow
+def test_faults_long(lab: Lab) -> None:
+    """600 operations over up to 14 load balancers with 40 kills."""
+    run_faults(lab, operations=600, kills={"api": 12, "agent": 12, "haproxy": 16}, max_lbs=14)
