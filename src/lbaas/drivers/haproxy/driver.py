@@ -86,11 +86,14 @@ class HaproxyDriver:
     def observe(self, lb_id: str) -> Observation:
         """Whether haproxy runs, its pool counters and each member's health."""
         paths = StatePaths.for_lb(self.state_dir, lb_id)
-        if not process.is_running(paths):
-            return Observation(running=False)
+        # A worker answering on the stats socket runs (workers exit with their master); only
+        # when it does not answer is the process itself looked at. Half the work per round of
+        # the agent's statistics thread, which observes every load balancer of the host.
         try:
             stats, members = RuntimeApi(paths.stats_socket).observe(check_id("pool id", lb_id))
         except HaproxyError as exc:
+            if not process.is_running(paths):
+                return Observation(running=False)
             log.warning("lb %s: cannot read statistics: %s", lb_id, exc)
             return Observation(running=True)
         return Observation(running=True, stats=with_carried(paths, stats), members=members)
