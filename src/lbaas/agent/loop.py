@@ -49,6 +49,7 @@ class AgentOptions:
     poll_wait: int = 20  # how long one long poll may wait for a change (the API caps it at 30)
     resync_interval: float = 30.0  # full reconcile even without a change
     stats_interval: float = 2.0
+    full_report_every: int = 5  # stats rounds; in between, only what changed is reported
     retry_interval: float = 5.0  # a retryable failure is tried again after this long
     backoff_cap: float = 2.0  # longest wait between attempts to reach the API
 
@@ -183,10 +184,24 @@ class Agent:
         self._wake.set()
 
     def _collect_stats(self, stop: threading.Event) -> None:
+        """Report what changed since the last report that got through; everything now and then.
+
+        An idle load balancer's statistics and member health stay the same, so most rounds
+        send little: the API's work, and the write lock it holds for it, no longer grow with the
+        number of load balancers on the host. A full report every `full_report_every` rounds
+        covers anything the API may have lost.
+        """
+        sent: dict[str, LoadBalancerReport] = {}
+        rounds = 0
         while not stop.wait(self._options.stats_interval):
             reports = self._observe_healthy()
-            if reports:
-                self._post_report(reports)
+            full = rounds % self._options.full_report_every == 0
+            rounds += 1
+            due = stats_due(reports, sent, full=full)
+            if due and self._post_report(due):
+                sent.update((r.id, r) for r in due)
+            current = {r.id for r in reports}
+            sent = {lb_id: r for lb_id, r in sent.items() if lb_id in current}
 
     # -- reconcile -----------------------------------------------------------------------------
 
@@ -368,6 +383,15 @@ class Agent:
             "network_driver": self._network.name,
             "instances": self._healthy.count(),
         }
+
+
+def stats_due(
+    reports: list[LoadBalancerReport], sent: Mapping[str, LoadBalancerReport], *, full: bool
+) -> list[LoadBalancerReport]:
+    """The reports to send: all of them on a full round, else those unlike the last one sent."""
+    if full:
+        return list(reports)
+    return [report for report in reports if sent.get(report.id) != report]
 
 
 def _stats_report(lb_id: str, revision: int, observation: Observation) -> LoadBalancerReport:

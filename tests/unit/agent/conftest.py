@@ -54,6 +54,7 @@ def options(tmp_path: Path) -> AgentOptions:
         poll_wait=1,
         resync_interval=60.0,
         stats_interval=0.05,
+        full_report_every=1,  # every round reports everything, as these tests expect
         retry_interval=0.2,
         backoff_cap=0.1,
     )
