@@ -66,7 +66,8 @@ class NetnsDriver:
         started = time.monotonic()
         namespace = self.namespace(spec.id)
         legs = plan_legs(namespace, spec)
-        if self._still_plugged(namespace, legs):
+        if self._still_plugged(namespace, legs) or self._recorded_as_plugged(namespace, legs):
+            self._plugged[namespace] = tuple(legs)
             return Placement(namespace=namespace, bind_address=legs[0].address)
         self._plugged.pop(namespace, None)
         with links.plumbing(f"plug {spec.id} into {namespace}"):
@@ -136,7 +137,7 @@ class NetnsDriver:
             nft = _digest(ruleset)
             if label.get("nft") != nft and not (fresh and len(legs) == 1):
                 nat.apply_ruleset(namespace, ruleset)
-            links.write_label(inside, {"owner": self.prefix, "sysctl": sysctls, "nft": nft})
+            links.write_label(inside, _label(self.prefix, legs))
         return changed
 
     def _still_plugged(self, namespace: str, legs: Sequence[Leg]) -> bool:
@@ -148,6 +149,17 @@ class NetnsDriver:
         return os.path.exists(nsthread.path(namespace)) and all(
             _host_link_exists(leg.outside) for leg in legs
         )
+
+    def _recorded_as_plugged(self, namespace: str, legs: Sequence[Leg]) -> bool:
+        """Whether the namespace's label says these legs, sysctls and NAT were converged (by this
+        driver before a restart) and the host ends of the legs exist: reading the label is one
+        netlink request, a converge a dozen. An agent restart re-plugs every load balancer."""
+        if not os.path.exists(nsthread.path(namespace)) or not all(
+            _host_link_exists(leg.outside) for leg in legs
+        ):
+            return False
+        label = links.namespace_label(namespace)
+        return label == _label(self.prefix, legs)
 
     def plugged(self) -> set[str]:
         """Ids whose namespace carries this driver's prefix and label."""
@@ -217,6 +229,17 @@ def _host_link_exists(ifname: str) -> bool:
     except OSError:
         return False
     return True
+
+
+def _label(prefix: str, legs: Sequence[Leg]) -> dict[str, str]:
+    """What a converged namespace's lo carries: owner, and digests of what was applied."""
+    ruleset = nat.render_ruleset(legs[0].address, legs[1:])
+    return {
+        "owner": prefix,
+        "sysctl": _digest(" ".join(routing.NAMESPACE_SYSCTLS)),
+        "nft": _digest(ruleset),
+        "legs": _digest(repr(tuple(legs))),
+    }
 
 
 def _digest(text: str) -> str:
