@@ -122,8 +122,10 @@ def _empty(store: Store) -> None:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
+    """Agents registered by a test stay alive for its whole length, however slow the machine;
+    tests of dead agents make them dead explicitly, or use a short agent_down_time."""
     return Settings(data_dir=tmp_path / "data", admin_token="admin-secret",
-                    auth_failures_per_minute=10_000)
+                    auth_failures_per_minute=10_000, agent_down_time=120)
 
 
 ADMIN_TOKEN = "admin-secret"
