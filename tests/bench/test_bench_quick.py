@@ -1,0 +1,62 @@
+"""The quick form of every benchmark runs to its end and prints its JSON line.
+
+So the benchmarks cannot rot: each `python -m bench NAME --quick` (small sizes, seconds) runs
+against the real system here. Only completion and the shape of the output are checked; the
+targets are the benchmarks' business (they report pass or fail), never a test's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+NEEDS_WRK = {"hitless", "overhead"}
+BENCHMARKS = ["provisioning", "changes", "hitless", "overhead", "scale", "failure"]
+
+
+def _missing(name: str) -> str | None:
+    if os.geteuid() != 0:
+        return "needs root (namespaces, bridges, haproxy as nobody)"
+    for tool in ("haproxy", "ip", "nft"):
+        if shutil.which(tool) is None:
+            return f"{tool} is not installed"
+    if name in NEEDS_WRK and shutil.which("wrk") is None:
+        return "wrk is not installed (apt-get install wrk)"
+    return None
+
+
+@pytest.mark.netns
+@pytest.mark.parametrize("name", BENCHMARKS)
+def test_quick_benchmark_completes_and_prints_its_json_line(name: str) -> None:
+    reason = _missing(name)
+    if reason:
+        pytest.skip(reason)
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", name, "--quick"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    output = f"{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
+    assert done.returncode == 0, f"exit {done.returncode}\n{output}"
+    lines = done.stdout.strip().splitlines()
+    assert lines, done.stderr[-2000:]
+    result = json.loads(lines[-1])
+    assert result["benchmark"] == name
+    assert result["quick"] is True
+    assert result["figures"], "no figures"
+    assert result["targets"], "no targets"
+    for target in result["targets"]:
+        assert {"name", "value", "op", "limit", "pass"} <= set(target)
+        assert isinstance(target["pass"], bool)
+    assert isinstance(result["pass"], bool)
+    assert result["machine"]["nproc"] >= 1
