@@ -152,7 +152,7 @@ VIPS = Resource(
                 "nullable": True,
                 "properties": {
                     "type": {"type": "string", "enum": ["SOURCE_IP", "HTTP_COOKIE", "APP_COOKIE"]},
-                    "cookie_name": {"type": "string"},
+                    "cookie_name": {"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,64}$"},
                 },
             },
         ),

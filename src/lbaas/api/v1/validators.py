@@ -22,7 +22,9 @@ CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 EXPECTED_CODES = re.compile(r"[0-9]{3}( *, *[0-9]{3})*|[0-9]{3}-[0-9]{3}")
 URL_PATH = re.compile(r"/[A-Za-z0-9\-._~!$&()*+,;=:@%/?]*")
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE", "CONNECT")
-COOKIE_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+\-.^_`|~]{1,64}")
+# Narrower than an RFC 6265 token: '#', quotes, '$' and '\\' mean something in HAProxy's
+# configuration, and the renderer accepts only these (drivers/haproxy/validate.py).
+COOKIE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 BRIDGE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,14}")
 INT_MAX = 2**31 - 1  # the largest value an integer column holds on every database
 EXPECTED_CODES_MAX = 64  # the column's size
@@ -195,7 +197,8 @@ def session_persistence(value: Any) -> str | None:
     cookie = value.get("cookie_name")
     if kind == "APP_COOKIE":
         if not isinstance(cookie, str) or not COOKIE_NAME.fullmatch(cookie):
-            return "APP_COOKIE needs a cookie_name of 1-64 cookie-token characters"
+            return ("APP_COOKIE needs a cookie_name of 1-64 letters, digits, '_', '.' "
+                    "or '-'")
     elif cookie is not None:
         return f"cookie_name is only allowed with type APP_COOKIE, not {kind}"
     return None

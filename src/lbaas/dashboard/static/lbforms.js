@@ -210,7 +210,7 @@ export function persistenceFields() {
     text('sp_cookie', 'Application cookie name', {
       rule: 'session_persistence.cookie_name', send: false, required: true,
       showIf: (values) => values.sp_type === 'APP_COOKIE',
-      check: (value) => (COOKIE_NAME.test(value) ? null : '1–64 cookie-name characters (letters, digits, !#$%&\'*+-.^_`|~).'),
+      check: (value) => (COOKIE_NAME.test(value) ? null : '1–64 letters, digits, _ . or -.'),
     }),
   ];
 }

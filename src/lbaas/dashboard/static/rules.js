@@ -33,7 +33,7 @@ const INTEGER = /^ *[+-]?[0-9]{1,18} *$/;
 const IPV4 = /^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 // validators.py COOKIE_NAME and BRIDGE_NAME (not in the OpenAPI document).
-export const COOKIE_NAME = /^[A-Za-z0-9!#$%&'*+\-.^_`|~]{1,64}$/;
+export const COOKIE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 export const BRIDGE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.\-]{0,14}$/;
 
 /** The schema of an attribute, following a dotted path into objects ('a.b'). */
