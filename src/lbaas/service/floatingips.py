@@ -64,14 +64,24 @@ def create_floatingip(tx: WriteTx, ctx: Context, body: dict[str, Any]) -> Floati
     session.add(fip)
     session.flush()
     port.device_id = fip.id
+    _fixed_ip_needs_port(body)
     if body["port_id"]:
         _associate(tx, ctx, fip, body["port_id"], body["fixed_ip_address"])
     return fip
 
 
+def _fixed_ip_needs_port(body: dict[str, Any]) -> None:
+    """A fixed address chooses among a port's addresses: alone it would be ignored (upstream
+    refuses it too)."""
+    if body.get("fixed_ip_address") and not body.get("port_id"):
+        raise BadRequest("fixed_ip_address cannot be specified without a port_id",
+                         type="BadRequest")
+
+
 def update_floatingip(tx: WriteTx, ctx: Context, fip_id: str, body: dict[str, Any]) -> FloatingIp:
     ctx.require_write()
     fip = get_floatingip(tx.session, ctx, fip_id)
+    _fixed_ip_needs_port(body)
     if "port_id" in body:
         _disassociate(tx, fip)
         if body["port_id"]:
