@@ -19,18 +19,27 @@ pytestmark = [
 LBAAS = str(Path(sys.executable).with_name("lbaas"))
 
 
+# What the demo makes, by name; other processes on the machine may make namespaces of their own.
+DEMO_NAMESPACES = ("qlbaas-", "lbaas-lab-")
+DEMO_LINKS = ("qlb", "brq")
+
+
 def _namespaces() -> set[str]:
     out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=True)
-    return {line.split()[0] for line in out.stdout.splitlines() if line.strip()}
+    names = {line.split()[0] for line in out.stdout.splitlines() if line.strip()}
+    return {n for n in names if n.startswith(DEMO_NAMESPACES)}
 
 
 def _links() -> set[str]:
     out = subprocess.run(["ip", "-br", "link"], capture_output=True, text=True, check=True)
-    return {line.split()[0].split("@")[0] for line in out.stdout.splitlines() if line.strip()}
+    names = {line.split()[0].split("@")[0] for line in out.stdout.splitlines() if line.strip()}
+    return {n for n in names if n.startswith(DEMO_LINKS)}
 
 
 def _haproxy_pids() -> set[str]:
-    out = subprocess.run(["pgrep", "-x", "haproxy"], capture_output=True, text=True, check=False)
+    """haproxy processes running from a demo's own data directory."""
+    out = subprocess.run(["pgrep", "-f", "haproxy .*/lbaas-demo-"], capture_output=True,
+                         text=True, check=False)
     return set(out.stdout.split())
 
 
