@@ -20,8 +20,8 @@ LBAAS = str(Path(sys.executable).with_name("lbaas"))
 
 
 # What the demo makes, by name; other processes on the machine may make namespaces of their own.
-DEMO_NAMESPACES = ("qlbaas-", "lbaas-lab-")
-DEMO_LINKS = ("qlb", "brq")
+DEMO_NAMESPACES = ("qlbaas-", "lbaas-lab-web01", "lbaas-lab-web02", "lbaas-lab-client")
+DEMO_LINKS = ("brq",)  # the bridges of the demo's networks
 
 
 def _namespaces() -> set[str]:
