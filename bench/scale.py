@@ -14,14 +14,19 @@
    have), made one by one (objects created per second again, now with N load balancers on the
    agent), then `GET /v2.0/lb/members` 20 times: p50 and p95.
 
+The host's ARP table is raised for the run (see `neighbour_table`) and restored after.
+
 Targets (issue 6): every load balancer's PSS <= 8 MB; re-convergence within 30 s with zero
 failed requests; the listing p95 <= 200 ms. The build time and creation rate are reported.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from bench.common import Result, median, ms, percentile, say
 from bench.netns import RoundRobinProber, try_get
@@ -39,7 +44,7 @@ def run(quick: bool, sizes: list[int]) -> Result:
         count = sizes[0]
         members = sizes[1] if len(sizes) > 1 else members
     result = Result("scale", quick, params={"load_balancers": count, "members_listed": members})
-    with System("scale") as system:
+    with neighbour_table(4 * count + 1024, result), System("scale") as system:
         system.start_api()
         system.start_agent("a")
         net = system.network("t", "198.19.0.0/20")  # 4,000 addresses; a bridge takes 1,024 ports
@@ -50,6 +55,33 @@ def run(quick: bool, sizes: list[int]) -> Result:
         _restart(system, result, client.namespace, lbs)
         _listing(system, result, net, backend.members()[2], members)
     return result
+
+
+GC_THRESH = [f"/proc/sys/net/ipv4/neigh/default/gc_thresh{n}" for n in (1, 2, 3)]
+
+
+@contextlib.contextmanager
+def neighbour_table(entries: int, result: Result) -> Iterator[None]:
+    """Make the host's ARP table hold `entries`, as an operator of such a host must; restore.
+
+    The kernel's neighbour table is one for all namespaces (gc_thresh3 = 1024 by default), and
+    each load balancer's namespace needs entries of its own (its members, its clients), as do
+    the client and backend namespaces here (one per VIP): past 1024 entries in all, address
+    resolution fails ("neighbour table overflow") and VIPs stop answering.
+    """
+    before = [int(Path(p).read_text()) for p in GC_THRESH]
+    if before[2] >= entries:
+        yield
+        return
+    wanted = [max(before[0], entries // 8), max(before[1], entries // 2), entries]
+    result.note(f"raised the host's ARP table for the run: gc_thresh1-3 {before} -> {wanted}")
+    try:
+        for path, value in zip(reversed(GC_THRESH), reversed(wanted), strict=True):
+            Path(path).write_text(str(value))
+        yield
+    finally:
+        for path, value in zip(GC_THRESH, before, strict=True):
+            Path(path).write_text(str(value))
 
 
 def _build(system: System, result: Result, net: Network, client_ns: str,
