@@ -41,9 +41,13 @@ def test_a_load_balancer_reaches_only_its_own_network(system: System) -> None:
     client_b = system.client("cb", net_b, CLIENT_B)
     assert client_b.get(WEB_B, timeout=2).text == "tenant-b"  # B's server does serve
 
-    lb = system.load_balancer(net_a, [WEB_A, WEB_B])
-    answers = {client_a.get(lb.address, timeout=3).text for _ in range(12)}
-    assert answers <= {"tenant-a", ""} and "tenant-a" in answers, answers
+    monitor = {"type": "TCP", "delay": 1, "timeout": 1, "max_retries": 1}
+    lb = system.load_balancer(net_a, [WEB_A, WEB_B], monitor=monitor)
+    # The health checks to B's address fail (nothing answers from A's namespace): INACTIVE.
+    member_b = next(m for m in lb.members if m["address"] == WEB_B)
+    system.wait_status("member", member_b["id"], "INACTIVE", timeout=15)
+    answers = [client_a.get(lb.address, timeout=3).text for _ in range(6)]
+    assert answers == ["tenant-a"] * 6, answers
 
     namespace = agent.namespace(lb.pool_id)
     inside = Client(namespace, timeout=2.0)
