@@ -83,6 +83,8 @@ class Agent:
         self._reports = PendingReports()
         self._retry_at = math.inf
         self._unobservable: set[str] = set()  # owned by the stats thread
+        self._urgent: set[str] = set()  # to observe before the next round; guarded by _lock
+        self._stats_wake = threading.Event()
 
     def run(self, stop: threading.Event) -> None:
         """Register, then watch, reconcile, report and beat the heart until `stop` is set."""
@@ -95,6 +97,10 @@ class Agent:
         self._spawn("watch", self._watch, stop)
         others = [self._spawn("stats", self._collect_stats, stop),
                   self._spawn("heartbeat", self._beat, stop)]
+        watch_health = getattr(self._device, "watch_health", None)
+        if callable(watch_health):  # a device driver that can tell when a member goes down
+            others.append(self._spawn(
+                "health", lambda halt: watch_health(self._health_changed, halt), stop))
         try:
             self._reconcile_until(stop)
         finally:
@@ -208,7 +214,20 @@ class Agent:
         """
         sent: dict[str, LoadBalancerReport] = {}
         rounds = 0
-        while not stop.wait(self._options.stats_interval):
+        next_round = time.monotonic() + self._options.stats_interval
+        while not stop.is_set():
+            wait = min(max(next_round - time.monotonic(), 0.0), STOP_CHECK)
+            if self._stats_wake.wait(wait):
+                self._stats_wake.clear()
+                with self._lock:
+                    urgent, self._urgent = self._urgent, set()
+                due = stats_due(self._observe_healthy(only=urgent), sent, full=False)
+                if due and self._post_report(due):
+                    sent.update((r.id, r) for r in due)
+                continue
+            if time.monotonic() < next_round:
+                continue
+            next_round = time.monotonic() + self._options.stats_interval
             reports = self._observe_healthy()
             full = rounds % self._options.full_report_every == 0
             rounds += 1
@@ -366,9 +385,17 @@ class Agent:
             self._session.register()
             self._api.report(self._session.require_id(), body)
 
-    def _observe_healthy(self) -> list[LoadBalancerReport]:
+    def _health_changed(self, lb_id: str) -> None:
+        """A member of lb_id went up or down: observe it and report now, not next round."""
+        with self._lock:
+            self._urgent.add(lb_id)
+        self._stats_wake.set()
+
+    def _observe_healthy(self, only: Set[str] | None = None) -> list[LoadBalancerReport]:
         reports = []
         for lb_id, revision in self._healthy.items():
+            if only is not None and lb_id not in only:
+                continue
             observation = self._observe(lb_id, quiet=lb_id in self._unobservable)
             if observation is None:
                 self._unobservable.add(lb_id)

@@ -10,7 +10,11 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
+import socket
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -21,13 +25,17 @@ from lbaas.drivers.base import Observation, Placement
 from lbaas.drivers.haproxy import process
 from lbaas.drivers.haproxy.changes import MemberChanges, plan_member_changes
 from lbaas.drivers.haproxy.errors import CommandFailed, ConfigRejected, HaproxyError
-from lbaas.drivers.haproxy.paths import StatePaths
+from lbaas.drivers.haproxy.paths import StatePaths, events_socket
 from lbaas.drivers.haproxy.render import MODES, render_config, server_address, server_options
 from lbaas.drivers.haproxy.runtime import RuntimeApi
 from lbaas.drivers.haproxy.server_state import align_server_state
 from lbaas.drivers.haproxy.validate import check_id
 
 log = logging.getLogger(__name__)
+
+
+# "Server <backend>/<server> is DOWN, reason: ..." / "... is UP ..." / "... is going DOWN ..."
+_SERVER_EVENT = re.compile(r"Server (?P<backend>[A-Za-z0-9_.-]+)/\S+ is ")
 
 
 class HaproxyDriver:
@@ -97,6 +105,38 @@ class HaproxyDriver:
             log.warning("lb %s: cannot read statistics: %s", lb_id, exc)
             return Observation(running=True)
         return Observation(running=True, stats=with_carried(paths, stats), members=members)
+
+    def watch_health(self, on_change: Callable[[str], None], stop: threading.Event) -> None:
+        """Call on_change(lb id) as soon as a load balancer's HAProxy logs that a member went
+        UP or DOWN (its backend logs to `events.sock`); return once `stop` is set.
+
+        An event only says which load balancer to look at again: what the API is told comes
+        from its stats socket, so a datagram from anyone else can do no more than that. The
+        socket is writable by all, as HAProxy's workers run as nobody.
+        """
+        path = events_socket(self.state_dir)
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+            try:
+                path.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+                path.unlink(missing_ok=True)
+                sock.bind(str(path))
+                os.chmod(path, 0o666)
+            except OSError as exc:  # e.g. not root: members are seen at statistics rounds
+                log.warning("no health events (cannot listen on %s: %s)", path, exc)
+                stop.wait()
+                return
+            sock.settimeout(0.25)
+            try:
+                while not stop.is_set():
+                    try:
+                        datagram = sock.recv(4096)
+                    except TimeoutError:
+                        continue
+                    match = _SERVER_EVENT.search(datagram.decode("utf-8", "replace"))
+                    if match:
+                        on_change(match["backend"])
+            finally:
+                path.unlink(missing_ok=True)
 
     def _accept_config(self, paths: StatePaths, config: str) -> None:
         """Write, `haproxy -c` and swap in a configuration; a rejected one is kept aside."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,6 +11,17 @@ from lbaas.drivers.haproxy.validate import check_id
 
 # sun_path is 108 bytes including the terminating NUL.
 UNIX_PATH_MAX = 107
+EVENTS_DIR = Path("/run/lbaas")
+
+
+def events_socket(state_dir: Path) -> Path:
+    """The health events socket of the driver over `state_dir`.
+
+    HAProxy's workers send to it as nobody, who must be able to reach it, so it lives in
+    /run/lbaas (0755), named after the state directory (which may well be 0700).
+    """
+    digest = hashlib.sha256(str(state_dir).encode()).hexdigest()[:12]
+    return EVENTS_DIR / f"events-{digest}.sock"
 
 
 @dataclass(frozen=True)
@@ -21,7 +33,7 @@ class StatePaths:
     @classmethod
     def for_lb(cls, state_dir: Path, lb_id: str) -> StatePaths:
         paths = cls(state_dir / check_id("loadbalancer id", lb_id))
-        for sock in (paths.stats_socket, paths.master_socket):
+        for sock in (paths.stats_socket, paths.master_socket, paths.events_socket):
             if len(bytes(sock)) > UNIX_PATH_MAX:
                 raise UnsafeConfigValue("state_dir", str(state_dir), "socket path too long")
         return paths
@@ -64,6 +76,11 @@ class StatePaths:
     def counters(self) -> Path:
         """Cumulative counters of workers replaced by reloads (see driver.carry_counters)."""
         return self.directory / "counters.json"
+
+    @property
+    def events_socket(self) -> Path:
+        """Where every load balancer's HAProxy sends health events: one for the driver."""
+        return events_socket(self.directory.parent)
 
     @property
     def stderr_log(self) -> Path:

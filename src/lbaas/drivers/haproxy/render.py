@@ -60,6 +60,7 @@ def build_context(
         "hard_stop_after": HARD_STOP_AFTER,
         "stats_socket": validate.check_path("stats socket", str(paths.stats_socket)),
         "server_state_file": validate.check_path("server state", str(paths.server_state)),
+        "events_log": validate.check_path("events socket", str(paths.events_socket)),
         "frontend_name": validate.check_id("vip id", vip.id),
         "mode": mode,
         "bind": _socket_address("bind address", placement.bind_address, vip.protocol_port),
