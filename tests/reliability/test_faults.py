@@ -180,7 +180,11 @@ def run_faults(lab: Lab, operations: int, kills: dict[str, int], max_lbs: int) -
         if vip_id not in system.made.vips:
             system.made.vips.append(vip_id)
 
+    def made_monitor(monitor_id: str) -> None:
+        system.made.monitors.append(monitor_id)
+
     workload.on_pool, workload.on_vip = made_pool, made_vip
+    workload.on_monitor = made_monitor
     faults = Faults(system, lab.agent, fault_rng)
     plan = [kind for kind, count in kills.items() for _ in range(count)]
     at = dict(zip(sorted(fault_rng.sample(range(5, operations - 5), len(plan))),
@@ -196,6 +200,8 @@ def run_faults(lab: Lab, operations: int, kills: dict[str, int], max_lbs: int) -
                 time.sleep(0.05)  # a few operations meet the dead API; most wait for it
             kind = workload.step()
             steps[kind] = steps.get(kind, 0) + 1
+            if kind == "resync-failed":
+                time.sleep(0.1)  # the API is down: wait for it rather than spend the steps
             time.sleep(rng.uniform(0.0, 0.02))
         faults.finish()
         # Whatever is still unsure is read back now that everything runs.

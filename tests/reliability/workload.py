@@ -79,12 +79,15 @@ class LbModel:
     vip_port_id: str | None = None
     members: dict[str, dict[str, Any]] = field(default_factory=dict)  # by address
     member_ids: dict[str, str] = field(default_factory=dict)  # address -> id
+    monitor: dict[str, Any] | None = None  # the associated health monitor's type, delay, path
+    monitor_id: str | None = None
     maybe: tuple[dict[str, Any], dict[str, Any]] | None = None  # (before, after) if unsure
 
     def snapshot(self) -> dict[str, Any]:
         """What the API must show for this load balancer (ids and addresses aside)."""
-        return {"pool": self.pool, "vip": self.vip,
-                "members": self.members if self.pool is not None else {}}
+        exists = self.pool is not None
+        return {"pool": self.pool, "vip": self.vip, "members": self.members if exists else {},
+                "monitor": self.monitor if exists else None}
 
     @property
     def exists(self) -> bool:
@@ -94,6 +97,7 @@ class LbModel:
 POOL_FIELDS = ("lb_method", "admin_state_up", "description")
 VIP_FIELDS = ("admin_state_up", "connection_limit", "description")
 MEMBER_FIELDS = ("weight", "admin_state_up")
+MONITOR_FIELDS = ("type", "delay", "url_path")
 
 
 class Workload:
@@ -113,6 +117,7 @@ class Workload:
         self.problems: list[str] = []  # each one is a failure of the system under test
         self.on_pool: Callable[[str], None] = lambda _pool_id: None
         self.on_vip: Callable[[str], None] = lambda _vip_id: None
+        self.on_monitor: Callable[[str], None] = lambda _monitor_id: None
 
     # -- one step ----------------------------------------------------------------------------
 
@@ -126,7 +131,7 @@ class Workload:
             ("create", 3.0 if len(live) < self.max_lbs else 0.0),
             ("delete", 1.0 if len(live) > self.max_lbs // 2 else 0.2),
             ("pool", 2.0), ("vip", 1.5), ("add-member", 2.5), ("del-member", 1.5),
-            ("member", 3.0),
+            ("member", 3.0), ("monitor", 1.0),
         ]
         if not live:
             choices = [("create", 1.0)]
@@ -137,7 +142,7 @@ class Workload:
         lb = self.rng.choice(live)
         {"delete": self.delete, "pool": self.update_pool, "vip": self.update_vip,
          "add-member": self.add_member, "del-member": self.delete_member,
-         "member": self.update_member}[kind](lb)
+         "member": self.update_member, "monitor": self.toggle_monitor}[kind](lb)
         return kind
 
     # -- operations --------------------------------------------------------------------------
@@ -207,6 +212,7 @@ class Workload:
             m.pool, m.pool_id = None, None
             m.members.clear()
             m.member_ids.clear()
+            m.monitor, m.monitor_id = None, None
 
         self.write(lb, "DELETE", f"{LB}/pools/{lb.pool_id}", None, no_pool)
 
@@ -243,6 +249,34 @@ class Workload:
             target.update(changes)
 
         self.write(lb, "PUT", path, {kind: changes}, change)
+
+    def toggle_monitor(self, lb: LbModel) -> None:
+        """Associate a new HTTP monitor with the pool, or take its monitor off and delete it."""
+        if lb.monitor is not None:
+            monitor_id = lb.monitor_id
+
+            def off(m: LbModel) -> None:
+                m.monitor, m.monitor_id = None, None
+
+            path = f"{LB}/pools/{lb.pool_id}/health_monitors/{monitor_id}"
+            if self.write(lb, "DELETE", path, None, off):
+                self.http.call("DELETE", f"{LB}/health_monitors/{monitor_id}")
+            return
+        monitor = {"type": "HTTP", "delay": self.rng.choice((1, 2)), "url_path": "/"}
+        made = self.http.call("POST", f"{LB}/health_monitors", {"health_monitor": {
+            **monitor, "timeout": 1, "max_retries": 2}})
+        if not made.ok:
+            if made.status is not None and made.status < 500:
+                self.problems.append(f"monitor create -> {made.status}: {made.body}")
+            return  # an unanswered create leaves at most a monitor that nothing uses
+        monitor_id = made.body["health_monitor"]["id"]
+        self.on_monitor(monitor_id)
+
+        def on(m: LbModel) -> None:
+            m.monitor, m.monitor_id = dict(monitor), monitor_id
+
+        self.write(lb, "POST", f"{LB}/pools/{lb.pool_id}/health_monitors",
+                   {"health_monitor": {"id": monitor_id}}, on)
 
     def add_member(self, lb: LbModel) -> None:
         free = [a for a in self.backends if a not in lb.members]
@@ -315,12 +349,23 @@ class Workload:
         pools = found.body["pools"]
         if len(pools) > 1:
             self.problems.append(f"{len(pools)} pools named {lb.name}: {pools}")
-        ids: dict[str, Any] = {"pool_id": None, "vip_id": None, "member_ids": {}}
+        ids: dict[str, Any] = {"pool_id": None, "vip_id": None, "member_ids": {},
+                               "monitor_id": None}
         if not pools:
-            return {"pool": None, "vip": None, "members": {}}, ids
+            return {"pool": None, "vip": None, "members": {}, "monitor": None}, ids
         pool = pools[0]
         ids["pool_id"] = pool["id"]
-        snapshot: dict[str, Any] = {"pool": {k: pool[k] for k in POOL_FIELDS}, "vip": None}
+        snapshot: dict[str, Any] = {"pool": {k: pool[k] for k in POOL_FIELDS}, "vip": None,
+                                    "monitor": None}
+        if len(pool["health_monitors"]) > 1:
+            self.problems.append(f"{lb.name} has monitors {pool['health_monitors']}")
+        for monitor_id in pool["health_monitors"][:1]:
+            monitor = self.http.call("GET", f"{LB}/health_monitors/{monitor_id}")
+            if not monitor.ok:
+                return None
+            view = monitor.body["health_monitor"]
+            snapshot["monitor"] = {k: view[k] for k in MONITOR_FIELDS}
+            ids["monitor_id"] = monitor_id
         if pool["vip_id"]:
             vip = self.http.call("GET", f"{LB}/vips/{pool['vip_id']}")
             if not vip.ok:
@@ -358,6 +403,7 @@ class Workload:
         lb.vip_address = ids.get("vip_address")
         lb.vip_port_id = ids.get("vip_port_id")
         lb.member_ids = ids["member_ids"]
+        lb.monitor, lb.monitor_id = snapshot["monitor"], ids["monitor_id"]
         if lb.pool_id:
             self.on_pool(lb.pool_id)
         if lb.vip_id:
