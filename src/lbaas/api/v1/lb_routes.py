@@ -21,7 +21,7 @@ from lbaas.api.v1.views import (
 )
 from lbaas.errors import NotFound
 from lbaas.service import agents, health_monitors, members, pools, scheduler, vips
-from lbaas.service.objects import get_visible, list_visible
+from lbaas.service.objects import get_visible, list_visible, list_visible_rows
 from lbaas.storage.models import HealthMonitor, Member, Pool, Vip
 
 router = APIRouter()
@@ -63,7 +63,7 @@ register(
     Crud(
         resource=a.MEMBERS,
         view=member_view,
-        list_all=lambda s, c: list_visible(s, c, Member),
+        list_all=lambda s, c: list_visible_rows(s, c, Member),
         get_one=lambda s, c, i: get_visible(s, c, Member, i),
         create=members.create_member,
         update=members.update_member,
