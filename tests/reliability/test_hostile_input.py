@@ -358,3 +358,20 @@ def test_the_renderer_refuses_what_would_change_the_structure(field: str, tmp_pa
             continue
         assert structure(config) == plain, (field, value, config)
     assert refused > 0, field
+
+
+def test_what_the_renderer_refuses_the_api_refuses_first(api: Api, world: World) -> None:
+    """Cookie names with characters HAProxy reads specially, and a fixed address without the
+    port it would choose on (once accepted and ignored), are 400 at the API."""
+    before = api.world()
+    for name in ("#", "a'b", "$x", "a\\b", "\u00e9"):
+        response = api.put(f"{LB}/vips/{world.vip['id']}", {"vip": {"session_persistence": {
+            "type": "APP_COOKIE", "cookie_name": name}}})
+        assert response.status_code == 400, (name, response.text)
+    response = api.put(f"/v2.0/floatingips/{world.fip['id']}",
+                       {"floatingip": {"fixed_ip_address": "198.18.1.5"}})
+    assert response.status_code == 400, response.text
+    response = api.post("/v2.0/floatingips", {"floatingip": {
+        "floating_network_id": world.external["id"], "fixed_ip_address": "198.18.1.5"}})
+    assert response.status_code == 400, response.text
+    assert api.world() == before
