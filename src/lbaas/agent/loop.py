@@ -49,7 +49,7 @@ class AgentOptions:
     poll_wait: int = 20  # how long one long poll may wait for a change (the API caps it at 30)
     resync_interval: float = 30.0  # full reconcile even without a change
     stats_interval: float = 2.0
-    full_report_every: int = 5  # stats rounds; in between, only what changed is reported
+    full_report_every: int = 30  # stats rounds; in between, only what changed is reported
     retry_interval: float = 5.0  # a retryable failure is tried again after this long
     backoff_cap: float = 2.0  # longest wait between attempts to reach the API
 
