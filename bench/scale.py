@@ -12,9 +12,9 @@
    every failure counted.
 4. Listing: pools without VIP holding M members in all (1,000 per pool, the most a pool may
    have), made one by one (objects created per second again, now with N load balancers on the
-   agent), then `GET /v2.0/lb/members` 20 times, timed until the last byte of the answer (the
-   client's JSON decoding is not the API's time): p50 and p95. The list holds every member,
-   the load balancers' two each included.
+   agent); then, once the agent has taken that change, `GET /v2.0/lb/members` 50 times, timed
+   until the last byte of the answer (the client's JSON decoding is not the API's time): p50
+   and p95. The list holds every member, the load balancers' two each included.
 
 The host's ARP table is raised for the run (see `neighbour_table`) and restored after.
 
@@ -37,7 +37,7 @@ from bench.system import BenchError, LoadBalancer, Network, System, pss_kib
 QUICK = (5, 200)
 FULL = (1000, 10000)
 MEMBERS_PER_POOL = 1000
-LIST_RUNS = 20
+LIST_RUNS = 50
 
 
 def run(quick: bool, sizes: list[int]) -> Result:
@@ -214,6 +214,11 @@ def _listing(system: System, result: Result, net: Network, member: tuple[str, in
         say(f"  pool {n + 1}/{pools}: {made} objects in {time.monotonic() - started:.1f} s")
     elapsed = time.monotonic() - started
     result.figure("members_objects_per_s", round(made / elapsed, 1), "objects/s")
+    # measure the listing at rest: once the agent has taken the last change
+    system.wait_for(lambda: all(p["status"] == "ACTIVE" for p in system.api.get(
+        "/v2.0/lb/pools", {"name": [f"list{n}" for n in range(pools)]})["pools"]), 120,
+        "the listing's pools ACTIVE")
+    time.sleep(1.0)
     total = len(system.api.get("/v2.0/lb/members", {"fields": "id"})["members"])
     times = []
     for _ in range(LIST_RUNS):
