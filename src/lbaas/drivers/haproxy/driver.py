@@ -7,6 +7,7 @@ what runs there; an unchanged spec causes no restart and no reload.
 
 from __future__ import annotations
 
+import csv
 import json
 import logging
 import os
@@ -14,6 +15,7 @@ import re
 import shutil
 import socket
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,15 +26,22 @@ from lbaas.domain.spec import LoadBalancerSpec
 from lbaas.drivers.base import Observation, Placement
 from lbaas.drivers.haproxy import process
 from lbaas.drivers.haproxy.changes import MemberChanges, plan_member_changes
-from lbaas.drivers.haproxy.errors import CommandFailed, ConfigRejected, HaproxyError
+from lbaas.drivers.haproxy.errors import (
+    CommandFailed,
+    ConfigRejected,
+    HaproxyError,
+    RuntimeApiError,
+)
 from lbaas.drivers.haproxy.paths import StatePaths, events_socket
 from lbaas.drivers.haproxy.render import MODES, render_config, server_address, server_options
-from lbaas.drivers.haproxy.runtime import RuntimeApi
+from lbaas.drivers.haproxy.runtime import DRAIN_TIMEOUT, RuntimeApi
 from lbaas.drivers.haproxy.server_state import align_server_state
 from lbaas.drivers.haproxy.validate import check_id
 
 log = logging.getLogger(__name__)
 
+
+CONNECTIONS_ATTACHED = "still has connections attached"  # HAProxy 2.6's `del server` refusal
 
 # "Server <backend>/<server> is DOWN, reason: ..." / "... is UP ..." / "... is going DOWN ..."
 _SERVER_EVENT = re.compile(r"Server (?P<backend>[A-Za-z0-9_.-]+)/\S+ is ")
@@ -211,7 +220,7 @@ class HaproxyDriver:
         mode = MODES[spec.protocol]
         try:
             for member_id in changes.removed:
-                api.delete_server(backend, member_id)
+                _remove_server(api, backend, member_id)
             for member in changes.added:
                 options = [o for o in server_options(member, spec, mode) if o != "disabled"]
                 api.add_server(backend, member.id, server_address(member), options)
@@ -223,6 +232,46 @@ class HaproxyDriver:
             log.warning("lb %s: runtime member change failed, reloading instead: %s", spec.id, exc)
             return False
         return True
+
+
+def _remove_server(api: RuntimeApi, backend: str, server: str) -> None:
+    """Delete a server, letting its requests in flight finish; retire it if idle connections
+    of keep-alive clients stay attached to it; raise (so a reload follows) if it stays busy.
+
+    In HAProxy 2.6 a server connection stays attached to the client connection that used it
+    for as long as that client keeps it open, and `del server` refuses a server with attached
+    connections, busy or not; waiting does not help while the clients stay. A server with no
+    session left is in maintenance already (no new request goes to it) and absent from the new
+    configuration file: it is left so until the next reload drops it, rather than reloading
+    now (which took the 2 s drain plus a reload per removed member under keep-alive load). A
+    server still serving sessions after the drain is removed by a reload, as before, the old
+    worker finishing them.
+    """
+    deadline = time.monotonic() + DRAIN_TIMEOUT
+    while True:
+        try:
+            api.delete_server(backend, server, drain=0)
+            return
+        except RuntimeApiError as exc:
+            if CONNECTIONS_ATTACHED not in str(exc):
+                raise
+            if _sessions(api, backend, server) == 0:
+                log.info("lb %s: member %s retired (in maintenance until the next reload): "
+                         "idle connections of keep-alive clients stay attached to it",
+                         backend, server)
+                return
+            if time.monotonic() > deadline:
+                raise
+        time.sleep(0.05)
+
+
+def _sessions(api: RuntimeApi, backend: str, server: str) -> int:
+    """The server's current sessions (`scur`), from `show stat`; -1 if it is not listed."""
+    lines = api.execute("show stat -1 4 -1").lstrip().removeprefix("# ").splitlines()
+    for row in csv.DictReader(lines):
+        if row.get("pxname") == backend and row.get("svname") == server:
+            return int(row.get("scur") or 0)
+    return -1
 
 
 def _same(
