@@ -32,14 +32,15 @@ from lbaas.drivers.network.veth import converge_address, ensure_mac_and_up, ensu
 
 log = logging.getLogger(__name__)
 
-ANNOUNCE_WAIT_TENTHS = 100  # how long (0.1 s steps) an announcement waits for a listener
+ANNOUNCE_WAIT_STEPS = 1000  # how long (0.01 s steps) an announcement waits for a listener
 
-# Gratuitous ARP once something listens on the VIP: wait (at most $3 tenths of a second) until
+# Gratuitous ARP once something listens on the VIP: wait (at most $3 hundredths of a second,
+# looking every 10 ms: a client that tried too early learns the VIP when it can serve) until
 # a socket listens on $1:$2 in this namespace, then announce $6 on $5, $4 times. The values
 # come as arguments, never as script text.
 _ANNOUNCE_SCRIPT = (
     'n=0; while [ "$n" -lt "$3" ] && ! ss -Hltn src "$1:$2" | grep -q .; do '
-    'sleep 0.1; n=$((n + 1)); done; exec arping -q -U -c "$4" -I "$5" "$6"'
+    'sleep 0.01; n=$((n + 1)); done; exec arping -q -U -c "$4" -I "$5" "$6"'
 )
 
 ensure_bridge = links.ensure_bridge
@@ -209,7 +210,7 @@ class NetnsDriver:
         running = [p for p in self._announcers.get(namespace, []) if p.poll() is None]
         for leg in legs:
             argv = ["sh", "-c", _ANNOUNCE_SCRIPT, "announce", vip_address, str(vip_port),
-                    str(ANNOUNCE_WAIT_TENTHS), str(self.garp_count), leg.inside, leg.address]
+                    str(ANNOUNCE_WAIT_STEPS), str(self.garp_count), leg.inside, leg.address]
             try:
                 running.append(spawn(in_namespace(namespace, argv)))
             except CommandFailed as exc:  # best effort: neighbours learn the address anyway
