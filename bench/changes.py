@@ -21,7 +21,7 @@ from bench.common import Result, ms, percentile, say
 from bench.netns import Prober, Sample
 from bench.system import BenchError, LoadBalancer, System
 
-QUICK_TRIALS = 3
+QUICK_TRIALS = 2
 FULL_TRIALS = 20
 QUIET = 0.5  # seconds without an answer from a member before it counts as out of rotation
 MONITOR = {"type": "HTTP", "delay": 1, "timeout": 1, "max_retries": 2, "url_path": "/"}

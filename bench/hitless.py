@@ -26,7 +26,7 @@ from bench import wrk
 from bench.common import Result, say
 from bench.system import BenchError, LoadBalancer, System
 
-QUICK = (20, 5)
+QUICK = (10, 3)
 FULL = (200, 50)
 MONITOR = {"type": "HTTP", "delay": 1, "timeout": 1, "max_retries": 2, "url_path": "/"}
 KEEPALIVE_CONNECTIONS = 16

@@ -19,7 +19,7 @@ from bench.common import Result, ms, percentile, say
 from bench.netns import wait_serving
 from bench.system import BenchError, System
 
-QUICK_COUNT = 5
+QUICK_COUNT = 3
 FULL_COUNT = 60
 
 

@@ -34,7 +34,7 @@ from bench.common import Result, median, ms, percentile, say
 from bench.netns import RoundRobinProber, try_get
 from bench.system import BenchError, LoadBalancer, Network, System, pss_kib
 
-QUICK = (5, 200)
+QUICK = (5, 50)
 FULL = (1000, 10000)
 MEMBERS_PER_POOL = 1000
 LIST_RUNS = 50

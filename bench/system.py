@@ -388,8 +388,8 @@ class System:
                 teardown_agent_data_plane(agent.data_dir, agent.prefix)
         if self.api_proc is not None and self.api_proc.poll() is None:
             self.api_proc.terminate()
-            try:
-                self.api_proc.wait(15)
+            try:  # uvicorn waits for open long polls (up to 30 s): not worth waiting for
+                self.api_proc.wait(3)
             except subprocess.TimeoutExpired:
                 self.api_proc.kill()
                 self.api_proc.wait(10)
