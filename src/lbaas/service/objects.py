@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -53,17 +54,19 @@ def list_visible(session: Session, ctx: Context, model: type[T]) -> list[T]:
     return list(session.scalars(query))
 
 
-def list_visible_rows(session: Session, ctx: Context, model: type[Any]) -> list[Any]:
-    """The model's columns, as rows, for a view that reads no relationship.
+def list_visible_rows(
+    session: Session, ctx: Context, model: type[Any], columns: Sequence[str]
+) -> list[Any]:
+    """These columns of the model, as rows (tuples), for a view that reads no relationship.
 
     Building an ORM instance per row is most of the cost of a long list: listing 12,000
-    members took ~340 ms that way, ~30 ms as rows (which the views read the same way).
+    members took ~230-340 ms that way, ~30 ms as rows fetched all at once.
     """
     table = model.__table__
-    query = select(*table.columns).order_by(table.c.id)
+    query = select(*(table.c[name] for name in columns)).order_by(table.c.id)
     if not ctx.is_admin:
         query = query.where(table.c.tenant_id == ctx.project_id)
-    return list(session.execute(query))
+    return list(session.execute(query).all())
 
 
 def touch(session: Session, pool: Pool, revision: int) -> None:

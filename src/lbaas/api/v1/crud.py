@@ -33,6 +33,7 @@ class Crud:
     create: Callable[[WriteTx, Settings, Context, dict[str, Any]], Any] | None = None
     update: Callable[[WriteTx, Settings, Context, str, dict[str, Any]], Any] | None = None
     delete: Callable[[WriteTx, Settings, Context, str], None] | None = None
+    list_view: View | None = None  # for what list_all returns, if not what `view` takes
 
 
 def register(router: APIRouter, prefix: str, crud: Crud, tag: str) -> None:
@@ -47,8 +48,9 @@ def register(router: APIRouter, prefix: str, crud: Crud, tag: str) -> None:
         operation_id=f"list_{res.plural}",
     )
     def list_route(store: StoreDep, ctx: ContextDep, query: QueryDep) -> dict[str, Any]:
+        view = crud.list_view or crud.view
         with store.read() as session:
-            items = [crud.view(o) for o in crud.list_all(session, ctx)]
+            items = [view(o) for o in crud.list_all(session, ctx)]
         return {res.plural: list_view(res, items, query)}
 
     @router.get(

@@ -12,8 +12,10 @@ from lbaas.api.v1.crud import Crud, register
 from lbaas.api.v1.request import prepare_body
 from lbaas.api.v1.schemas import STATS, request_schema, single_schema, wrapped_schema
 from lbaas.api.v1.views import (
+    MEMBER_FIELDS,
     agent_view,
     health_monitor_view,
+    member_row_view,
     member_view,
     pool_view,
     stats_view,
@@ -63,7 +65,8 @@ register(
     Crud(
         resource=a.MEMBERS,
         view=member_view,
-        list_all=lambda s, c: list_visible_rows(s, c, Member),
+        list_all=lambda s, c: list_visible_rows(s, c, Member, MEMBER_FIELDS),
+        list_view=member_row_view,
         get_one=lambda s, c, i: get_visible(s, c, Member, i),
         create=members.create_member,
         update=members.update_member,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -77,6 +78,17 @@ def vip_view(vip: Vip) -> dict[str, Any]:
         "status": vip.status,
         "status_description": vip.status_description,
     }
+
+
+MEMBER_FIELDS = (
+    "id", "tenant_id", "pool_id", "address", "protocol_port", "weight", "admin_state_up",
+    "status", "status_description",
+)
+
+
+def member_row_view(row: Sequence[Any]) -> dict[str, Any]:
+    """member_view of a row of the columns MEMBER_FIELDS names, in that order (for lists)."""
+    return dict(zip(MEMBER_FIELDS, row, strict=True))
 
 
 def member_view(member: Member) -> dict[str, Any]:
