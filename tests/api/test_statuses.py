@@ -202,6 +202,7 @@ def test_vip_move_redeploys_the_new_pool(api: Api, lb: dict[str, Any],
 def test_member_move_redeploys_both_pools(api: Api, lb: dict[str, Any],
                                           lb_net: dict[str, Any]) -> None:
     target = api.pool(lb_net["subnet"]["id"])
+    api.vip(target["id"], lb_net["subnet"]["id"])  # a pool without VIP comes without members
     old_revision = api.revision_of(lb["agent"], lb["pool"])
     api.put(f"{LB}/members/{lb['member']}", {"member": {"pool_id": target["id"]}})
     specs = {s["id"]: s for s in api.desired(lb["agent"])["loadbalancers"]}
@@ -230,3 +231,25 @@ def test_the_first_admin_up_monitor_is_in_force(api: Api, lb: dict[str, Any]) ->
     api.put(f"{LB}/health_monitors/{lb['monitor']}", {"health_monitor": {"admin_state_up": False}})
     spec = next(s for s in api.desired(lb["agent"])["loadbalancers"] if s["id"] == lb["pool"])
     assert spec["monitor"]["id"] == later[0]["id"]
+
+
+def test_a_pool_without_vip_comes_bare_and_its_acknowledgement_settles_its_members(
+    api: Api, lb_net: dict[str, Any]
+) -> None:
+    agent = api.register_agent("lb-host-1")
+    subnet = lb_net["subnet"]["id"]
+    pool = api.pool(subnet)["id"]
+    members = [api.member(pool, f"198.18.1.{n}")["id"] for n in (10, 11)]
+    api.associate(pool, api.monitor()["id"])
+    (spec,) = api.desired(agent)["loadbalancers"]
+    assert spec["vip"] is None
+    assert spec["members"] == [] and spec["monitor"] is None and spec["floating_ips"] == []
+
+    api.report(agent, {"id": pool, "revision": spec["revision"], "outcome": "ok"})
+    assert api.show(f"{LB}/pools/{pool}")["status"] == "ACTIVE"
+    assert {api.show(f"{LB}/members/{m}")["status"] for m in members} == {"ACTIVE"}
+
+    api.vip(pool, subnet)
+    (spec,) = api.desired(agent)["loadbalancers"]
+    assert spec["vip"] is not None and spec["monitor"] is not None
+    assert sorted(m["id"] for m in spec["members"]) == sorted(members)

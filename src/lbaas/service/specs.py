@@ -31,15 +31,19 @@ from lbaas.storage.models import (
 
 
 def specs_for_agent(session: Session, agent_id: str) -> list[LoadBalancerSpec]:
-    query = (
-        select(Pool)
-        .where(Pool.agent_id == agent_id)
-        .order_by(Pool.id)
-        .options(
-            selectinload(Pool.members),
-            selectinload(Pool.monitors).selectinload(PoolMonitor.monitor),
-            selectinload(Pool.vip).selectinload(Vip.port).selectinload(Port.fixed_ips),
-        )
+    """The specs of every pool bound to the agent, in id order.
+
+    A pool without a VIP comes bare (no members, monitor or floating IPs): the agent deploys
+    nothing for it and only acknowledges its revision, which settles the pool and everything in
+    it. Its members are not loaded at all, so pools filled before their VIP exists (10 pools of
+    1,000 members, say) do not weigh on the snapshot that every write sends to the agent.
+    """
+    bound = select(Pool).where(Pool.agent_id == agent_id)
+    bare = [_bare_spec(pool) for pool in session.scalars(bound.where(~Pool.vip.has()))]
+    query = bound.where(Pool.vip.has()).options(
+        selectinload(Pool.members),
+        selectinload(Pool.monitors).selectinload(PoolMonitor.monitor),
+        selectinload(Pool.vip).selectinload(Vip.port).selectinload(Port.fixed_ips),
     )
     pools = list(session.scalars(query))
     vip_ports = [p.vip.port_id for p in pools if p.vip]
@@ -54,7 +58,18 @@ def specs_for_agent(session: Session, agent_id: str) -> list[LoadBalancerSpec]:
     held = _rows_referenced(session, pools, fips)
     specs = [build_spec(session, pool, fips) for pool in pools]
     del held
-    return specs
+    return sorted(specs + bare, key=lambda spec: spec.id)
+
+
+def _bare_spec(pool: Pool) -> LoadBalancerSpec:
+    return LoadBalancerSpec(
+        id=pool.id,
+        revision=pool.revision,
+        protocol=pool.protocol,  # type: ignore[arg-type]
+        lb_method=pool.lb_method,  # type: ignore[arg-type]
+        admin_state_up=pool.admin_state_up,
+        vip=None,
+    )
 
 
 def _rows_referenced(
