@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import signal
@@ -9,12 +10,15 @@ import socket
 import threading
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from lbaas.cli.output import console, err_console
 from lbaas.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from lbaas.server import ApiServer
 
 ListenOpt = Annotated[str | None, typer.Option("--listen", help="HOST:PORT to serve the API on")]
 DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", help="Data directory")]
@@ -70,6 +74,19 @@ def _wait_for_signal() -> None:
         stop.wait(0.5)
 
 
+def _start_api(server: ApiServer, settings: Settings) -> None:
+    """Start serving, or exit 1 saying why; then keep what exists for good out of the GC."""
+    try:
+        server.start()
+    except RuntimeError as exc:
+        err_console.print(f"[red]Error:[/red] {exc}: {settings.listen}")
+        raise typer.Exit(1) from None
+    # Modules, the app and its OpenAPI schemas live as long as the process: frozen, they are
+    # not walked by the collector's full passes, which a long list's short-lived objects set
+    # off (listing 12,000 members: every third or fourth answer took 0.3 s, not 0.12 s).
+    gc.freeze()
+
+
 def api(listen: ListenOpt = None, data_dir: DataDirOpt = None, admin_token: AdminTokenOpt = None,
         database_url: DbOpt = None, config: ConfigOpt = None) -> None:
     """Serve the API (run one or many against PostgreSQL or MariaDB)."""
@@ -79,11 +96,7 @@ def api(listen: ListenOpt = None, data_dir: DataDirOpt = None, admin_token: Admi
     configure_logging(settings.data_dir / "lbaas-api.log")
     store, token = prepare(settings)
     server = ApiServer(settings, store, token)
-    try:
-        server.start()
-    except RuntimeError as exc:
-        err_console.print(f"[red]Error:[/red] {exc}: {settings.listen}")
-        raise typer.Exit(1) from None
+    _start_api(server, settings)
     console.print(f"lbaas API on http://{settings.listen} (database: {_db_label(settings)})")
     _wait_for_signal()
     server.stop()
@@ -122,11 +135,7 @@ def up(listen: ListenOpt = None, data_dir: DataDirOpt = None, admin_token: Admin
     configure_logging(settings.data_dir / "lbaas.log")
     store, token = prepare(settings)
     server = ApiServer(settings, store, token)
-    try:
-        server.start()
-    except RuntimeError as exc:
-        err_console.print(f"[red]Error:[/red] {exc}: {settings.listen}")
-        raise typer.Exit(1) from None
+    _start_api(server, settings)
     creds = write_credentials(settings, token)
     (settings.data_dir / "up.pid").write_text(str(os.getpid()))
     url = f"http://{settings.listen}"
