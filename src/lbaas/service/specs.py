@@ -94,19 +94,15 @@ def _rows_referenced(
 
 
 def build_spec(session: Session, pool: Pool, fips: dict[str, list[FloatingIp]]) -> LoadBalancerSpec:
-    vip = _vip_spec(session, pool.vip) if pool.vip else None
-    floating = fips.get(pool.vip.port_id, []) if pool.vip else []
-    return LoadBalancerSpec(
-        id=pool.id,
-        revision=pool.revision,
-        protocol=pool.protocol,  # type: ignore[arg-type]
-        lb_method=pool.lb_method,  # type: ignore[arg-type]
-        admin_state_up=pool.admin_state_up,
-        vip=vip,
-        members=tuple(_member_spec(m) for m in pool.members),
-        monitor=_monitor_spec(pool),
-        floating_ips=tuple(_fip_spec(session, f) for f in sorted(floating, key=lambda f: f.id)),
-    )
+    """The whole spec of a pool with a VIP."""
+    assert pool.vip is not None
+    floating = sorted(fips.get(pool.vip.port_id, []), key=lambda f: f.id)
+    return _bare_spec(pool).model_copy(update={
+        "vip": _vip_spec(session, pool.vip),
+        "members": tuple(_member_spec(m) for m in pool.members),
+        "monitor": _monitor_spec(pool),
+        "floating_ips": tuple(_fip_spec(session, f) for f in floating),
+    })
 
 
 def _leg(session: Session, port: Port) -> NetworkLegSpec:
