@@ -8,10 +8,14 @@ import os
 import secrets
 import threading
 from pathlib import Path
+from typing import Literal
 
 import uvicorn
+from fastapi import FastAPI
+from uvicorn import Server
 
 from lbaas.api.app import create_app
+from lbaas.api.metrics import metrics_only_app
 from lbaas.settings import Settings
 from lbaas.storage.db import Store
 
@@ -52,31 +56,45 @@ def _stored_or_new_token(data_dir: Path) -> str:
 
 
 class ApiServer:
-    """uvicorn serving create_app() in a thread, for `lbaas up` and for tests."""
+    """uvicorn serving create_app() in a thread, for `lbaas up` and for tests; with
+    `metrics_listen`, a second one serving only /metrics, without a token, on that address."""
 
     def __init__(self, settings: Settings, store: Store, token: str) -> None:
         app = create_app(settings, store, token)
-        config = uvicorn.Config(
-            app,
-            host=settings.listen_host,
-            port=settings.listen_port,
-            log_level="warning",
-            access_log=False,
-            lifespan="on",
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, name="api", daemon=True)
+        self.servers = [_uvicorn(app, settings.listen_host, settings.listen_port, lifespan="on")]
+        if settings.metrics_listen:
+            host, _, port = settings.metrics_listen.rpartition(":")
+            metrics_app = metrics_only_app(app.state.metrics)
+            self.servers.append(_uvicorn(metrics_app, host.strip("[]"), int(port), lifespan="off"))
+        self.server = self.servers[0]
+        self.threads = [
+            threading.Thread(target=server.run, name=f"api-{i}", daemon=True)
+            for i, server in enumerate(self.servers)
+        ]
+        self.thread = self.threads[0]
 
     def start(self, timeout: float = 15.0) -> None:
-        self.thread.start()
+        for thread in self.threads:
+            thread.start()
         for _ in range(int(timeout * 50)):
-            if self.server.started:
+            if all(server.started for server in self.servers):
                 return
-            if not self.thread.is_alive():
+            if not all(thread.is_alive() for thread in self.threads):
+                self.stop()
                 raise RuntimeError("the API server failed to start (is the port in use?)")
             threading.Event().wait(0.02)
         raise RuntimeError("the API server did not start in time")
 
     def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+        for server in self.servers:
+            server.should_exit = True
+        for thread in self.threads:
+            if thread.is_alive():
+                thread.join(timeout=10)
+
+
+def _uvicorn(app: FastAPI, host: str, port: int, *, lifespan: Literal["on", "off"]) -> Server:
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", access_log=False, lifespan=lifespan
+    )
+    return uvicorn.Server(config)

@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     listen: str = "127.0.0.1:9696"
     admin_token: str | None = None  # default: generated once, kept in data_dir/credentials
     admin_project: str = "admin"
+    # /metrics: the admin token, or this token (good for /metrics only), or no token at all on
+    # this separate HOST:PORT (served by the same process, nothing but /metrics there)
+    metrics_token: str | None = None
+    metrics_listen: str | None = None
 
     # agents
     heartbeat_interval: float = Field(default=1.0, gt=0)
@@ -44,12 +48,14 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     auth_failures_per_minute: int = Field(default=100, ge=1)
 
-    @field_validator("listen")
+    @field_validator("listen", "metrics_listen")
     @classmethod
-    def _check_listen(cls, value: str) -> str:
+    def _check_listen(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return value
         host, sep, port = value.rpartition(":")
         if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise ValueError(f"listen must be HOST:PORT, not {value!r}")
+            raise ValueError(f"{info.field_name} must be HOST:PORT, not {value!r}")
         return value
 
     @property

@@ -26,6 +26,7 @@ from typing import Any
 from lbaas.agent.apply import apply_deploy, apply_teardown
 from lbaas.agent.client import AgentApiClient, AgentUnknown, ApiError
 from lbaas.agent.healthy import HealthyLoadBalancers
+from lbaas.agent.metrics import AgentMetricsRecorder
 from lbaas.agent.reconcile import Fatal, KnownFailure, Ok, Outcome, Plan, Retry, plan
 from lbaas.agent.reports import PendingReports
 from lbaas.agent.session import AgentSession, Backoff, OutageLog
@@ -69,7 +70,10 @@ class Agent:
         self._network = network
         self._device = device
         self._outage = OutageLog()
-        self._session = AgentSession(api, options.host, self._configurations)
+        changes = getattr(device, "changes", None)  # a driver that counts reloads and the like
+        counted = (lambda: changes) if isinstance(changes, dict) else None
+        self.metrics = AgentMetricsRecorder(counted)
+        self._session = AgentSession(api, options.host, self._configurations, self.metrics.snapshot)
         self._wake = threading.Event()
         self._lock = threading.Lock()  # guards _latest
         self._latest: DesiredState | None = None
@@ -260,8 +264,10 @@ class Agent:
 
     def _reconcile_guarded(self, state: DesiredState) -> None:
         self._retry_at = math.inf
+        started = time.monotonic()
         try:
             self._reconcile(state)
+            self.metrics.reconciled(time.monotonic() - started)
         except Exception:
             log.exception("reconcile of revision %d failed; retrying", state.revision)
             self._schedule_retry()
@@ -302,6 +308,7 @@ class Agent:
         for teardown in steps.teardown:
             self._healthy.mark(teardown.lb_id, None)
             outcome = apply_teardown(teardown, self._network, self._device)
+            self.metrics.applied(outcome)
             if isinstance(outcome, Ok):
                 self._applied.pop(teardown.lb_id, None)
             elif teardown.spec is None:
@@ -310,6 +317,7 @@ class Agent:
                 outcomes[teardown.lb_id] = outcome
         for deploy in steps.deploy:
             outcome = apply_deploy(deploy, self._network, self._device)
+            self.metrics.applied(outcome)
             if isinstance(outcome, Ok):
                 self._applied[deploy.spec.id] = deploy.spec.digest()
             outcomes[deploy.spec.id] = outcome
@@ -444,4 +452,5 @@ def _stats_report(lb_id: str, revision: int, observation: Observation) -> LoadBa
         outcome="ok",
         stats=observation.stats,
         members=observation.members,
+        detail=observation.detail,
     )

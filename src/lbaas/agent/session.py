@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from lbaas.agent.client import AgentApiClient, AgentUnknown, ApiError, ApiRejected
-from lbaas.domain.agent import AgentRegistration
+from lbaas.domain.agent import AgentMetrics, AgentRegistration
 
 log = logging.getLogger(__name__)
 
@@ -87,10 +87,12 @@ class AgentSession:
         api: AgentApiClient,
         host: str,
         configurations: Callable[[], dict[str, Any]],
+        metrics: Callable[[], AgentMetrics] | None = None,
     ) -> None:
         self._api = api
         self._host = host
         self._configurations = configurations
+        self._metrics = metrics
         self._lock = threading.Lock()
         self._agent_id: str | None = None
         self._heartbeat_interval = DEFAULT_HEARTBEAT_INTERVAL
@@ -115,7 +117,10 @@ class AgentSession:
     def register(self, *, start: bool = False) -> bool:
         """Register (or beat the heart); True when the API gave an id this agent did not have."""
         registration = AgentRegistration(
-            host=self._host, configurations=self._configurations(), start_flag=start
+            host=self._host,
+            configurations=self._configurations(),
+            start_flag=start,
+            metrics=self._metrics() if self._metrics else None,
         )
         registered = self._api.register(registration)
         with self._lock:

@@ -65,13 +65,17 @@ async def desired_state(
 
 
 @router.post("/agents/{agent_id}/reports", status_code=204, response_class=Response)
-def report(agent_id: str, body: AgentReport, store: StoreDep, ctx: ContextDep) -> Response:
+def report(
+    agent_id: str, body: AgentReport, request: Request, store: StoreDep, ctx: ContextDep
+) -> Response:
     """Outcomes, member health and statistics for the agent's load balancers."""
     ctx.require_admin()
     with store.side_write() as session:
         if session.get(Agent, agent_id) is None:
             raise not_found("Agent", agent_id)
-        reports.apply_report(session, agent_id, body)
+        settled = reports.apply_report(session, agent_id, body)
+    for seconds in settled:
+        request.app.state.metrics.change_to_effect.observe(seconds)
     return Response(status_code=204)
 
 

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from lbaas import __version__
-from lbaas.api import agent_routes, errors
+from lbaas.api import agent_routes, errors, metrics
 from lbaas.api.auth_guard import AuthGuard
 from lbaas.api.middleware import BodyLimit, ControlCharacterPath, JsonSuffix
 from lbaas.api.v1 import admin_routes, lb_routes, net_routes
@@ -40,6 +40,7 @@ def create_app(settings: Settings, store: Store, admin_token: str) -> FastAPI:
             _wake(loop, changed)
 
         store.on_commit.append(wake)
+        store.on_commit.append(api_metrics.writes.inc)
         stop = asyncio.Event()
         task = asyncio.create_task(agent_routes.scheduler_loop(store, settings, stop))
         app.state.ready = True
@@ -48,6 +49,7 @@ def create_app(settings: Settings, store: Store, admin_token: str) -> FastAPI:
         stop.set()
         await task
         store.on_commit.remove(wake)  # the loop is going away: nothing left to wake
+        store.on_commit.remove(api_metrics.writes.inc)
 
     app = FastAPI(
         title="lbaas",
@@ -60,8 +62,10 @@ def create_app(settings: Settings, store: Store, admin_token: str) -> FastAPI:
     app.state.admin_token = admin_token
     app.state.auth_guard = AuthGuard(max_failures=settings.auth_failures_per_minute)
     app.state.ready = False
+    api_metrics = metrics.ApiMetrics(store, settings)
+    app.state.metrics = api_metrics
     errors.install(app)
-    for module in (lb_routes, net_routes, admin_routes, agent_routes):
+    for module in (lb_routes, net_routes, admin_routes, agent_routes, metrics):
         app.router.routes.extend(module.router.routes)
     app.include_router(dashboard_router)
 
@@ -84,6 +88,8 @@ def create_app(settings: Settings, store: Store, admin_token: str) -> FastAPI:
             ]
         }
 
+    # Innermost, so it sees the route the router chose (the others may copy the scope).
+    app.add_middleware(metrics.RequestMetrics, metrics=api_metrics)  # type: ignore[arg-type]
     app.add_middleware(JsonSuffix)  # type: ignore[arg-type]
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)  # type: ignore[arg-type]
     app.add_middleware(ControlCharacterPath)  # type: ignore[arg-type]

@@ -38,9 +38,13 @@ async def get_store(request: Request) -> Store:
 
 def get_context(request: Request) -> Context:
     """The caller, from the X-Auth-Token header (401 without a valid one)."""
+    return context_for(request, request.headers.get("x-auth-token"))
+
+
+def context_for(request: Request, secret: str | None) -> Context:
+    """The caller this token names (401 if none), counting failures against the client."""
     settings = _settings(request)
     store = _store(request)
-    secret = request.headers.get("x-auth-token")
     guard = request.app.state.auth_guard
     guard.check(request.client.host if request.client else "?")
     try:

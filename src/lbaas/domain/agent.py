@@ -2,15 +2,42 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from lbaas.domain.spec import LoadBalancerSpec
 
 AGENT_TYPE = "Loadbalancer agent"
 AGENT_BINARY = "lbaas-agent"
 AGENT_TOPIC = "lbaas_agent"
+
+
+COUNT_MAX = 2**63 - 1
+
+
+def _clamp(value: int) -> int:
+    return min(max(value, 0), COUNT_MAX)
+
+
+# A counter: kept within what a BIGINT holds rather than refused (a report carries statuses too).
+Count = Annotated[int, AfterValidator(_clamp)]
+RECONCILE_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)  # seconds
+
+
+class AgentMetrics(BaseModel):
+    """Cumulative counters of one agent since it started, sent with every heartbeat."""
+
+    reconcile_count: Count = 0
+    reconcile_seconds: float = Field(default=0.0, ge=0)
+    # cumulative counts of passes that took at most each of RECONCILE_BUCKETS
+    reconcile_buckets: list[Count] = Field(default_factory=list, max_length=len(RECONCILE_BUCKETS))
+    applies_ok: Count = 0
+    applies_retry: Count = 0
+    applies_fatal: Count = 0
+    haproxy_starts: Count = 0
+    haproxy_reloads: Count = 0
+    runtime_changes: Count = 0
 
 
 class AgentRegistration(BaseModel):
@@ -22,6 +49,7 @@ class AgentRegistration(BaseModel):
     topic: str = AGENT_TOPIC
     configurations: dict[str, Any] = Field(default_factory=dict)
     start_flag: bool = False
+    metrics: AgentMetrics | None = None  # the agent's own counters (not shown in `agent show`)
 
 
 class AgentRegistered(BaseModel):
@@ -51,6 +79,35 @@ class PoolStatistics(BaseModel):
     total_connections: int = 0
 
 
+class ProxyCounters(BaseModel):
+    """HAProxy's `show stat` counters of one frontend, backend or server; None: not reported.
+
+    Counters count from the start of the HAProxy worker (a reload starts again from zero).
+    """
+
+    bytes_in: Count | None = None
+    bytes_out: Count | None = None
+    connections: Count | None = None  # current sessions (scur)
+    connections_total: Count | None = None  # stot
+    requests: Count | None = None  # req_tot (HTTP)
+    responses: dict[Literal["1xx", "2xx", "3xx", "4xx", "5xx", "other"], Count] = Field(
+        default_factory=dict
+    )
+    request_errors: Count | None = None  # ereq
+    connection_errors: Count | None = None  # econ
+    response_errors: Count | None = None  # eresp
+    response_time_ms: Count | None = None  # rtime: average of the last 1024 requests
+    total_time_ms: Count | None = None  # ttime: average of the last 1024 sessions
+
+
+class LoadBalancerDetail(BaseModel):
+    """The counters of a load balancer's listener (frontend), pool (backend) and members."""
+
+    listener: ProxyCounters | None = None
+    pool: ProxyCounters | None = None
+    members: dict[str, ProxyCounters] = Field(default_factory=dict)
+
+
 class LoadBalancerReport(BaseModel):
     """The outcome of applying one spec revision, and what the data plane observes now."""
 
@@ -60,6 +117,7 @@ class LoadBalancerReport(BaseModel):
     reason: str = ""
     stats: PoolStatistics | None = None
     members: dict[str, MemberHealth] = Field(default_factory=dict)
+    detail: LoadBalancerDetail | None = None  # for metrics; older agents send none
 
 
 class AgentReport(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from lbaas.domain.agent import MemberHealth, PoolStatistics
+from lbaas.domain.agent import LoadBalancerDetail, MemberHealth, PoolStatistics
 from lbaas.domain.spec import LoadBalancerSpec
 
 
@@ -25,6 +25,7 @@ class Observation:
     running: bool
     stats: PoolStatistics = field(default_factory=PoolStatistics)
     members: dict[str, MemberHealth] = field(default_factory=dict)
+    detail: LoadBalancerDetail | None = None  # counters per listener, pool and member
 
 
 class NetworkDriver(Protocol):

@@ -37,6 +37,8 @@ def register(session: Session, settings: Settings, reg: AgentRegistration) -> Ag
         session.add(agent)
     agent.binary, agent.topic, agent.configurations = reg.binary, reg.topic, reg.configurations
     agent.heartbeat_at = now
+    if reg.metrics is not None:
+        agent.metrics = reg.metrics.model_dump(mode="json")
     if reg.start_flag:
         agent.started_at = now
     session.flush()

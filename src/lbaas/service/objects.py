@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 from lbaas.domain import status
 from lbaas.errors import not_found
 from lbaas.service.context import Context
-from lbaas.storage.models import Agent, HealthMonitor, Member, Pool, Port, Vip
+from lbaas.storage.models import Agent, HealthMonitor, Member, Pool, Port, Vip, utcnow
 
 T = TypeVar("T", Pool, Vip, Member, HealthMonitor)
 
@@ -72,6 +72,7 @@ def list_visible_rows(
 def touch(session: Session, pool: Pool, revision: int) -> None:
     """Record that the pool's load balancer changed in this revision: its agent will apply it."""
     pool.revision = revision
+    pool.changed_at = utcnow()
     if pool.agent_id is None:
         pool.status_description = status.WAITING_FOR_AGENT
         return

@@ -8,13 +8,14 @@ ignored, so an agent coming back from the dead cannot overwrite its successor's 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from lbaas.domain import status
 from lbaas.domain.agent import AgentReport, LoadBalancerReport
-from lbaas.storage.models import Member, Pool, PoolMonitor, Vip
+from lbaas.storage.models import Member, Pool, PoolMonitor, Vip, utcnow
 
 log = logging.getLogger(__name__)
 SETTLE = (*status.PENDING, status.ERROR)
@@ -22,7 +23,9 @@ DESCRIPTION_MAX = 255  # the status_description columns
 COUNTER_MAX = 2**63 - 1  # the statistics columns (BIGINT)
 
 
-def apply_report(session: Session, agent_id: str, report: AgentReport) -> None:
+def apply_report(session: Session, agent_id: str, report: AgentReport) -> list[float]:
+    """Apply the report; returns, for each change it brought into effect, the seconds since the
+    write that made it (for the change-to-effect metric)."""
     # Every pool of the report with its members, monitors and VIP in four queries, not three
     # lazy loads per pool (a statistics report covers every load balancer of the agent).
     ids = [item.id for item in report.loadbalancers]
@@ -30,6 +33,7 @@ def apply_report(session: Session, agent_id: str, report: AgentReport) -> None:
         selectinload(Pool.members), selectinload(Pool.monitors), selectinload(Pool.vip)
     )
     pools = {pool.id: pool for pool in session.scalars(query)} if ids else {}
+    settled: list[float] = []
     for item in report.loadbalancers:
         pool = pools.get(item.id)
         if pool is None or pool.agent_id != agent_id:
@@ -39,9 +43,18 @@ def apply_report(session: Session, agent_id: str, report: AgentReport) -> None:
             pool.bytes_out = _counter(item.stats.bytes_out)
             pool.active_connections = _counter(item.stats.active_connections)
             pool.total_connections = _counter(item.stats.total_connections)
+        if item.detail is not None:
+            pool.statistics = item.detail.model_dump(mode="json", exclude_none=True)
         if item.revision == pool.revision:
+            if item.outcome == "ok" and pool.status in status.PENDING:
+                settled.append(_seconds_since(pool.changed_at))
             _settle(pool, item)
         _apply_health(pool, item)
+    return [seconds for seconds in settled if seconds >= 0]
+
+
+def _seconds_since(moment: datetime | None) -> float:
+    return -1.0 if moment is None else (utcnow() - moment).total_seconds()
 
 
 def _settle(pool: Pool, item: LoadBalancerReport) -> None:

@@ -61,6 +61,7 @@ def move(session: Session, settings: Settings, pool: Pool, revision: int) -> Non
     if new is None:
         return
     pool.revision = revision
+    pool.changed_at = utcnow()
     pool.status = status.after_update(pool.status)
     reason = "was unbound" if old is None else f"agent {old.host} is dead or disabled"
     pool.status_description = f"Moving to agent {new.host}: {reason}."

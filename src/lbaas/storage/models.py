@@ -75,6 +75,8 @@ class Agent(Base):
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
     started_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
     heartbeat_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    # the agent's own counters as of its last heartbeat (AgentMetrics; migration 0003)
+    metrics: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class Network(Base):
@@ -161,6 +163,10 @@ class Pool(Base):
     bytes_out: Mapped[int] = mapped_column(BigInteger, default=0)
     active_connections: Mapped[int] = mapped_column(BigInteger, default=0)
     total_connections: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Migration 0003: the counters of its listener, pool and members as last reported
+    # (LoadBalancerDetail), and when its revision last changed (for change-to-effect times).
+    statistics: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    changed_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
     vip: Mapped[Vip | None] = relationship(back_populates="pool", uselist=False)
     members: Mapped[list[Member]] = relationship(
         back_populates="pool", cascade="all, delete-orphan", order_by="Member.id"

@@ -55,6 +55,8 @@ class HaproxyDriver:
     def __init__(self, state_dir: Path, haproxy_bin: str = "haproxy") -> None:
         self.state_dir = Path(state_dir)
         self.haproxy_bin = haproxy_bin
+        # How changes reached HAProxy since the agent started (the agent's metrics).
+        self.changes = {"haproxy_starts": 0, "haproxy_reloads": 0, "runtime_changes": 0}
 
     def deploy(self, spec: LoadBalancerSpec, placement: Placement) -> None:
         """Make haproxy run `spec`: start, runtime member changes, or a checked seamless reload."""
@@ -107,13 +109,17 @@ class HaproxyDriver:
         # when it does not answer is the process itself looked at. Half the work per round of
         # the agent's statistics thread, which observes every load balancer of the host.
         try:
-            stats, members = RuntimeApi(paths.stats_socket).observe(check_id("pool id", lb_id))
+            stats, members, detail = RuntimeApi(paths.stats_socket).observe_all(
+                check_id("pool id", lb_id)
+            )
         except HaproxyError as exc:
             if not process.is_running(paths):
                 return Observation(running=False)
             log.warning("lb %s: cannot read statistics: %s", lb_id, exc)
             return Observation(running=True)
-        return Observation(running=True, stats=with_carried(paths, stats), members=members)
+        return Observation(
+            running=True, stats=with_carried(paths, stats), members=members, detail=detail
+        )
 
     def watch_health(self, on_change: Callable[[str], None], stop: threading.Event) -> None:
         """Call on_change(lb id) as soon as a load balancer's HAProxy logs that a member went
@@ -179,6 +185,7 @@ class HaproxyDriver:
         if process.master_pid(paths) is not None:  # another namespace, or not answering
             process.stop(paths)
         worker = process.start(self.haproxy_bin, paths, placement.namespace)
+        self.changes["haproxy_starts"] += 1
         log.info("lb %s: started haproxy (worker %d, revision %d)", spec.id, worker, spec.revision)
 
     def _update(
@@ -203,12 +210,14 @@ class HaproxyDriver:
             paths.candidate.write_text(config)
             if self._apply_members(spec, paths, changes):
                 os.replace(paths.candidate, paths.config)
+                self.changes["runtime_changes"] += 1
                 log.info("lb %s: members changed via runtime API (revision %d)",
                          spec.id, spec.revision)
                 return
         self._accept_config(paths, config)
         carry_counters(paths, spec.id)
         worker = process.reload(paths, lambda state: align_server_state(state, spec))
+        self.changes["haproxy_reloads"] += 1
         log.info("lb %s: reloaded haproxy (worker %d, revision %d)", spec.id, worker, spec.revision)
 
     def _apply_members(

@@ -15,11 +15,12 @@ import socket
 import time
 from pathlib import Path
 
-from lbaas.domain.agent import MemberHealth, PoolStatistics
+from lbaas.domain.agent import LoadBalancerDetail, MemberHealth, PoolStatistics, ProxyCounters
 from lbaas.drivers.haproxy.errors import RuntimeApiError
 
 log = logging.getLogger(__name__)
 
+STAT_TYPE_FRONTEND = "0"
 STAT_TYPE_BACKEND = "1"
 STAT_TYPE_SERVER = "2"
 ADMIN_DOWN = "admin_state_up is false"
@@ -51,12 +52,20 @@ class RuntimeApi:
         raise RuntimeApiError("`show info` gave no Pid")
 
     def show_stat(self) -> str:
-        """`show stat` for backends and servers (type mask 2|4) as CSV text."""
-        return self.execute("show stat -1 6 -1")
+        """`show stat` for frontends, backends and servers (type mask 1|2|4) as CSV text."""
+        return self.execute("show stat -1 7 -1")
 
     def observe(self, backend: str) -> tuple[PoolStatistics, dict[str, MemberHealth]]:
         """Counters and member health of one backend."""
         return parse_stat_csv(self.show_stat(), backend)
+
+    def observe_all(
+        self, backend: str
+    ) -> tuple[PoolStatistics, dict[str, MemberHealth], LoadBalancerDetail]:
+        """Counters and member health of one backend, and the detail metrics are made of."""
+        text = self.show_stat()
+        stats, members = parse_stat_csv(text, backend)
+        return stats, members, parse_detail(text, backend)
 
     def show_servers_state(self) -> str:
         """The server-state dump HAProxy reads back after a reload."""
@@ -125,6 +134,42 @@ def parse_stat_csv(text: str, backend: str) -> tuple[PoolStatistics, dict[str, M
     return stats, members
 
 
+def parse_detail(text: str, backend: str) -> LoadBalancerDetail:
+    """The counters of the frontend (this process has one), of `backend` and its servers."""
+    detail = LoadBalancerDetail()
+    for row in _stat_rows(text):
+        kind = row.get("type")
+        if kind == STAT_TYPE_FRONTEND:
+            detail.listener = proxy_counters(row)
+        elif row.get("pxname") != backend:
+            continue
+        elif kind == STAT_TYPE_BACKEND:
+            detail.pool = proxy_counters(row)
+        elif kind == STAT_TYPE_SERVER:
+            detail.members[row["svname"]] = proxy_counters(row)
+    return detail
+
+
+def proxy_counters(row: dict[str, str]) -> ProxyCounters:
+    """The counters of one `show stat` row; those HAProxy leaves empty stay None."""
+    responses = {
+        f"{digit}xx": _opt_int(row.get(f"hrsp_{digit}xx")) for digit in "12345"
+    } | {"other": _opt_int(row.get("hrsp_other"))}
+    return ProxyCounters(
+        bytes_in=_opt_int(row.get("bin")),
+        bytes_out=_opt_int(row.get("bout")),
+        connections=_opt_int(row.get("scur")),
+        connections_total=_opt_int(row.get("stot")),
+        requests=_opt_int(row.get("req_tot")),
+        responses={k: v for k, v in responses.items() if v is not None},
+        request_errors=_opt_int(row.get("ereq")),
+        connection_errors=_opt_int(row.get("econ")),
+        response_errors=_opt_int(row.get("eresp")),
+        response_time_ms=_opt_int(row.get("rtime")),
+        total_time_ms=_opt_int(row.get("ttime")),
+    )
+
+
 def pool_statistics(row: dict[str, str]) -> PoolStatistics:
     """The v1 counters from a BACKEND row."""
     return PoolStatistics(
@@ -163,3 +208,7 @@ def _stat_rows(text: str) -> list[dict[str, str]]:
 
 def _int(value: str | None) -> int:
     return int(value) if value and value.isdigit() else 0
+
+
+def _opt_int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
