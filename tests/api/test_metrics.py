@@ -10,13 +10,14 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
-from tests.api.conftest import Api, error
 
 from lbaas.api.app import create_app
 from lbaas.server import ApiServer
 from lbaas.settings import Settings
 from lbaas.storage.db import Store
+from tests.api.conftest import Api, error
 from tests.conftest import ADMIN_TOKEN
+from tests.grafana_dashboard import dashboard_exprs, metric_names
 
 LB = "/v2.0/lb"
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -224,3 +225,18 @@ def test_metrics_listen_serves_only_metrics_without_a_token(store: Store, settin
         assert httpx.get(f"http://127.0.0.1:{api_port}/metrics", timeout=10).status_code == 401
     finally:
         server.stop()
+
+
+def test_the_grafana_dashboard_uses_only_metrics_we_expose(api: Api, lb: dict[str, Any]) -> None:
+    exprs = dashboard_exprs()
+    assert len(exprs) > 20
+    api.register_agent("lb-host-1", metrics={"reconcile_count": 1, "reconcile_buckets": [1] * 10})
+    revision = api.revision_of(lb["agent"], lb["pool"])
+    api.report(lb["agent"], {"id": lb["pool"], "revision": revision, "outcome": "ok",
+                             "detail": _detail(lb)})
+    exposed = {name for name, _ in scrape(api)}
+    used = set().union(*(metric_names(expr) for expr in exprs))
+    assert used - exposed == set()
+    assert {"lbaas_listener_requests_total", "lbaas_member_up",
+            "lbaas_agent_reconcile_duration_seconds_bucket",
+            "lbaas_api_request_duration_seconds_bucket"} <= used

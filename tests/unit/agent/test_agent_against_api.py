@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from tests.unit.agent.agent_api_server import wait_until
 from tests.unit.agent.agent_fakes import FakeDevice, FakeNetwork
 
@@ -135,3 +136,23 @@ def test_a_failed_deploy_shows_as_error_with_its_reason(
             protocol="HTTP", protocol_port=80)
     assert wait_until(lambda: _pool(v1, pool["id"])["status"] == "ERROR")
     assert "haproxy -c: configuration rejected" in _pool(v1, pool["id"])["status_description"]
+
+
+def _scrape(v1: httpx.Client) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    response = v1.get("/metrics")
+    assert response.status_code == 200, response.text
+    return {(s.name, frozenset(s.labels.items())): s.value
+            for family in text_string_to_metric_families(response.text) for s in family.samples}
+
+
+@pytest.mark.usefixtures("agent")
+def test_the_agents_counters_reach_the_api_with_its_heartbeat(v1: httpx.Client) -> None:
+    made = _pool_with_vip(v1)
+    assert wait_until(lambda: _pool(v1, made["pool"]["id"])["status"] == "ACTIVE")
+    applied = ("lbaas_agent_applies_total", frozenset({("host", "node-1"), ("outcome", "ok")}))
+    passes = ("lbaas_agent_reconcile_duration_seconds_count", frozenset({("host", "node-1")}))
+    assert wait_until(lambda: _scrape(v1).get(applied, 0) >= 1 and _scrape(v1)[passes] >= 1,
+                      timeout=30)
+    found = _scrape(v1)
+    assert found[("lbaas_change_to_effect_seconds_count", frozenset())] >= 1
+    assert found[("lbaas_agents_alive", frozenset())] == 1

@@ -15,7 +15,7 @@ from lbaas.drivers.base import Placement
 from lbaas.drivers.haproxy.driver import HaproxyDriver
 from lbaas.drivers.haproxy.errors import RuntimeApiError
 from lbaas.drivers.haproxy.paths import StatePaths
-from lbaas.drivers.haproxy.runtime import RuntimeApi, parse_stat_csv
+from lbaas.drivers.haproxy.runtime import RuntimeApi, parse_detail, parse_stat_csv, proxy_counters
 
 from .specs import HAPROXY, lb, member, monitor, needs_haproxy, needs_root, vip
 
@@ -65,6 +65,34 @@ def test_show_stat_from_real_haproxy(running: tuple[HaproxyDriver, StatePaths]) 
     assert members["member-2"].status == "INACTIVE"
     assert members["member-2"].description == "admin_state_up is false"
     assert stats.active_connections == 0
+
+
+def test_detail_counts_requests_per_frontend_backend_and_server(
+    running: tuple[HaproxyDriver, StatePaths],
+) -> None:
+    driver, paths = running
+    api = RuntimeApi(paths.stats_socket)
+    port = int(paths.config.read_text().split("bind 127.0.0.1:")[1].split()[0])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        answer = sock.recv(1024)
+    assert answer.startswith(b"HTTP/1.1 503"), answer  # no member answers
+    detail = parse_detail(api.show_stat(), "stats-1")
+    assert detail.listener is not None and detail.pool is not None
+    assert detail.listener.requests == 1
+    assert detail.listener.responses["5xx"] == 1
+    assert detail.listener.bytes_out is not None and detail.listener.bytes_out > 0
+    assert detail.pool.response_time_ms is not None  # reported for backends
+    assert set(detail.members) == {"member-1", "member-2"}
+    assert driver.observe("stats-1").detail == detail
+
+
+def test_empty_cells_stay_unreported() -> None:
+    row = {"bin": "10", "bout": "", "scur": "0", "hrsp_2xx": "4", "hrsp_5xx": "", "rtime": ""}
+    counters = proxy_counters(row)
+    assert (counters.bytes_in, counters.bytes_out, counters.connections) == (10, None, 0)
+    assert counters.responses == {"2xx": 4}
+    assert counters.response_time_ms is None
 
 
 def test_runtime_changes_show_in_stats(running: tuple[HaproxyDriver, StatePaths]) -> None:
