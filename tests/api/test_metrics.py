@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from lbaas.api.app import create_app
+from lbaas.api.metrics import metrics_only_app
 from lbaas.server import ApiServer
 from lbaas.settings import Settings
 from lbaas.storage.db import Store
@@ -240,3 +241,15 @@ def test_the_grafana_dashboard_uses_only_metrics_we_expose(api: Api, lb: dict[st
     assert {"lbaas_listener_requests_total", "lbaas_member_up",
             "lbaas_agent_reconcile_duration_seconds_bucket",
             "lbaas_api_request_duration_seconds_bucket"} <= used
+
+
+def test_a_scrape_without_the_database_is_503(settings: Settings) -> None:
+    away = Store("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    try:
+        app = create_app(settings, away, ADMIN_TOKEN)
+        error(TestClient(app).get("/metrics", headers={"X-Auth-Token": ADMIN_TOKEN}), 503)
+        response = TestClient(metrics_only_app(app.state.metrics)).get("/metrics")
+        assert response.status_code == 503, response.text
+        assert "database is unavailable" in response.text
+    finally:
+        away.dispose()

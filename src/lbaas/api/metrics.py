@@ -22,6 +22,7 @@ from prometheus_client import generate_latest as render_metrics
 
 from lbaas.api.deps import context_for
 from lbaas.api.middleware import ASGIApp, Message, Receive, Scope, Send
+from lbaas.errors import LbaasError
 from lbaas.service.metrics import DatabaseCollector
 from lbaas.settings import Settings
 from lbaas.storage.db import Store
@@ -130,6 +131,9 @@ def metrics_only_app(metrics: ApiMetrics) -> FastAPI:
 
     @app.get("/metrics")
     def metrics_open() -> Response:
-        return metrics_response(metrics)
+        try:
+            return metrics_response(metrics)
+        except LbaasError as exc:  # the database is away: say so, as the API would
+            return Response(exc.message + "\n", status_code=exc.status, media_type="text/plain")
 
     return app
