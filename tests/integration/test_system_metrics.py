@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.grafana_dashboard import as_prometheus_query, dashboard_exprs
+from tests.grafana_dashboard import as_prometheus_query, dashboard_exprs, metric_names
 from tests.integration.system import (
     LoadBalancer,
     System,
@@ -195,8 +195,24 @@ def test_prometheus_sees_request_rate_and_a_stopped_member(lab: Lab) -> None:
         traffic.stop()
 
 
-def test_every_dashboard_query_is_valid_promql(lab: Lab) -> None:
-    for expr in dashboard_exprs():
+def test_the_dashboards_queries_are_valid_and_their_metrics_scraped(lab: Lab) -> None:
+    prometheus = lab.prometheus
+    exprs = dashboard_exprs()
+    for expr in exprs:
         if expr.startswith("label_values("):  # a Grafana function, not PromQL
             continue
-        lab.prometheus.query(as_prometheus_query(expr))
+        prometheus.query(as_prometheus_query(expr))
+    used = set().union(*(metric_names(expr) for expr in exprs))
+
+    absent = set(used)
+
+    def all_scraped() -> bool:
+        nonlocal absent
+        absent = {name for name in absent if not prometheus.query(f"count({name})")}
+        return not absent
+
+    try:
+        wait_for("every metric the dashboard uses to be scraped", all_scraped,
+                 timeout=PROMETHEUS_WAIT, every=1.0)
+    except AssertionError:
+        raise AssertionError(f"never scraped from the real system: {sorted(absent)}") from None
