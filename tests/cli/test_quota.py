@@ -14,6 +14,8 @@ def test_show_update_list_delete(cli: Cli) -> None:
                        "--health-monitor", "5")
     assert updated == {"pool": 2, "vip": 1, "member": 50, "health_monitor": 5}
     assert cli.json("quota", "list") == [{"tenant_id": "p-1", **updated}]
+    assert cli.ok("quota", "list", "-f", "value", "-c", "tenant_id", "-c", "pool").stdout == (
+        "p-1 2\n")
     assert "Deleted quota: p-1" in cli.ok("quota", "delete", "--tenant-id", "p-1").stdout
     assert cli.json("quota", "show", "p-1") == DEFAULTS
     assert cli.json("quota", "list") == []

@@ -67,10 +67,13 @@ def own_project(api: ApiClient) -> str:
 
 
 @app.command("list")
-def list_(url: UrlOpt = None, token: TokenOpt = None, fmt: FormatOpt = Format.table) -> None:
+def list_(
+    url: UrlOpt = None, token: TokenOpt = None, fmt: FormatOpt = Format.table,
+    column: ColumnOpt = None,
+) -> None:
     """List the projects whose quotas differ from the defaults (admin)."""
     quotas = act(url, token, lambda api: api.get_key(PATH, "quotas"))
-    show_many(quotas, ("tenant_id", *RESOURCES), fmt)
+    show_many(quotas, column or ("tenant_id", *RESOURCES), fmt)
 
 
 @app.command("update")
