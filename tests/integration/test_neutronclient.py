@@ -164,7 +164,7 @@ def test_every_lb_command(server: str, http: httpx.Client) -> None:
                          "HTTP", "--subnet-id", subnet["id"], "p1", ok=False)
     assert failed.returncode == 1 and "Another Vip already exists" in failed.stderr
     failed = neutron.run("lb-pool-delete", "p1", ok=False)
-    assert failed.returncode == 1 and "is still in use" in failed.stderr
+    assert failed.returncode == 1 and f"is still in use by VIP {vip['id']} (v1)" in failed.stderr
 
     # Statistics and the agent scheduler.
     stats = neutron.json("lb-pool-stats", "p1")
