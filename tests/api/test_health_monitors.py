@@ -92,6 +92,15 @@ def test_required_attributes(api: Api, missing: str) -> None:
         ("expected_codes", "200\n", "is not a valid input"),
         ("expected_codes", "\u0662\u0660\u0660", "is not a valid input"),
         ("expected_codes", 200, "is not a valid input"),
+        ("expected_codes", "999", "'999': 999 is not an HTTP status code (codes are 100 to 599)"),
+        ("expected_codes", "099", "'099': 99 is not an HTTP status code"),
+        ("expected_codes", "000", "'000': 0 is not an HTTP status code"),
+        ("expected_codes", "600", "'600': 600 is not an HTTP status code"),
+        ("expected_codes", "200,202,700", "'200,202,700': 700 is not an HTTP status code"),
+        ("expected_codes", "200, 099", "'200, 099': 99 is not an HTTP status code"),
+        ("expected_codes", "200-999", "'200-999': 999 is not an HTTP status code"),
+        ("expected_codes", "050-200", "'050-200': 50 is not an HTTP status code"),
+        ("expected_codes", "204-200", "'204-200': the range must go from low to high"),
     ],
 )
 def test_invalid_values(api: Api, attr: str, value: Any, reason: str) -> None:
@@ -102,7 +111,9 @@ def test_invalid_values(api: Api, attr: str, value: Any, reason: str) -> None:
     assert api.world() == before
 
 
-@pytest.mark.parametrize("codes", ["200", "200,202", "200, 202 ,204", "200-299"])
+@pytest.mark.parametrize(
+    "codes", ["200", "200,202", "200, 202 ,204", "200-299", "100", "599", "100-599", "204-204"]
+)
 def test_expected_codes_forms(api: Api, codes: str) -> None:
     assert api.monitor(expected_codes=codes)["expected_codes"] == codes
 
@@ -124,6 +135,16 @@ def test_delay_rule_on_update_uses_stored_values(api: Api) -> None:
     response = api.put(path, {"health_monitor": {"delay": 10, "timeout": 8}})
     assert response.status_code == 200, response.text
     assert (api.show(path)["delay"], api.show(path)["timeout"]) == (10, 8)
+
+
+def test_update_refuses_codes_that_are_not_http(api: Api) -> None:
+    monitor = api.monitor(expected_codes="200-204")
+    path = f"{MONITORS}/{monitor['id']}"
+    for codes in ("999", "200,999", "200-999"):
+        err = error(api.put(path, {"health_monitor": {"expected_codes": codes}}), 400)
+        assert err["message"].startswith(f"Invalid input for expected_codes. Reason: '{codes}'")
+        assert "999 is not an HTTP status code" in err["message"]
+    assert api.show(path) == monitor
 
 
 def test_update_monitor(api: Api) -> None:

@@ -3,6 +3,7 @@ attribute tables' (what is documented is what is enforced)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -146,3 +147,6 @@ def test_schema_patterns_are_anchored(doc: dict[str, Any]) -> None:
     for name in ("url_path", "expected_codes"):
         pattern = inner["properties"][name]["pattern"]
         assert pattern.startswith("^") and pattern.endswith("$")
+    codes = re.compile(inner["properties"]["expected_codes"]["pattern"])
+    assert all(codes.match(c) for c in ("100", "599", "200, 202", "200-299"))
+    assert not any(codes.match(c) for c in ("999", "099", "200,600", "200-999", "20"))

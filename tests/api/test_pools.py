@@ -183,8 +183,15 @@ def test_pool_with_vip_cannot_be_deleted(api: Api, lb_net: dict[str, Any]) -> No
     subnet = lb_net["subnet"]["id"]
     pool = api.pool(subnet)
     vip = api.vip(pool["id"], subnet)
+    before = api.world()
     err = error(api.delete(f"{POOLS}/{pool['id']}"), 409, "PoolInUse")
-    assert err["message"] == f"Pool {pool['id']} is still in use"
+    assert err["message"] == (
+        f"Pool {pool['id']} is still in use by VIP {vip['id']} (vip): delete the VIP first")
+    assert api.world() == before
+    api.put(f"/v2.0/lb/vips/{vip['id']}", {"vip": {"name": ""}})
+    err = error(api.delete(f"{POOLS}/{pool['id']}"), 409, "PoolInUse")
+    assert err["message"] == (
+        f"Pool {pool['id']} is still in use by VIP {vip['id']}: delete the VIP first")
     assert api.show(f"{POOLS}/{pool['id']}")["vip_id"] == vip["id"]
     assert api.delete(f"/v2.0/lb/vips/{vip['id']}").status_code == 204
     assert api.delete(f"{POOLS}/{pool['id']}").status_code == 204

@@ -32,6 +32,17 @@ def test_update_list_and_reset(api: Api) -> None:
     assert api.delete("/v2.0/quotas/never-set").status_code == 204
 
 
+def test_tenant_names_the_callers_own_project(api: Api, alice: Api) -> None:
+    """`neutron quota-show` without a project asks `quotas/tenant` whose quotas to show."""
+    reader = api.as_token(api.token_for("project-b", "reader"))
+    assert api.get("/v2.0/quotas/tenant").json() == {"tenant": {"tenant_id": "admin"}}
+    assert alice.get("/v2.0/quotas/tenant").json() == {"tenant": {"tenant_id": "project-a"}}
+    assert reader.get("/v2.0/quotas/tenant").json() == {"tenant": {"tenant_id": "project-b"}}
+    assert api.get("/v2.0/quotas/tenant.json").json() == {"tenant": {"tenant_id": "admin"}}
+    error(api.as_token("").get("/v2.0/quotas/tenant"), 401)
+    assert alice.show("/v2.0/quotas/project-a") == DEFAULTS
+
+
 @pytest.mark.parametrize(
     "body",
     [

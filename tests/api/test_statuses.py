@@ -133,6 +133,37 @@ def test_member_health(api: Api, lb: dict[str, Any]) -> None:
     assert (member["status"], member["status_description"]) == ("ACTIVE", None)
 
 
+def test_member_outside_the_network_says_so_once_its_checks_fail(
+    api: Api, lb: dict[str, Any], lb_net: dict[str, Any]
+) -> None:
+    """Accepted as upstream does; its failing checks then name the likely cause."""
+    network = lb_net["network"]
+    api.subnet(network["id"], cidr="198.18.3.0/24")
+    outside = api.member(lb["pool"], address="198.18.99.5")  # the pool's subnet: 198.18.1.0/24
+    assert outside["status"] == "PENDING_CREATE"
+    second_subnet = api.member(lb["pool"], address="198.18.3.7")
+    revision = api.revision_of(lb["agent"], lb["pool"])
+    api.report(lb["agent"], _ok(lb, revision))
+    member = api.show(f"{LB}/members/{outside['id']}")
+    assert (member["status"], member["status_description"]) == ("ACTIVE", None)
+
+    down = {"status": "INACTIVE", "description": "L4TOUT: timeout"}
+    health = {outside["id"]: down, second_subnet["id"]: down, lb["member"]: down}
+    api.report(lb["agent"], _ok(lb, revision, members=health))
+    member = api.show(f"{LB}/members/{outside['id']}")
+    assert member["status"] == "INACTIVE"
+    assert member["status_description"] == (
+        f"address 198.18.99.5 is outside every subnet of network {network['name']} "
+        "(198.18.1.0/24, 198.18.3.0/24): check the address; L4TOUT: timeout")
+    for inside in (second_subnet["id"], lb["member"]):  # inside a subnet: the agent's words only
+        assert api.show(f"{LB}/members/{inside}")["status_description"] == "L4TOUT: timeout"
+
+    up = {"status": "ACTIVE"}  # it may answer after all (a route the agent knows): no hint
+    api.report(lb["agent"], _ok(lb, revision, members={outside["id"]: up}))
+    member = api.show(f"{LB}/members/{outside['id']}")
+    assert (member["status"], member["status_description"]) == ("ACTIVE", None)
+
+
 def test_health_does_not_end_a_pending_member(api: Api, lb: dict[str, Any]) -> None:
     old = api.revision_of(lb["agent"], lb["pool"]) - 1
     api.report(lb["agent"], _ok(lb, old, members={lb["member"]: {"status": "INACTIVE"}}))

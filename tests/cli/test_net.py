@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from tests.cli.conftest import Cli, Service
@@ -14,8 +15,25 @@ def test_network_create_with_admin_options(cli: Cli) -> None:
         True, True, "br-ext")
     plain = cli.json("network", "create", "tenant", "--admin-state-down", "--tenant-id", "t1")
     assert (plain["router:external"], plain["shared"], plain["lbaas:bridge"]) == (
-        False, False, None)
+        False, False, f"brq{plain['id'][:11]}")  # the bridge lbaas makes, as the dashboard shows
     assert (plain["admin_state_up"], plain["tenant_id"]) == (False, "t1")
+
+
+def test_network_shows_the_bridge_that_carries_it(cli: Cli, service: Service) -> None:
+    network = cli.json("network", "create", "n1")
+    bridge = f"brq{network['id'][:11]}"
+    assert network["lbaas:bridge"] == bridge
+    table = cli.ok("network", "create", "n2").stdout
+    assert "Created a new network:" in table
+    assert re.search(r"│ lbaas:bridge +│ brq[0-9a-f-]{11} +│", table), table
+    assert cli.ok("network", "show", "n1", "-f", "value", "-c", "lbaas:bridge").stdout == (
+        f"{bridge}\n")
+    listed = cli.json("network", "list", "-c", "name", "-c", "lbaas:bridge")
+    assert {"name": "n1", "lbaas:bridge": bridge} in listed
+    assert service.get(f"/v2.0/networks/{network['id']}")["network"]["lbaas:bridge"] is None
+    project = service.token_for("p-1", "member")  # a project sees its own network's bridge too
+    own = cli.json("network", "create", "mine", "--token", project)
+    assert own["lbaas:bridge"] == f"brq{own['id'][:11]}"
 
 
 def test_network_list_show_update_delete(cli: Cli) -> None:
@@ -29,7 +47,7 @@ def test_network_list_show_update_delete(cli: Cli) -> None:
     assert (updated["lbaas:bridge"], updated["admin_state_up"]) == ("br0", False)
     reverted = cli.json("network", "update", "n2", "--internal", "--no-shared", "--no-bridge")
     assert (reverted["router:external"], reverted["shared"], reverted["lbaas:bridge"]) == (
-        False, False, None)
+        False, False, f"brq{network['id'][:11]}")
     assert "Deleted network: n2" in cli.ok("network", "delete", "n2").stdout
     assert cli.json("network", "list") == []
 

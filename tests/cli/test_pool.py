@@ -108,10 +108,11 @@ def test_delete_several_and_report_failures(cli: Cli, pool: dict[str, Any]) -> N
 def test_delete_of_a_pool_with_a_vip_prints_the_servers_409(
     cli: Cli, pool: dict[str, Any]
 ) -> None:
-    cli.ok("vip", "create", "p1", "--name", "v1", "--protocol-port", "80", "--protocol", "HTTP",
-           "--subnet-id", "sub1")
+    vip = cli.json("vip", "create", "p1", "--name", "v1", "--protocol-port", "80",
+                   "--protocol", "HTTP", "--subnet-id", "sub1")
     error = cli.fails("pool", "delete", "p1")
-    assert f"Pool {pool['id']} is still in use (HTTP 409)" in error
+    assert (f"Pool {pool['id']} is still in use by VIP {vip['id']} (v1): delete the VIP first "
+            "(HTTP 409)") in error
 
 
 def test_stats(cli: Cli, pool: dict[str, Any], agent: FakeAgent, service: Service) -> None:

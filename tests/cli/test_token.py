@@ -19,3 +19,16 @@ def test_create_list_revoke(cli: Cli) -> None:
 
 def test_create_with_a_bad_role(cli: Cli) -> None:
     assert "(HTTP 400)" in cli.fails("token", "create", "--project", "p", "--role", "root")
+
+
+def test_the_secret_alone_for_scripts(cli: Cli) -> None:
+    """`TOKEN=$(lbaas token create ... -f value -c token)`, as the README does."""
+    secret = cli.ok("token", "create", "--project", "acme", "-f", "value", "-c", "token").stdout
+    assert secret.startswith("lbt_") and secret.count("\n") == 1
+    assert cli.json("quota", "show", "--token", secret.strip()) == {
+        "pool": 10, "vip": 10, "member": -1, "health_monitor": -1}
+    rows = cli.ok("token", "list", "-f", "value", "-c", "id", "-c", "project_id").stdout
+    token_id, project = rows.split()
+    assert project == "acme"
+    assert cli.ok("token", "revoke", token_id)
+    assert "(HTTP 401)" in cli.fails("pool", "list", "--token", secret.strip())

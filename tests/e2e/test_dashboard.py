@@ -202,7 +202,8 @@ RULE_CASES = [
     *[("post", "/v2.0/lb/health_monitors", "url_path", x)
       for x in ("/", "/health?full=1", "/a b", "health", "/#top", "/%20", '/"q"', "/" + "a" * 255)],
     *[("post", "/v2.0/lb/health_monitors", "expected_codes", x)
-      for x in ("200", "200,202", "200, 202", "200-299", "20x", "2000", "200-", "200\n")],
+      for x in ("200", "200,202", "200, 202", "200-299", "20x", "2000", "200-", "200\n",
+                "999", "200,600", "100-599", "099")],
     *[("post", "/v2.0/lb/health_monitors", "http_method", x) for x in ("GET", "get", "FOO")],
     *[("post", "/v2.0/lb/members", "address", x)
       for x in ("198.18.1.1", "198.18.1.256", "01.2.3.4", "::1", "1.2.3", "1.2.3.4 ")],

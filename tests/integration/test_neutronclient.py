@@ -48,19 +48,21 @@ class Neutron:
         self.url = url
         self.ran: set[str] = set()
 
-    def run(self, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, *args: str, ok: bool = True, token: str = TOKEN
+    ) -> subprocess.CompletedProcess[str]:
         env = {**os.environ, "OS_AUTH_TYPE": "admin_token"}
         for name in ("OS_CLOUD", "OS_AUTH_URL", "OS_USERNAME", "OS_PASSWORD", "OS_TOKEN"):
             env.pop(name, None)
-        command = [str(NEUTRON), "--os-token", TOKEN, "--os-url", self.url, *args]
+        command = [str(NEUTRON), "--os-token", token, "--os-url", self.url, *args]
         done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
         self.ran.add(args[0])
         if ok:
             assert done.returncode == 0, (args, done.stdout, done.stderr)
         return done
 
-    def json(self, *args: str) -> Any:
-        done = self.run(*args, "-f", "json")
+    def json(self, *args: str, token: str = TOKEN) -> Any:
+        done = self.run(*args, "-f", "json", token=token)
         return json.loads(done.stdout)
 
 
@@ -162,7 +164,7 @@ def test_every_lb_command(server: str, http: httpx.Client) -> None:
                          "HTTP", "--subnet-id", subnet["id"], "p1", ok=False)
     assert failed.returncode == 1 and "Another Vip already exists" in failed.stderr
     failed = neutron.run("lb-pool-delete", "p1", ok=False)
-    assert failed.returncode == 1 and "is still in use" in failed.stderr
+    assert failed.returncode == 1 and f"is still in use by VIP {vip['id']} (v1)" in failed.stderr
 
     # Statistics and the agent scheduler.
     stats = neutron.json("lb-pool-stats", "p1")
@@ -190,3 +192,20 @@ def test_every_lb_command(server: str, http: httpx.Client) -> None:
     commands = _lb_commands()
     assert len(commands) == 25, commands
     assert commands <= neutron.ran, sorted(commands - neutron.ran)
+
+
+def test_quota_show_without_a_project(server: str, http: httpx.Client) -> None:
+    """`neutron quota-show` with no project asks the server whose it is (`quotas/tenant`)."""
+    neutron = Neutron(server)
+    project_token = http.post("/v2.0/tokens", json={"token": {
+        "project_id": "acme", "roles": ["member"]}}).json()["token"]["token"]
+    assert http.put("/v2.0/quotas/acme", json={"quota": {"pool": 3}}).status_code == 200
+    try:
+        own = neutron.json("quota-show", token=project_token)
+        assert (own["pool"], own["vip"]) == (3, 10)
+        admin = neutron.json("quota-show")
+        assert (admin["pool"], admin["vip"]) == (10, 10)
+        named = neutron.json("quota-show", "--tenant-id", "acme")
+        assert named["pool"] == 3
+    finally:
+        http.delete("/v2.0/quotas/acme")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from lbaas.cli import agents, demo, floatingips, lab, lb, net, quotas, server, tokens
+from lbaas.cli import agents, demo, floatingips, helpfmt, lab, lb, net, quotas, server, tokens
+
+helpfmt.install()
 
 app = typer.Typer(
     help="Load balancing as a service: the Neutron LBaaS v1 API over HAProxy.",

@@ -2,7 +2,9 @@
 `neutron subnet-*`).
 
 `--external` marks a network floating IPs come from; `--bridge` (admin) plugs the network into an
-existing Linux bridge instead of one lbaas makes.
+existing Linux bridge instead of one lbaas makes. Networks show `lbaas:bridge` as the bridge that
+carries them, as the dashboard does: the admin's name, else the one lbaas makes (the API answers
+null for that).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from lbaas.cli.common import (
 )
 from lbaas.cli.nouns import NETWORK, SUBNET
 from lbaas.cli.output import Format, say, show_one
+from lbaas.domain.naming import network_bridge
 
 network_app = typer.Typer(help="Networks (neutron net-*).", no_args_is_help=True)
 subnet_app = typer.Typer(help="Subnets: address ranges on a network (neutron subnet-*).",
@@ -69,7 +72,7 @@ def network_create(
         body["lbaas:bridge"] = bridge
     network = act(url, token, lambda api: r.create(api, NETWORK, body))
     say("Created a new network:", fmt)
-    show_one(network, fmt, column)
+    show_one(with_bridge(network), fmt, column)
 
 
 @network_app.command("list")
@@ -79,7 +82,7 @@ def network_list(
 ) -> None:
     """List networks."""
     networks = act(url, token, lambda api: r.list_objects(api, NETWORK))
-    r.show_list(networks, NETWORK.columns, fmt, column, details)
+    r.show_list([with_bridge(n) for n in networks], NETWORK.columns, fmt, column, details)
 
 
 @network_app.command("show")
@@ -89,7 +92,8 @@ def network_show(
     column: ColumnOpt = None,
 ) -> None:
     """Show a network."""
-    show_one(act(url, token, lambda api: r.fetch_named(api, NETWORK, network)), fmt, column)
+    found = act(url, token, lambda api: r.fetch_named(api, NETWORK, network))
+    show_one(with_bridge(found), fmt, column)
 
 
 @network_app.command("update")
@@ -119,7 +123,7 @@ def network_update(
 
     updated = act(url, token, action)
     say(f"Updated network: {network}", fmt)
-    show_one(updated, fmt, column)
+    show_one(with_bridge(updated), fmt, column)
 
 
 @network_app.command("delete")
@@ -130,6 +134,13 @@ def network_delete(
 ) -> None:
     """Delete networks (with their subnets)."""
     act(url, token, lambda api: r.delete_each(api, NETWORK, networks))
+
+
+def with_bridge(network: dict[str, Any]) -> dict[str, Any]:
+    """The network with `lbaas:bridge` the bridge that carries it, named or made by lbaas."""
+    if "lbaas:bridge" not in network or not isinstance(network.get("id"), str):
+        return network
+    return {**network, "lbaas:bridge": network_bridge(network["id"], network["lbaas:bridge"])}
 
 
 def allocation_pool(text: str) -> dict[str, str]:

@@ -1,7 +1,8 @@
 """`lbaas quota`: how many pools, VIPs, members and health monitors a project may have.
 
 As `neutron quota-*`: the project is given with `--tenant-id` (or as an argument); -1 means
-unlimited; `delete` returns a project to the defaults.
+unlimited; `delete` returns a project to the defaults. `show` without a project shows the
+caller's own (the server says which project the token belongs to, as `neutron quota-show`).
 """
 
 from __future__ import annotations
@@ -44,19 +45,35 @@ def show(
     url: UrlOpt = None, token: TokenOpt = None, fmt: FormatOpt = Format.table,
     column: ColumnOpt = None,
 ) -> None:
-    """Show a project's quotas."""
-    def action(api: ApiClient) -> dict[str, Any]:
-        quota: dict[str, Any] = api.get_key(f"{PATH}/{project_of(project, tenant_id)}", "quota")
-        return quota
+    """Show a project's quotas (without a project: your token's own)."""
+    def action(api: ApiClient) -> tuple[str, dict[str, Any]]:
+        target = project_of(project, tenant_id) if project or tenant_id else own_project(api)
+        quota: dict[str, Any] = api.get_key(f"{PATH}/{target}", "quota")
+        return target, quota
 
-    show_one(act(url, token, action), fmt, column)
+    target, quota = act(url, token, action)
+    if not (project or tenant_id):
+        say(f"Quotas of your project {target}:", fmt)
+    show_one(quota, fmt, column)
+
+
+def own_project(api: ApiClient) -> str:
+    """The project the token belongs to (`GET /v2.0/quotas/tenant`)."""
+    tenant = api.get_key(f"{PATH}/tenant", "tenant")
+    if not isinstance(tenant, dict) or not isinstance(tenant.get("tenant_id"), str):
+        raise CliError(f"GET {PATH}/tenant did not name a project: {tenant!r}")
+    project: str = tenant["tenant_id"]
+    return project
 
 
 @app.command("list")
-def list_(url: UrlOpt = None, token: TokenOpt = None, fmt: FormatOpt = Format.table) -> None:
+def list_(
+    url: UrlOpt = None, token: TokenOpt = None, fmt: FormatOpt = Format.table,
+    column: ColumnOpt = None,
+) -> None:
     """List the projects whose quotas differ from the defaults (admin)."""
     quotas = act(url, token, lambda api: api.get_key(PATH, "quotas"))
-    show_many(quotas, ("tenant_id", *RESOURCES), fmt)
+    show_many(quotas, column or ("tenant_id", *RESOURCES), fmt)
 
 
 @app.command("update")

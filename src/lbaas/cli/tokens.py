@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from lbaas.cli.common import FormatOpt, TokenOpt, UrlOpt, act
+from lbaas.cli.common import ColumnOpt, FormatOpt, TokenOpt, UrlOpt, act
 from lbaas.cli.output import Format, console, show_many, show_one
 
 app = typer.Typer(help="API tokens: each maps to a project and roles.", no_args_is_help=True)
@@ -19,21 +19,25 @@ def create(
     role: Annotated[list[str], typer.Option("--role", help="admin, member or reader")] = ["member"],  # noqa: B006
     description: Annotated[str, typer.Option("--description")] = "",
     url: UrlOpt = None, token: TokenOpt = None, fmt: FormatOpt = Format.table,
+    column: ColumnOpt = None,
 ) -> None:
-    """Create a token. Its secret is shown once, in the `token` field."""
+    """Create a token. Its secret is shown once, in the `token` field (`-f value -c token`)."""
     body = {"token": {"project_id": project, "roles": role, "description": description}}
     created = act(url, token, lambda api: api.key_of(
         api.post("/v2.0/tokens", body), "token", "POST /v2.0/tokens"))
-    show_one(created, fmt)
+    show_one(created, fmt, column)
     if fmt is Format.table:
         console.print("[yellow]Keep the token now: it cannot be shown again.[/yellow]")
 
 
 @app.command("list")
-def list_(url: UrlOpt = None, token: TokenOpt = None, fmt: FormatOpt = Format.table) -> None:
+def list_(
+    url: UrlOpt = None, token: TokenOpt = None, fmt: FormatOpt = Format.table,
+    column: ColumnOpt = None,
+) -> None:
     """List tokens (never their secrets)."""
     tokens = act(url, token, lambda api: api.get_key("/v2.0/tokens", "tokens"))
-    show_many(tokens, COLUMNS, fmt)
+    show_many(tokens, column or COLUMNS, fmt)
 
 
 @app.command("revoke")

@@ -54,5 +54,8 @@ def delete_pool(tx: WriteTx, ctx: Context, pool_id: str) -> None:
     """Delete a pool and its members and monitor associations; a pool with a VIP is in use."""
     pool = get_for_update(tx.session, ctx, Pool, pool_id)
     if pool.vip is not None:
-        raise InUse(f"Pool {pool_id} is still in use", type="PoolInUse")
+        vip = f"VIP {pool.vip.id}" + (f" ({pool.vip.name})" if pool.vip.name else "")
+        raise InUse(
+            f"Pool {pool_id} is still in use by {vip}: delete the VIP first", type="PoolInUse"
+        )
     tx.session.delete(pool)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from lbaas.domain import status
 from lbaas.domain.agent import AgentReport, LoadBalancerReport
+from lbaas.service import member_hints
 from lbaas.storage.models import Member, Pool, PoolMonitor, Vip, utcnow
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ def apply_report(session: Session, agent_id: str, report: AgentReport) -> list[f
             if item.outcome == "ok" and pool.status in status.PENDING:
                 settled.append(_seconds_since(pool.changed_at))
             _settle(pool, item)
-        _apply_health(pool, item)
+        _apply_health(session, pool, item)
     return [seconds for seconds in settled if seconds >= 0]
 
 
@@ -76,15 +77,18 @@ def _settle(pool: Pool, item: LoadBalancerReport) -> None:
             obj.status, obj.status_description = new_status, reason
 
 
-def _apply_health(pool: Pool, item: LoadBalancerReport) -> None:
+def _apply_health(session: Session, pool: Pool, item: LoadBalancerReport) -> None:
     if item.outcome != "ok":
         return
     for member in pool.members:
         health = item.members.get(member.id)
         if health is None or member.status in status.PENDING:
             continue
-        member.status = health.status
-        member.status_description = _text(health.description) or None
+        hint = None
+        if health.status == status.INACTIVE:
+            hint = member_hints.outside_network(session, pool, member.address)
+        text = _text("; ".join(filter(None, [hint, health.description])))
+        member.status, member.status_description = health.status, text or None
 
 
 def _text(text: str) -> str:

@@ -131,6 +131,24 @@ def list_quotas(store: StoreDep, settings: SettingsDep, ctx: ContextDep) -> dict
 
 
 @router.get(
+    "/v2.0/quotas/tenant",
+    tags=["quotas"],
+    operation_id="show_quota_tenant",
+    responses={
+        200: wrapped_schema(
+            "tenant", {"type": "object", "properties": {"tenant_id": {"type": "string"}}}
+        )
+    },
+)
+def show_quota_tenant(ctx: ContextDep) -> dict[str, Any]:
+    """The caller's own project, as Neutron answers it (`neutron quota-show` with no project).
+
+    Declared before `/v2.0/quotas/{project_id}` so `tenant` is not taken as a project id.
+    """
+    return {"tenant": {"tenant_id": ctx.project_id}}
+
+
+@router.get(
     "/v2.0/quotas/{project_id}",
     tags=["quotas"],
     operation_id="show_quota",

@@ -205,7 +205,7 @@ HEALTH_MONITORS = Resource(
             put=True,
             default="200",
             validate=v.expected_codes,
-            schema={"type": "string", "pattern": f"^(?:{v.EXPECTED_CODES.pattern})$"},
+            schema={"type": "string", "pattern": f"^(?:{v.EXPECTED_HTTP_CODES.pattern})$"},
         ),
         "admin_state_up": _admin_state(),
         "pools": _ro({"type": "array", "items": {"type": "object"}}),

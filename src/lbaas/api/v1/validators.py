@@ -20,6 +20,9 @@ CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # Patterns are used with fullmatch: `$` alone would let a trailing newline through, and `\d`
 # would accept non-ASCII digits.
 EXPECTED_CODES = re.compile(r"[0-9]{3}( *, *[0-9]{3})*|[0-9]{3}-[0-9]{3}")
+# The same forms with codes 100-599 only, for the OpenAPI schema (forms check it before sending).
+HTTP_CODE = "[1-5][0-9]{2}"
+EXPECTED_HTTP_CODES = re.compile(rf"{HTTP_CODE}( *, *{HTTP_CODE})*|{HTTP_CODE}-{HTTP_CODE}")
 URL_PATH = re.compile(r"/[A-Za-z0-9\-._~!$&()*+,;=:@%/?]*")
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE", "CONNECT")
 # Narrower than an RFC 6265 token: '#', quotes, '$' and '\\' mean something in HAProxy's
@@ -28,6 +31,7 @@ COOKIE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 BRIDGE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,14}")
 INT_MAX = 2**31 - 1  # the largest value an integer column holds on every database
 EXPECTED_CODES_MAX = 64  # the column's size
+HTTP_CODE_MIN, HTTP_CODE_MAX = 100, 599
 
 
 class Invalid(ValueError):
@@ -153,10 +157,20 @@ def cidr(value: Any) -> str | None:
 
 
 def expected_codes(value: Any) -> str | None:
+    """"200", "200,202" or "200-204": HTTP status codes (100-599), a range low to high."""
     if not isinstance(value, str) or not EXPECTED_CODES.fullmatch(value):
         return f"'{_short(value)}' is not a valid input"
     if len(value) > EXPECTED_CODES_MAX:
         return f"'{_short(value)}' exceeds maximum length of {EXPECTED_CODES_MAX}"
+    codes = [int(code) for code in re.split(r" *[,-] *", value)]
+    wrong = next((code for code in codes if not HTTP_CODE_MIN <= code <= HTTP_CODE_MAX), None)
+    if wrong is not None:
+        return (
+            f"'{_short(value)}': {wrong} is not an HTTP status code "
+            f"(codes are {HTTP_CODE_MIN} to {HTTP_CODE_MAX})"
+        )
+    if "-" in value and codes[0] > codes[1]:
+        return f"'{_short(value)}': the range must go from low to high"
     return None
 
 

@@ -132,7 +132,7 @@ export function monitorFields(edit = false, type = null) {
     text('expected_codes', 'Expected status codes', {
       default: '200', showIf: http, required: edit,
       hint: 'One code (200), a list (200, 202) or a range (200-299)',
-      patternHint: 'One code (200), a list (200, 202) or a range (200-299).',
+      patternHint: 'HTTP codes (100-599): one (200), a list (200, 202) or a range (200-299).',
     }),
     checkbox('admin_state_up', 'Enabled (admin state up)'),
   ].filter(Boolean);
