@@ -471,12 +471,12 @@ def test_connection_limit_is_enforced(lb: Harness) -> None:
 
 
 def _frontend_sessions(lb: Harness) -> int:
-    """Current sessions of the load balancer's frontend, from HAProxy's own stats."""
-    stats = RuntimeApi(lb.paths.stats_socket).show_stat().lstrip("# ")
+    """Current sessions of the load balancer's frontend, from HAProxy's own stats (type 1)."""
+    stats = RuntimeApi(lb.paths.stats_socket).execute("show stat -1 1 -1").lstrip("# ")
     for row in csv.DictReader(io.StringIO(stats)):
         if row.get("svname") == "FRONTEND" and row.get("pxname") == f"v-{lb.lb_id}":
             return int(row.get("scur") or 0)
-    raise AssertionError(f"no frontend v-{lb.lb_id} in haproxy's stats")
+    raise AssertionError(f"no frontend v-{lb.lb_id} in haproxy's stats: {stats[:500]}")
 
 
 def test_admin_down_vip_refuses_and_admin_down_pool_answers_503(lb: Harness) -> None:
