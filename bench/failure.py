@@ -147,7 +147,7 @@ def _agent_killed(system: System, result: Result, net: Network, client_ns: str,
 
     killed = _kill_host(system, "a")
     with ThreadPoolExecutor(max_workers=min(32, count) + 1) as pool:
-        watching = pool.submit(_wait_moved_and_active, system, lbs, 60)
+        watching = pool.submit(_wait_moved_and_active, system, lbs, "b", 60)
         serving = list(pool.map(
             lambda lb: wait_serving(client_ns, lb.address, lb.port, timeout=60), lbs))
         active_at = watching.result()
@@ -200,28 +200,42 @@ def _cmdline_has(pid: int, text: str) -> bool:
         return False
 
 
-def _wait_moved_and_active(system: System, lbs: list[LoadBalancer],
+def _wait_moved_and_active(system: System, lbs: list[LoadBalancer], agent: str,
                            timeout: float) -> dict[str, float]:
-    """When each pool, having been marked as moving, is ACTIVE with its change applied."""
+    """When each pool is settled on `agent`: bound to it, ACTIVE, and its move applied.
+
+    Judged by state alone, never by having watched the pool move: a move can be done within
+    one poll. The API binds the pool to the new agent, gives it a new revision and sets "Moving
+    to agent ..." in one transaction; only that agent's report of that revision clears the
+    description (a report of an older revision, or from another agent, is ignored). So a pool
+    on the agent's list, ACTIVE and without a status_description, has its move applied.
+    The pools were all made before the agent started, so none was on its list before.
+    """
+    record = system.agent_record(agent)
+    if record is None:
+        raise BenchError(f"agent {agent} is not registered")
+    path = f"/v2.0/agents/{record['id']}/loadbalancer-pools"
     wanted = {lb.pool_id for lb in lbs}
-    moving: set[str] = set()
     done: dict[str, float] = {}
     deadline = time.monotonic() + timeout
-    while len(done) < len(wanted):
-        if time.monotonic() > deadline:
-            raise BenchError(f"{len(wanted) - len(done)} pools not ACTIVE again in {timeout} s")
-        now = time.monotonic()
-        for pool in system.api.get("/v2.0/lb/pools")["pools"]:
-            pool_id = pool["id"]
-            if pool_id not in wanted or pool_id in done:
+    while True:
+        pools = system.api.get(path)["pools"]
+        seen = time.monotonic()  # an upper bound: the state held by the time the answer came
+        for pool in pools:
+            if pool["id"] not in wanted or pool["id"] in done:
                 continue
-            description = pool.get("status_description") or ""
-            if description.startswith("Moving") or pool["status"] != "ACTIVE":
-                moving.add(pool_id)
-            elif pool_id in moving and not description:
-                done[pool_id] = now
+            if pool["status"] == "ERROR":
+                raise BenchError(f"pool {pool['id']} ERROR: {pool.get('status_description')}")
+            if pool["status"] == "ACTIVE" and not pool.get("status_description"):
+                done[pool["id"]] = seen
+        if len(done) == len(wanted):
+            return done
+        if seen > deadline:
+            states = {p["id"]: (p["status"], p.get("status_description")) for p in pools
+                      if p["id"] in wanted and p["id"] not in done}
+            raise BenchError(f"{len(wanted) - len(done)} pools not ACTIVE on agent {agent} "
+                             f"in {timeout:.0f} s; on it: {states}")
         time.sleep(0.05)
-    return done
 
 
 def _check_hosted_by(system: System, lbs: list[LoadBalancer], host: str) -> None:

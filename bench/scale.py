@@ -215,9 +215,14 @@ def _listing(system: System, result: Result, net: Network, member: tuple[str, in
     elapsed = time.monotonic() - started
     result.figure("members_objects_per_s", round(made / elapsed, 1), "objects/s")
     # measure the listing at rest: once the agent has taken the last change
-    system.wait_for(lambda: all(p["status"] == "ACTIVE" for p in system.api.get(
-        "/v2.0/lb/pools", {"name": [f"list{n}" for n in range(pools)]})["pools"]), 120,
-        "the listing's pools ACTIVE")
+    names = [f"list{n}" for n in range(pools)]
+
+    def at_rest() -> bool:  # by state: ACTIVE, and the agent applied the last member change
+        found = system.api.get("/v2.0/lb/pools", {"name": names})["pools"]
+        return len(found) == pools and all(
+            p["status"] == "ACTIVE" and not p.get("status_description") for p in found)
+
+    system.wait_for(at_rest, 120, "the listing's pools ACTIVE with their members applied")
     time.sleep(1.0)
     total = len(system.api.get("/v2.0/lb/members", {"fields": "id"})["members"])
     times = []

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -255,8 +254,18 @@ def test_racing_http_requests(server: str) -> None:
         assert len(client.get("/v2.0/ports").json()["ports"]) == 1
 
 
+CYCLES = 30  # create/delete cycles of the churning writer
+PHASE_TIMEOUT = 30.0  # seconds for the readers to see one phase of a cycle (a loaded machine)
+
+
 def test_reads_see_one_moment(store: Store, settings: Settings, subnet_id: str) -> None:
-    """A show that reads several rows never sees half of a concurrent delete."""
+    """A show that reads several rows never sees half of a concurrent delete.
+
+    Bounded by counts, not by time: a writer creates and deletes a VIP CYCLES times while
+    three readers show it and list the pools without pause. In every cycle the writer waits
+    until a reader has shown the VIP, and after the delete until a reader has been told it is
+    gone (404), so each cycle's reads are known to have met both sides of the delete.
+    """
     from lbaas.api.v1.views import pool_view, vip_view
     from lbaas.errors import NotFound
     from lbaas.service.objects import get_visible, list_visible
@@ -264,36 +273,67 @@ def test_reads_see_one_moment(store: Store, settings: Settings, subnet_id: str) 
     with store.write() as tx:
         quotas.update(tx.session, settings, ADMIN, "admin", {"pool": -1, "vip": -1})
     pool_id = _pool(store, settings, subnet_id)
-    deadline = time.monotonic() + 2.0
+    stop = threading.Event()
     errors: list[str] = []
     current: list[str] = []
+    seen: dict[str, set[str]] = {"shown": set(), "gone": set()}  # VIP ids per outcome
+    changed = threading.Condition()
+    cycles: list[str] = []
+
+    def saw(outcome: str, vip_id: str) -> None:
+        with changed:
+            seen[outcome].add(vip_id)
+            changed.notify_all()
+
+    def until_seen(outcome: str, vip_id: str) -> None:
+        with changed:
+            if not changed.wait_for(lambda: vip_id in seen[outcome] or bool(errors),
+                                    PHASE_TIMEOUT):
+                errors.append(f"no reader saw VIP {vip_id} {outcome}")
 
     def churn() -> None:
         body = _body(a.VIPS, pool_id=pool_id, subnet_id=subnet_id, protocol="HTTP",
                      protocol_port=80)
-        while time.monotonic() < deadline:
-            with store.write() as tx:
-                current[:] = [vips.create_vip(tx, settings, ADMIN, body).id]
-            with store.write() as tx:
-                vips.delete_vip(tx, ADMIN, current[0])
+        try:
+            for _ in range(CYCLES):
+                with store.write() as tx:
+                    vip_id = vips.create_vip(tx, settings, ADMIN, body).id
+                current[:] = [vip_id]
+                until_seen("shown", vip_id)
+                with store.write() as tx:
+                    vips.delete_vip(tx, ADMIN, vip_id)
+                until_seen("gone", vip_id)
+                if errors:
+                    return
+                cycles.append(vip_id)
+        finally:
+            stop.set()
 
     def read() -> None:
-        while time.monotonic() < deadline:
+        while not stop.is_set():
+            vip_id = current[0] if current else None
             try:
                 with store.read() as session:
-                    if current:
-                        vip_view(get_visible(session, ADMIN, Vip, current[0]))
+                    if vip_id is not None:
+                        vip_view(get_visible(session, ADMIN, Vip, vip_id))
                     for pool in list_visible(session, ADMIN, Pool):
                         pool_view(pool)
+                if vip_id is not None:
+                    saw("shown", vip_id)
             except NotFound:
-                pass
+                if vip_id is not None:
+                    saw("gone", vip_id)
             except Exception as exc:
                 errors.append(repr(exc))
+                with changed:
+                    changed.notify_all()
 
     threads = [threading.Thread(target=churn)] + [threading.Thread(target=read)
                                                    for _ in range(3)]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
+        thread.join(timeout=CYCLES * 2 * PHASE_TIMEOUT)
+    assert not [t for t in threads if t.is_alive()], "a thread did not end"
     assert errors == []
+    assert len(cycles) == CYCLES, "every cycle's VIP was shown, then reported gone"

@@ -7,7 +7,9 @@ it started, by pid.
 
 from __future__ import annotations
 
+import csv
 import http.client
+import io
 import os
 import shutil
 import signal
@@ -41,6 +43,7 @@ from lbaas.drivers.haproxy import process
 from lbaas.drivers.haproxy.driver import HaproxyDriver
 from lbaas.drivers.haproxy.errors import ConfigRejected
 from lbaas.drivers.haproxy.paths import StatePaths
+from lbaas.drivers.haproxy.runtime import RuntimeApi
 
 HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
 pytestmark = [
@@ -296,6 +299,12 @@ class Load:
             thread.start()
         return self
 
+    def wait_served(self, count: int, timeout: float = 30.0) -> None:
+        """Wait until `count` more requests were answered 200 (a deadline, not a pace)."""
+        with self.lock:
+            wanted = self.ok + count
+        assert _wait_for(lambda: self.ok >= wanted, timeout), f"{self.ok} of {wanted} answered"
+
     def __exit__(self, *exc: object) -> None:
         self.stop.set()
         for thread in self.threads:
@@ -335,14 +344,14 @@ def test_reload_under_load_fails_no_request(lb: Harness) -> None:
     ]
     workers = [lb.worker()]
     with Load(lb.port) as load:
-        time.sleep(0.3)
+        load.wait_served(20)  # traffic flows before the first reload
         for revision, change in enumerate(changes, start=2):
             lb.deploy(lb.spec("ab", revision=revision, **change))
             workers.append(lb.worker())
-            time.sleep(0.3)
+            load.wait_served(20)  # and on each new configuration
     assert len(set(workers)) == len(workers), "every change should have reloaded"
     assert load.failures == []
-    assert load.ok > 100
+    assert load.ok >= 20 * (len(changes) + 1)
 
 
 def test_bad_config_keeps_the_old_one_serving(lb: Harness) -> None:
@@ -445,7 +454,8 @@ def test_persistence_holds_a_client_to_one_backend(lb: Harness, kind: str) -> No
 def test_connection_limit_is_enforced(lb: Harness) -> None:
     lb.deploy(lb.spec("ab", vip={"connection_limit": 2}))
     holders = [socket.create_connection((VIP_ADDRESS, lb.port)) for _ in range(2)]
-    time.sleep(0.2)
+    # Both taken by HAProxy (not only queued by the kernel) before the third comes.
+    assert _wait_for(lambda: _frontend_sessions(lb) == 2, timeout=30), _frontend_sessions(lb)
     waiting = http.client.HTTPConnection(VIP_ADDRESS, lb.port, timeout=0.7)
     try:
         with pytest.raises(TimeoutError):  # queued behind the two held connections
@@ -458,6 +468,15 @@ def test_connection_limit_is_enforced(lb: Harness) -> None:
         waiting.close()
         for holder in holders:
             holder.close()
+
+
+def _frontend_sessions(lb: Harness) -> int:
+    """Current sessions of the load balancer's frontend, from HAProxy's own stats (type 1)."""
+    stats = RuntimeApi(lb.paths.stats_socket).execute("show stat -1 1 -1").lstrip("# ")
+    for row in csv.DictReader(io.StringIO(stats)):
+        if row.get("svname") == "FRONTEND" and row.get("pxname") == f"v-{lb.lb_id}":
+            return int(row.get("scur") or 0)
+    raise AssertionError(f"no frontend v-{lb.lb_id} in haproxy's stats: {stats[:500]}")
 
 
 def test_admin_down_vip_refuses_and_admin_down_pool_answers_503(lb: Harness) -> None:

@@ -5,6 +5,11 @@ a web server. A's load balancer has a member on its own network and one whose ad
 server (the API accepts any member address, as upstream). From A's load balancer namespace
 nothing on B answers, clients on A only ever reach A's server, the namespace holds only its own
 leg, and a client on B cannot reach A's VIP.
+
+Every probe that must fail has a positive control: something listens at each probed address on
+B (a web server, the client, a host at B's gateway address) and answers a probe from B, the
+same probe from A's namespace reaches A's own server, and A's VIP answers A's client. So a
+probe fails because of the isolation, never because nothing was there to answer.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import subprocess
 from collections.abc import Iterator
 
 import pytest
-from tests.integration.system import System, close_system, needs_system, open_system
+from tests.integration.system import Net, System, close_system, needs_system, open_system
 from tests.integration.traffic import Client
 
 pytestmark = needs_system
@@ -21,6 +26,14 @@ pytestmark = needs_system
 NET_A, NET_B = "198.18.54.0/24", "198.18.55.0/24"
 WEB_A, WEB_B = "198.18.54.201", "198.18.55.201"
 CLIENT_A, CLIENT_B = "198.18.54.240", "198.18.55.240"
+
+
+def serving_client(system: System, name: str, net: Net, address: str, text: str,
+                   gateway: str | None) -> Client:
+    """A lab host on `net` whose web server answers `text`, and a client in its namespace."""
+    host = system.box.host(name, net.bridge, address, net.cidr.prefixlen, gateway, text)
+    system.made.lab_ifnames.add(host.host_ifname)
+    return Client(host.namespace)
 
 
 @pytest.fixture
@@ -38,8 +51,12 @@ def test_a_load_balancer_reaches_only_its_own_network(system: System) -> None:
     system.host("weba", net_a, WEB_A, text="tenant-a")
     system.host("webb", net_b, WEB_B, text="tenant-b")
     client_a = system.client("ca", net_a, CLIENT_A)
-    client_b = system.client("cb", net_b, CLIENT_B)
-    assert client_b.get(WEB_B, timeout=2).text == "tenant-b"  # B's server does serve
+    client_b = serving_client(system, "cb", net_b, CLIENT_B, "client-b", net_b.gateway)
+    gateway_b = serving_client(system, "gwb", net_b, net_b.gateway, "gateway-b", None)
+    on_b = {WEB_B: "tenant-b", CLIENT_B: "client-b", net_b.gateway: "gateway-b"}
+    for address, text in on_b.items():  # positive controls: each answers from B
+        prober = client_b if address != CLIENT_B else gateway_b
+        assert prober.get(address, timeout=10).text == text, address
 
     monitor = {"type": "TCP", "delay": 1, "timeout": 1, "max_retries": 1}
     lb = system.load_balancer(net_a, [WEB_A, WEB_B], monitor=monitor)
@@ -51,7 +68,8 @@ def test_a_load_balancer_reaches_only_its_own_network(system: System) -> None:
 
     namespace = agent.namespace(lb.pool_id)
     inside = Client(namespace, timeout=2.0)
-    for address in (WEB_B, CLIENT_B, str(net_b.gateway)):
+    assert inside.get(WEB_A, timeout=10).text == "tenant-a"  # the probe works from there
+    for address in on_b:
         reply = inside.get(address, timeout=2.0)
         assert reply.status == 0, f"{address} answered from A's load balancer: {reply}"
     links = subprocess.run(["ip", "netns", "exec", namespace, "ip", "-o", "-4", "addr"],
@@ -61,6 +79,7 @@ def test_a_load_balancer_reaches_only_its_own_network(system: System) -> None:
     routes = subprocess.run(["ip", "netns", "exec", namespace, "ip", "-4", "route"],
                             capture_output=True, text=True, check=True).stdout
     assert "198.18.55." not in routes, routes
-    # And the other way: B's client cannot reach A's VIP.
+    # And the other way: B's client cannot reach A's VIP (which A's client reaches).
+    assert client_a.get(lb.address, timeout=10).text == "tenant-a"
     assert client_b.get(lb.address, timeout=2.0).status == 0
     system.delete_load_balancer(lb)

@@ -37,7 +37,34 @@ class FakeAgentApi:
         self.registrations: list[tuple[float, AgentRegistration]] = []
         self.reports: list[tuple[float, LoadBalancerReport]] = []
         self.polls: list[tuple[int, int]] = []  # (since, wait) of each desired-state call
+        self.answers: list[tuple[int, int, int]] = []  # (since, wait, revision) of each answer
+        self.polls_in_flight = 0  # desired-state calls waiting for a change right now
         self.fail_with: int | None = None  # answer every call with this status
+        self.failing: dict[str, int] = {}  # call kind -> how many more to answer with 503
+        self.failed: list[str] = []  # the kind of each call answered 503 by `failing`
+        self.rejecting: dict[str, int] = {}  # lb id -> how many more outcome reports to refuse
+        self.rejected: list[LoadBalancerReport] = []  # the outcome reports refused
+
+    def fail_next(self, kind: str, count: int) -> None:
+        """Answer the next `count` calls of a kind ("register", "desired-state", "reports")
+        with 503; each one answered so is noted in `failed`."""
+        with self.changed:
+            self.failing[kind] = self.failing.get(kind, 0) + count
+
+    def failure_due(self, kind: str) -> bool:
+        """Whether this call is one `fail_next` asked to fail (and note it if so)."""
+        with self.changed:
+            if self.failing.get(kind, 0) <= 0:
+                return False
+            self.failing[kind] -= 1
+            self.failed.append(kind)
+            return True
+
+    def reject_outcomes(self, lb_id: str, count: int) -> None:
+        """Answer 503 to the next `count` reports that carry an outcome (not statistics) of
+        lb_id, whatever else they carry: a lost report, whichever thread sends what when."""
+        with self.changed:
+            self.rejecting[lb_id] = self.rejecting.get(lb_id, 0) + count
 
     def set_loadbalancers(self, *specs: LoadBalancerSpec) -> float:
         """Bump the revision to these specs; returns the monotonic time of the bump."""
@@ -77,17 +104,29 @@ class FakeAgentApi:
         """The state once past `since` or after `wait`; None if the server stops meanwhile."""
         with self.changed:
             self.polls.append((since, wait))
-            self.changed.wait_for(lambda: self.revision > since or closing(), timeout=wait)
+            self.polls_in_flight += 1
+            try:
+                self.changed.wait_for(lambda: self.revision > since or closing(), timeout=wait)
+            finally:
+                self.polls_in_flight -= 1
             if closing():
                 return None
+            self.answers.append((since, wait, self.revision))
             return DesiredState(
                 revision=self.revision, admin_state_up=True, loadbalancers=self.loadbalancers
             )
 
-    def receive(self, report: AgentReport) -> None:
+    def receive(self, report: AgentReport) -> bool:
+        """Keep the report; False (nothing kept) when it is one `reject_outcomes` refuses."""
         now = time.monotonic()
         with self.changed:
+            for item in report.loadbalancers:
+                if item.stats is None and self.rejecting.get(item.id, 0) > 0:
+                    self.rejecting[item.id] -= 1
+                    self.rejected.append(item)
+                    return False
             self.reports.extend((now, r) for r in report.loadbalancers)
+            return True
 
     def knows(self, agent_id: str) -> bool:
         with self.changed:
@@ -160,6 +199,8 @@ def _handler_for(server: ApiServer) -> type[BaseHTTPRequestHandler]:
             if api.fail_with is not None:
                 return self._answer(api.fail_with, {"detail": "failing on purpose"})
             url = urlsplit(self.path)
+            if api.failure_due(_kind(method, url.path)):
+                return self._answer(503, {"detail": "failing on purpose (fail_next)"})
             if method == "POST" and url.path == "/agent/v1/agents":
                 registered = api.register(AgentRegistration.model_validate_json(self._body()))
                 return self._answer(200, registered.model_dump(mode="json"))
@@ -175,7 +216,8 @@ def _handler_for(server: ApiServer) -> type[BaseHTTPRequestHandler]:
                     return None
                 return self._answer(200, state.model_dump(mode="json"))
             if method == "POST" and match["what"] == "reports":
-                api.receive(AgentReport.model_validate_json(self._body()))
+                if not api.receive(AgentReport.model_validate_json(self._body())):
+                    return self._answer(503, {"detail": "report refused on purpose"})
                 return self._answer(204, None)
             return self._answer(405, {"detail": "method not allowed"})
 
@@ -192,6 +234,13 @@ def _handler_for(server: ApiServer) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(payload)
 
     return Handler
+
+
+def _kind(method: str, path: str) -> str:
+    if method == "POST" and path == "/agent/v1/agents":
+        return "register"
+    match = AGENT_PATH.match(path)
+    return match["what"] if match else "other"
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import threading
-import time
 
 from lbaas.domain.agent import MemberHealth, PoolStatistics
 from lbaas.domain.spec import LoadBalancerSpec
 from lbaas.drivers.base import Observation, Placement
 
 Journal = list[tuple[str, str]]  # (operation, load balancer id), in call order
+GATE_TIMEOUT = 60.0  # seconds a held deploy waits for the test to open the gate
 
 
 class FakeNetwork:
@@ -40,7 +40,8 @@ class FakeNetwork:
 
 
 class FakeDevice:
-    """Runs nothing; remembers specs. `failures` makes deploy raise, `deploy_delay` slows it."""
+    """Runs nothing; remembers specs. `failures` makes deploy raise; `gate`, while cleared,
+    holds every deploy (`deploys_held` counts those waiting) until the test sets it."""
 
     name = "haproxy"
 
@@ -50,13 +51,22 @@ class FakeDevice:
         self.specs: dict[str, LoadBalancerSpec] = {}
         self.running: set[str] = set()
         self.failures: dict[str, Exception] = {}
-        self.deploy_delay = 0.0
+        self.gate = threading.Event()
+        self.gate.set()
+        self.deploys_held = 0
+        self.observed = 0  # calls of observe()
 
     def deploy(self, spec: LoadBalancerSpec, placement: Placement) -> None:
         with self.lock:
             self.journal.append(("deploy", spec.id))
             failure = self.failures.get(spec.id)
-        time.sleep(self.deploy_delay)
+            self.deploys_held += 1
+        try:
+            if not self.gate.wait(GATE_TIMEOUT):
+                raise TimeoutError(f"deploy of {spec.id}: the test never opened the gate")
+        finally:
+            with self.lock:
+                self.deploys_held -= 1
         if failure is not None:
             raise failure
         with self.lock:
@@ -75,6 +85,7 @@ class FakeDevice:
 
     def observe(self, lb_id: str) -> Observation:
         with self.lock:
+            self.observed += 1
             spec = self.specs.get(lb_id)
             if spec is None or lb_id not in self.running:
                 return Observation(running=False)

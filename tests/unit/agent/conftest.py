@@ -78,6 +78,7 @@ def start_agent(
         return started[-1]
 
     yield start
+    device.gate.set()  # a deploy a failed test left held must not keep its agent from stopping
     for running in started:
         running.stop()
     api_server.stop()  # answers any long poll still pending, so the watch threads end

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 
 import pytest
 from tests.unit.agent.agent_api_server import ApiServer, FakeAgentApi, wait_until
@@ -23,8 +22,15 @@ def _last_outcome(api: FakeAgentApi, lb_id: str) -> tuple[int, str, str] | None:
     return last.revision, last.outcome, last.reason
 
 
+def _logged(caplog: pytest.LogCaptureFixture, prefix: str) -> bool:
+    return any(record.getMessage().startswith(prefix) for record in list(caplog.records))
+
+
 def _reported_ok(api: FakeAgentApi, lb_id: str, revision: int) -> bool:
     return _last_outcome(api, lb_id) == (revision, "ok", "")
+
+
+WOKEN_WITHIN = 15.0  # seconds: generous on a loaded machine, half the long poll's 30 s
 
 
 def _in_long_poll(api: FakeAgentApi) -> bool:
@@ -32,16 +38,25 @@ def _in_long_poll(api: FakeAgentApi) -> bool:
         return bool(api.polls) and api.polls[-1][1] > 0
 
 
-def test_change_is_applied_and_reported_within_milliseconds(
+def _answers_with(api: FakeAgentApi, revision: int) -> list[tuple[int, int, int]]:
+    with api.changed:
+        return [answer for answer in api.answers if answer[2] == revision]
+
+
+def test_a_change_wakes_the_pending_long_poll_and_is_applied_and_reported(
     fake_api: FakeAgentApi, start_agent: StartAgent, journal: Journal
 ) -> None:
-    start_agent(poll_wait=10)  # only the long poll's wake-up can explain a fast answer
+    # The poll may wait 30 s and resync is 60 s away: a report well within WOKEN_WITHIN can
+    # only come from the pending long poll being answered at the change and acted on at once.
+    # (How fast that is, is measured by the provisioning and changes benchmarks.)
+    start_agent(poll_wait=30)
     assert wait_until(lambda: _in_long_poll(fake_api))
+    pending_since = fake_api.polls[-1][0]
 
-    bumped = fake_api.set_loadbalancers(make_spec("a", revision=1))
-    assert wait_until(lambda: _reported_ok(fake_api, "a", 1))
-    latency = fake_api.reports[-1][0] - bumped
-    assert latency < 0.3, f"applied and reported {latency * 1000:.0f} ms after the bump"
+    fake_api.set_loadbalancers(make_spec("a", revision=1))
+    assert wait_until(lambda: _reported_ok(fake_api, "a", 1), timeout=WOKEN_WITHIN)
+    # The agent learnt of revision 1 from the long poll it had pending, not from a new fetch.
+    assert _answers_with(fake_api, 1)[0] == (pending_since, 30, 1)
     assert journal == [("plug", "a"), ("deploy", "a")]
 
     assert wait_until(lambda: _in_long_poll(fake_api))
@@ -93,7 +108,10 @@ def test_restart_deploys_once_when_the_process_is_gone(
     start_agent()
     assert wait_until(lambda: device.count("deploy", "a") == 2)
     assert wait_until(lambda: "a" in device.running)
-    time.sleep(0.2)
+    # The restarted agent's stats thread has looked at it three times since (a round that
+    # found it not running would have redeployed it): still the one deploy.
+    seen = len(fake_api.stats_reports("a"))
+    assert wait_until(lambda: len(fake_api.stats_reports("a")) >= seen + 3)
     assert device.count("deploy", "a") == 2
 
 
@@ -162,8 +180,9 @@ def test_one_failing_load_balancer_reports_its_reason_while_others_go_ok(
 
     # Fatal: not tried again for the same spec, even when other things change.
     fake_api.set_loadbalancers(make_spec("a", revision=2), make_spec("b"), make_spec("c"))
-    assert wait_until(lambda: _reported_ok(fake_api, "a", 2))
-    time.sleep(0.3)
+    assert wait_until(lambda: _reported_ok(fake_api, "a", 2))  # the pass that would retry b
+    seen = len(fake_api.stats_reports("a"))
+    assert wait_until(lambda: len(fake_api.stats_reports("a")) >= seen + 3)  # and later rounds
     assert device.count("deploy", "b") == 1
     assert fake_api.stats_reports("b") == []
 
@@ -193,6 +212,7 @@ def test_api_down_then_up_recovers_and_resyncs(
     api_server: ApiServer,
     start_agent: StartAgent,
     device: FakeDevice,
+    journal: Journal,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, logger="lbaas.agent")
@@ -202,8 +222,11 @@ def test_api_down_then_up_recovers_and_resyncs(
 
     api_server.stop()
     fake_api.set_loadbalancers(make_spec("a"), make_spec("b"))
-    time.sleep(0.5)
+    assert wait_until(lambda: _logged(caplog, "agent API call failed"))  # the agent met it
+    observed = device.observed
+    assert wait_until(lambda: device.observed >= observed + 3)  # and kept going meanwhile
     assert device.running == {"a"}, "the data plane keeps serving while the API is away"
+    assert ("undeploy", "a") not in journal
 
     api_server.start()
     assert wait_until(lambda: _reported_ok(fake_api, "b", 1))
@@ -219,25 +242,26 @@ def test_api_answering_503_then_recovering(
     fake_api.set_loadbalancers(make_spec("a"))
     assert wait_until(lambda: _reported_ok(fake_api, "a", 1))
 
-    fake_api.fail_with = 503
+    # The pending poll answers revision 2; then the next two reports (its outcome, sent
+    # again), polls and heartbeats get 503.
+    for kind in ("reports", "desired-state", "register"):
+        fake_api.fail_next(kind, 2)
     fake_api.set_loadbalancers(make_spec("a", revision=2, port=81))  # wakes the pending poll
-    time.sleep(0.3)
-    fake_api.fail_with = None
+    assert wait_until(lambda: len(fake_api.failed) == 6), fake_api.failed  # every 503 was met
+    assert sorted(fake_api.failed) == sorted(["reports", "desired-state", "register"] * 2)
     assert wait_until(lambda: _reported_ok(fake_api, "a", 2))
     assert device.specs["a"].revision == 2
+    assert device.count("deploy", "a") == 2, "a lost report is sent again, not redeployed"
 
 
 def test_report_lost_in_an_outage_is_sent_again(
     fake_api: FakeAgentApi, start_agent: StartAgent, device: FakeDevice
 ) -> None:
-    device.deploy_delay = 0.3
+    fake_api.reject_outcomes("a", 1)  # the report of this deploy's outcome is lost (503)
     start_agent()
     fake_api.set_loadbalancers(make_spec("a"))
-    assert wait_until(lambda: device.count("deploy", "a") == 1)
-    fake_api.fail_with = 503  # the report after this deploy fails
-    time.sleep(0.5)
-    fake_api.fail_with = None
     assert wait_until(lambda: _reported_ok(fake_api, "a", 1))
+    assert [(r.id, r.revision, r.outcome) for r in fake_api.rejected] == [("a", 1, "ok")]
     assert device.count("deploy", "a") == 1
 
 
@@ -275,15 +299,15 @@ def test_stats_and_member_health_are_reported_for_healthy_load_balancers(
 def test_heartbeats_continue_during_a_slow_deploy(
     fake_api: FakeAgentApi, start_agent: StartAgent, device: FakeDevice
 ) -> None:
-    device.deploy_delay = 1.0
+    device.gate.clear()  # the deploy hangs until the test lets it go
     start_agent()
     fake_api.set_loadbalancers(make_spec("a"))
-    assert wait_until(lambda: device.count("deploy", "a") == 1)
-    started = time.monotonic()
-    time.sleep(0.8)
-    beats = [t for t, _ in fake_api.registrations if t > started]
-    assert len(beats) >= 5, f"only {len(beats)} heartbeats at 0.05 s intervals in 0.8 s"
-    assert fake_api.outcomes("a") == [], "the deploy was still running"
+    assert wait_until(lambda: device.deploys_held == 1)
+    beats = len(fake_api.registrations)
+    assert wait_until(lambda: len(fake_api.registrations) >= beats + 5, timeout=15), (
+        f"{len(fake_api.registrations) - beats} heartbeats while the deploy hung")
+    assert device.deploys_held == 1 and fake_api.outcomes("a") == [], "still deploying"
+    device.gate.set()
     assert wait_until(lambda: _reported_ok(fake_api, "a", 1))
 
 
@@ -317,7 +341,8 @@ def test_stop_returns_promptly_with_a_long_poll_in_flight(
 ) -> None:
     running = start_agent(poll_wait=30)
     assert wait_until(lambda: _in_long_poll(fake_api))
-    started = time.monotonic()
     running.stop_event.set()
-    running.thread.join(10)
-    assert time.monotonic() - started < 3.0
+    running.thread.join(WOKEN_WITHIN)
+    assert not running.thread.is_alive(), "stop waited for the long poll"
+    # Stopped while its long poll (30 s, no change coming) is still waiting: it did not wait.
+    assert fake_api.polls_in_flight == 1

