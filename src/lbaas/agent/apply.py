@@ -30,6 +30,10 @@ def apply_deploy(step: Deploy, network: NetworkDriver, device: DeviceDriver) -> 
         device.deploy(spec, placement)
     except Exception as exc:
         return _failed(spec.id, classify_failure("deploy", exc))
+    if placement.warnings:
+        warning = "; ".join(placement.warnings)
+        log.warning("lb %s: deployed revision %d, degraded: %s", spec.id, spec.revision, warning)
+        return Ok(warning=warning)
     log.info("lb %s: deployed revision %d", spec.id, spec.revision)
     return Ok()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from lbaas.cli import agents, demo, floatingips, lab, lb, net, quotas, server, tokens
+from lbaas.cli import agents, demo, doctor, floatingips, lab, lb, net, quotas, server, tokens
 
 app = typer.Typer(
     help="Load balancing as a service: the Neutron LBaaS v1 API over HAProxy.",
@@ -21,6 +21,7 @@ app.add_typer(floatingips.app, name="floatingip")
 app.add_typer(quotas.app, name="quota")
 app.add_typer(lab.app, name="lab")
 app.command()(demo.demo)
+app.command()(doctor.doctor)
 
 
 def main() -> None:
