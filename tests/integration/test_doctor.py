@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 from pyroute2 import netns
+from tests.integration.toolpath import path_without
 
 from lbaas.preflight.kernel import SCRATCH_PREFIX
 
@@ -33,22 +34,6 @@ pytestmark = [
 LBAAS = str(Path(sys.executable).with_name("lbaas"))
 REQUIRED = {"ip": "iproute2", "ss": "iproute2", "haproxy": "haproxy", "nft": "nftables",
             "arping": "iputils-arping"}
-SYSTEM_DIRS = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"]
-
-
-def path_without(tool: str | None, into: Path) -> str:
-    """A directory of symlinks to every command on PATH except `tool`; returns it as a PATH."""
-    into.mkdir()
-    for directory in [*os.environ.get("PATH", "").split(os.pathsep), *SYSTEM_DIRS]:
-        if not os.path.isdir(directory):
-            continue
-        for entry in os.scandir(directory):
-            link = into / entry.name
-            if entry.name == tool or link.exists() or link.is_symlink():
-                continue
-            if entry.is_file() and os.access(entry.path, os.X_OK):
-                link.symlink_to(entry.path)
-    return str(into)
 
 
 @pytest.fixture
