@@ -66,6 +66,7 @@ def test_without_nft_the_vip_serves_and_the_floating_ip_says_why_not() -> None:
         assert client.texts(lb.address, 4) == ["web1"] * 4
         assert not ext.get(floating, timeout=1.0).ok
         assert "exec of" not in agent.log_text()  # nft was never run
+        assert "preflight: nft missing" in agent.log_text()  # logged at start
 
         (bin_dir / "nft").symlink_to(str(shutil.which("nft")))
         wait_for("the note to go once nft is there",
