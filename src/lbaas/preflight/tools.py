@@ -19,13 +19,12 @@ class Tool:
 TOOLS: dict[str, Tool] = {
     tool.name: tool
     for tool in (
-        Tool("ip", "iproute2", True, "namespaces and running commands in them (ip netns exec)"),
+        Tool("ip", "iproute2", True, "namespaces, and commands run in them (ip netns exec)"),
         Tool("ss", "iproute2", True, "waiting for HAProxy to listen before a gratuitous ARP"),
         Tool("haproxy", "haproxy", True, "the load balancers themselves"),
         Tool("nft", "nftables", True, "floating IPs (NAT from the floating address to the VIP)"),
         Tool("arping", "iputils-arping", True, "announcing VIPs by gratuitous ARP"),
-        Tool("keepalived", "keepalived", False,
-             "active/standby pairs (not built yet; needed once pairs are used)"),
+        Tool("keepalived", "keepalived", False, "active/standby pairs, once they are built"),
     )
 }
 
@@ -46,7 +45,7 @@ def check_tool(name: str) -> CheckResult:
     tool = TOOLS[name]
     path = find_tool(name)
     if path is not None:
-        return ok(name, f"{path} ({tool.used_for})")
+        return ok(name, f"{path}, for {tool.used_for}")
     detail = f"{tool_label(name)} not found on PATH; needed for {tool.used_for}"
     fix = f"apt-get install {tool.package}"
     return missing(name, detail, fix) if tool.required else warn(name, detail, fix)
