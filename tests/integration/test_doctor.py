@@ -113,3 +113,17 @@ def test_a_data_dir_too_long_for_sockets_is_missing(scratch: Path) -> None:
     result = doctor(scratch / ("d" * 100), "-f", "json")
     assert result.returncode == 1
     assert "too long" in rows(result)["data directory"]["detail"]
+
+
+@pytest.mark.skipif(shutil.which("unshare") is None, reason="needs unshare (util-linux)")
+def test_without_root_it_says_root_is_missing_and_checks_the_rest(scratch: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LBAAS_")}
+    result = subprocess.run(["unshare", "--user", LBAAS, "doctor", "--data-dir",
+                             str(scratch / "data"), "-f", "json"],
+                            capture_output=True, text=True, env=env, timeout=120, check=False)
+    assert result.returncode == 1, result.stdout + result.stderr
+    checks = rows(result)
+    assert checks["root"]["status"] == "missing" and "uid 65534" in checks["root"]["detail"]
+    assert checks["ip netns"]["detail"] == "not checked: needs root"
+    assert checks["vxlan links"]["status"] == "warn"  # optional, root or not
+    assert checks["haproxy version"]["status"] == "ok"  # what needs no root is still checked

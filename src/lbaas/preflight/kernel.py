@@ -88,7 +88,7 @@ def check_link_kind(kind: str) -> CheckResult:
     name = f"{kind} links"
     refused = _needs_root(name)
     if refused is not None:
-        return refused
+        return warn(name, refused.detail, refused.fix) if kind in OPTIONAL_KINDS else refused
     try:
         with scratch_namespace() as (_, inside):
             inside.link("add", ifname="doctor0", kind=kind, **LINK_KINDS[kind])

@@ -71,7 +71,9 @@ def capabilities(results: Sequence[CheckResult]) -> dict[str, bool]:
 def log_results(results: Sequence[CheckResult]) -> None:
     """One line per missing requirement and per warning, then a summary."""
     for result in results:
-        if result.status is Status.MISSING:
+        if result.status is Status.MISSING and result.detail.startswith("not checked"):
+            log.info("preflight: %s %s", result.name, result.detail)
+        elif result.status is Status.MISSING:
             log.warning("preflight: %s missing: %s (fix: %s)", result.name, result.detail,
                         result.fix or "see lbaas doctor")
         elif result.status is Status.WARN:
