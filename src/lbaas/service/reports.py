@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from lbaas.domain import status
 from lbaas.domain.agent import AgentReport, LoadBalancerReport
-from lbaas.storage.models import Member, Pool, PoolMonitor
+from lbaas.storage.models import Member, Pool, PoolMonitor, Vip
 
 log = logging.getLogger(__name__)
 SETTLE = (*status.PENDING, status.ERROR)
@@ -64,7 +64,7 @@ def _settle(pool: Pool, item: LoadBalancerReport) -> None:
     for obj in objects:
         if obj.status in SETTLE:
             obj.status, obj.status_description = new_status, reason
-    vip = pool.vip
+    vip: Vip | None = pool.vip
     if vip is not None and (vip.status in SETTLE or (ok and vip.status == status.ACTIVE)):
         vip.status, vip.status_description = new_status, note
 
