@@ -102,10 +102,13 @@ def test_agent_registers_with_the_api(service: Service, up_dir: Path) -> None:
             time.sleep(0.2)
         assert [a["host"] for a in agents] == ["node-7"]
         assert agents[0]["alive"] is True and agents[0]["agent_type"] == "Loadbalancer agent"
+        config = agents[0]["configurations"]  # the host's preflight, with the heartbeat
+        assert isinstance(config["missing"], list) and "floating_ips" in config["capabilities"]
     finally:
         code, output = _stop(proc)
     assert code == 0, output
-    assert (up_dir / "lbaas-agent.log").exists()
+    log = (up_dir / "lbaas-agent.log").read_text()
+    assert "preflight: " in log and " missing, " in log  # the summary line at start
 
 
 @pytest.mark.netns
@@ -127,6 +130,7 @@ def test_up_keeps_load_balancers_running_until_down_purge(up_dir: Path) -> None:
     assert code == 0, output
     assert f"API on {url}" in output and "credentials" in output
     assert "load balancers keep running" in output
+    assert "preflight: " in (up_dir / "lbaas.log").read_text()  # checked and logged at start
     os.kill(haproxy, 0)  # still serving after lbaas up stopped
     assert Path(f"/run/netns/qlbaas-{pool_id}").exists()
 
@@ -155,7 +159,10 @@ def _make_load_balancer(url: str, token: str) -> str:
     http.post("/v2.0/lb/vips", json={"vip": {
         "subnet_id": sub_id, "protocol": "TCP", "protocol_port": 80, "pool_id": pool["id"]}})
     deadline = time.monotonic() + 20
-    while (seen := http.get(f"/v2.0/lb/pools/{pool['id']}").json()["pool"])["status"] != "ACTIVE":
+    # ACTIVE without "Waiting for agent ...": the VIP's revision is applied, not only the bare
+    # pool's (which the agent may acknowledge before the VIP exists)
+    while ((seen := http.get(f"/v2.0/lb/pools/{pool['id']}").json()["pool"])["status"] != "ACTIVE"
+           or seen["status_description"]):
         assert time.monotonic() < deadline, f"never ACTIVE: {seen}"
         time.sleep(0.1)
     pool_id: str = pool["id"]

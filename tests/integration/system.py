@@ -206,6 +206,7 @@ class AgentProcess:
     argv: list[str]
     proc: subprocess.Popen[bytes] | None = None
     starts: int = 0
+    env: dict[str, str] | None = None  # None: this process's environment
 
     @property
     def log_path(self) -> Path:
@@ -229,6 +230,7 @@ class AgentProcess:
                 stdin=subprocess.DEVNULL,
                 stdout=stderr,
                 stderr=stderr,
+                env=self.env,
                 start_new_session=True,  # not in pytest's process group: ^C reaches us first
             )
         log.info("started agent %s (pid %d)", self.name, self.proc.pid)
@@ -408,8 +410,11 @@ class System:
 
     # -- agents --------------------------------------------------------------------------------
 
-    def add_agent(self, name: str, *, wait: bool = True) -> AgentProcess:
-        """Start `lbaas agent` with host `<tag>-<name>` and namespace prefix `q<tag><name>-`."""
+    def add_agent(
+        self, name: str, *, wait: bool = True, env: dict[str, str] | None = None
+    ) -> AgentProcess:
+        """Start `lbaas agent` with host `<tag>-<name>` and namespace prefix `q<tag><name>-`
+        (and `env` as its environment, e.g. a PATH without some tool)."""
         assert name.isalpha() and name.islower() and len(name) <= 4, name
         data_dir = self.root / f"agent-{name}"
         prefix = f"q{self.tag}{name}-"
@@ -417,7 +422,7 @@ class System:
         argv = [LBAAS, "agent", "--api", self.url, "--token", self.token, "--host", host,
                 "--data-dir", str(data_dir), "--namespace-prefix", prefix,
                 "--network-driver", "netns"]
-        agent = AgentProcess(name, host, data_dir, prefix, argv)
+        agent = AgentProcess(name, host, data_dir, prefix, argv, env=env)
         self.agents[name] = agent
         agent.start()
         if wait:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from lbaas.agent.reconcile import (
     Deploy,
@@ -14,6 +15,7 @@ from lbaas.agent.reconcile import (
     classify_failure,
 )
 from lbaas.drivers.base import DeviceDriver, NetworkDriver
+from lbaas.preflight.tools import missing_tools
 
 log = logging.getLogger(__name__)
 
@@ -25,11 +27,15 @@ def apply_deploy(step: Deploy, network: NetworkDriver, device: DeviceDriver) -> 
     try:
         placement = network.ensure_plugged(spec)
     except Exception as exc:
-        return _failed(spec.id, classify_failure("network plug", exc))
+        return _failed(spec.id, _naming_lacks(classify_failure("network plug", exc)))
     try:
         device.deploy(spec, placement)
     except Exception as exc:
-        return _failed(spec.id, classify_failure("deploy", exc))
+        return _failed(spec.id, _naming_lacks(classify_failure("deploy", exc)))
+    if placement.warnings:
+        warning = "; ".join(placement.warnings)
+        log.warning("lb %s: deployed revision %d, degraded: %s", spec.id, spec.revision, warning)
+        return Ok(warning=warning)
     log.info("lb %s: deployed revision %d", spec.id, spec.revision)
     return Ok()
 
@@ -56,6 +62,14 @@ def apply_teardown(step: Teardown, network: NetworkDriver, device: DeviceDriver)
         return _failed(step.lb_id, classify_failure("network teardown", exc))
     log.info("lb %s: torn down", step.lb_id)
     return Ok()
+
+
+def _naming_lacks(outcome: Retry | Fatal) -> Retry | Fatal:
+    """The reason, and what this host lacks if anything (the likely cause, with its package)."""
+    lacking = missing_tools()
+    if not lacking:
+        return outcome
+    return replace(outcome, reason=f"{outcome.reason} (this host lacks {', '.join(lacking)})")
 
 
 def _failed(lb_id: str, outcome: Retry | Fatal) -> Outcome:

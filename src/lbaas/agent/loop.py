@@ -64,8 +64,12 @@ class Agent:
         api: AgentApiClient,
         network: NetworkDriver,
         device: DeviceDriver,
+        host_capabilities: Callable[[], dict[str, Any]] | None = None,
     ) -> None:
+        """`host_capabilities`: what this host can do and lacks, sent with every heartbeat."""
         self._options = options
+        self._host_capabilities = host_capabilities
+        self._host_missing: object = None  # the last "missing" list seen, to notice a change
         self._api = api
         self._network = network
         self._device = device
@@ -89,6 +93,10 @@ class Agent:
         self._unobservable: set[str] = set()  # owned by the stats thread
         self._urgent: set[str] = set()  # to observe before the next round; guarded by _lock
         self._stats_wake = threading.Event()
+        # Degraded load balancers (deployed, but part of the spec not served): their warning,
+        # guarded by _lock; they are deployed again at a resync or when the host changes.
+        self._warnings: dict[str, str] = {}
+        self._retry_degraded = threading.Event()
 
     def run(self, stop: threading.Event) -> None:
         """Register, then watch, reconcile, report and beat the heart until `stop` is set."""
@@ -248,6 +256,8 @@ class Agent:
         while not stop.is_set():
             if not self._wait_for_work(min(resync_at, self._retry_at)):
                 continue
+            if time.monotonic() >= resync_at:
+                self._retry_degraded.set()
             resync_at = time.monotonic() + self._options.resync_interval
             with self._lock:
                 state = self._latest
@@ -282,10 +292,20 @@ class Agent:
             self._schedule_retry()
             return
         running = self._observe_running(desired, present)
-        steps = plan(desired, present, running, self._applied, self._failed)
+        steps = plan(desired, present, running, self._applied_but_degraded(), self._failed)
         outcomes = self._apply(steps)
         self._remember(desired, outcomes)
         self._report_outcomes()
+
+    def _applied_but_degraded(self) -> Mapping[str, str]:
+        """What was applied; without the degraded load balancers when it is time to try them
+        again (a resync, or the host's capabilities changed), so the plan deploys them."""
+        if not self._retry_degraded.is_set():
+            return self._applied
+        self._retry_degraded.clear()
+        with self._lock:
+            degraded = set(self._warnings)
+        return {lb_id: d for lb_id, d in self._applied.items() if lb_id not in degraded}
 
     def _observe_running(
         self, desired: Mapping[str, LoadBalancerSpec], present: Set[str]
@@ -320,10 +340,25 @@ class Agent:
             self.metrics.applied(outcome)
             if isinstance(outcome, Ok):
                 self._applied[deploy.spec.id] = deploy.spec.digest()
+            self._note_warning(deploy.spec.id, outcome)
             outcomes[deploy.spec.id] = outcome
         for skip in steps.skip:
-            outcomes[skip.spec.id] = skip.outcome
+            outcome = skip.outcome
+            if isinstance(outcome, Ok) and skip.spec.deployable:
+                outcome = Ok(warning=self._warning(skip.spec.id))
+            outcomes[skip.spec.id] = outcome
         return outcomes
+
+    def _note_warning(self, lb_id: str, outcome: Outcome) -> None:
+        with self._lock:
+            if isinstance(outcome, Ok) and outcome.warning:
+                self._warnings[lb_id] = outcome.warning
+            else:
+                self._warnings.pop(lb_id, None)
+
+    def _warning(self, lb_id: str) -> str:
+        with self._lock:
+            return self._warnings.get(lb_id, "")
 
     def _remember(
         self, desired: Mapping[str, LoadBalancerSpec], outcomes: dict[str, Outcome]
@@ -336,6 +371,8 @@ class Agent:
         self._reports.keep_only(desired.keys())
         for lb_id in set(self._failed) - desired.keys():
             del self._failed[lb_id]
+        with self._lock:
+            self._warnings = {k: v for k, v in self._warnings.items() if k in desired}
         self._healthy.keep_only(desired.keys())
         self._save_applied(desired)
 
@@ -411,7 +448,8 @@ class Agent:
                 self._lost(lb_id, revision)
             else:
                 self._unobservable.discard(lb_id)
-                reports.append(_stats_report(lb_id, revision, observation))
+                reports.append(
+                    _stats_report(lb_id, revision, observation, self._warning(lb_id)))
         return reports
 
     def _observe(self, lb_id: str, *, quiet: bool = False) -> Observation | None:
@@ -429,10 +467,18 @@ class Agent:
         self._wake.set()
 
     def _configurations(self) -> dict[str, Any]:
+        found = self._host_capabilities() if self._host_capabilities is not None else {}
+        if found.get("missing") != self._host_missing:
+            if self._host_missing is not None:  # a tool came or went: try degraded ones again
+                log.info("host capabilities changed: missing %s", found.get("missing") or "none")
+                self._retry_degraded.set()
+                self._wake.set()
+            self._host_missing = found.get("missing")
         return {
             "device_drivers": [self._device.name],
             "network_driver": self._network.name,
             "instances": self._healthy.count(),
+            **found,
         }
 
 
@@ -445,11 +491,14 @@ def stats_due(
     return [report for report in reports if sent.get(report.id) != report]
 
 
-def _stats_report(lb_id: str, revision: int, observation: Observation) -> LoadBalancerReport:
+def _stats_report(
+    lb_id: str, revision: int, observation: Observation, warning: str = ""
+) -> LoadBalancerReport:
     return LoadBalancerReport(
         id=lb_id,
         revision=revision,
         outcome="ok",
+        warning=warning,
         stats=observation.stats,
         members=observation.members,
         detail=observation.detail,

@@ -13,11 +13,14 @@ import logging
 import os
 import subprocess
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 from lbaas.agent.client import AgentApiClient
 from lbaas.agent.loop import Agent, AgentOptions
 from lbaas.drivers.base import NetworkDriver
+from lbaas.preflight.result import CheckResult
+from lbaas.preflight.run import HostCapabilities, run_checks
 
 log = logging.getLogger(__name__)
 
@@ -34,22 +37,31 @@ def run_agent(
     namespace_prefix: str,
     network_driver_name: str,
     stop_event: threading.Event,
+    preflight: Sequence[CheckResult] | None = None,
 ) -> None:
-    """Run one agent until `stop_event` is set; `network_driver_name`: auto, netns or host."""
+    """Run one agent until `stop_event` is set; `network_driver_name`: auto, netns or host.
+
+    `preflight`: the host's checks made at start (run here when not given), reported as the
+    agent's capabilities with every heartbeat.
+    """
     from lbaas.drivers.haproxy.driver import HaproxyDriver
 
     state_dir = Path(state_dir)
-    network = build_network_driver(network_driver_name, state_dir, namespace_prefix)
+    results = run_checks(state_dir) if preflight is None else preflight
+    capabilities = HostCapabilities(results)
+    network = build_network_driver(network_driver_name, state_dir, namespace_prefix, host=host)
     device = HaproxyDriver(state_dir / DEVICE_DIR)
     api = AgentApiClient(api_url, token)
     options = AgentOptions(host=host, state_file=state_dir / STATE_FILE)
     try:
-        Agent(options, api, network, device).run(stop_event)
+        Agent(options, api, network, device, capabilities.report).run(stop_event)
     finally:
         api.close()
 
 
-def build_network_driver(name: str, state_dir: Path, namespace_prefix: str) -> NetworkDriver:
+def build_network_driver(
+    name: str, state_dir: Path, namespace_prefix: str, *, host: str | None = None
+) -> NetworkDriver:
     """The network driver called `name`; "auto" picks netns when this host can run it."""
     if name == "auto":
         chosen = choose_network_driver()
@@ -59,7 +71,7 @@ def build_network_driver(name: str, state_dir: Path, namespace_prefix: str) -> N
     if chosen == "netns":
         from lbaas.drivers.network.netns import NetnsDriver
 
-        return NetnsDriver(namespace_prefix)
+        return NetnsDriver(namespace_prefix, host=host)
     if chosen == "host":
         from lbaas.drivers.network.host import HostDriver
 

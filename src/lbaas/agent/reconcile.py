@@ -21,7 +21,10 @@ MAX_REASON = 1000  # characters of a failure reason kept for the report
 
 @dataclass(frozen=True)
 class Ok:
-    """The step succeeded."""
+    """The step succeeded; `warning` says what of the spec is not served, and why (e.g. a
+    floating IP on a host without nft), for the pool's and VIP's status_description."""
+
+    warning: str = ""
 
 
 @dataclass(frozen=True)
@@ -152,8 +155,10 @@ def classify_failure(operation: str, exc: BaseException) -> Retry | Fatal:
 def to_report(spec: LoadBalancerSpec, outcome: Outcome) -> LoadBalancerReport:
     """The report of one outcome for one spec revision; a retry is reported as an error too."""
     match outcome:
-        case Ok():
-            return LoadBalancerReport(id=spec.id, revision=spec.revision, outcome="ok")
+        case Ok(warning=warning):
+            return LoadBalancerReport(
+                id=spec.id, revision=spec.revision, outcome="ok", warning=warning[:MAX_REASON]
+            )
         case Retry(reason=reason):
             return LoadBalancerReport(
                 id=spec.id, revision=spec.revision, outcome="error", reason=f"{reason} (retrying)"

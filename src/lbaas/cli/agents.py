@@ -87,8 +87,23 @@ def show(
     url: UrlOpt = None, token: TokenOpt = None, fmt: FormatOpt = Format.table,
     column: ColumnOpt = None,
 ) -> None:
-    """Show an agent."""
-    show_one(act(url, token, lambda api: r.fetch_named(api, AGENT, agent)), fmt, column)
+    """Show an agent, with what its host can do and lacks (from its heartbeat)."""
+    found = act(url, token, lambda api: r.fetch_named(api, AGENT, agent))
+    show_one(with_host_report(found) if fmt is Format.table else found, fmt, column)
+
+
+def with_host_report(agent: dict[str, Any]) -> dict[str, Any]:
+    """The agent with `capabilities` and `missing` rows taken out of its configurations."""
+    config = agent.get("configurations") or {}
+    capabilities = config.get("capabilities")
+    if not isinstance(capabilities, dict):
+        return agent
+    can = sorted(name for name, yes in capabilities.items() if yes)
+    cannot = sorted(name for name, yes in capabilities.items() if not yes)
+    shown = ", ".join(can) + (f" (not: {', '.join(cannot)})" if cannot else "")
+    missing = config.get("missing") or []
+    return {**agent, "capabilities": shown,
+            "missing": ", ".join(map(str, missing)) if missing else "nothing"}
 
 
 @app.command("update")

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import typer
 
-from lbaas.cli import agents, demo, floatingips, helpfmt, lab, lb, net, quotas, server, tokens
+from lbaas.cli import (
+    agents,
+    demo,
+    doctor,
+    floatingips,
+    helpfmt,
+    lab,
+    lb,
+    net,
+    quotas,
+    server,
+    tokens,
+)
 
 helpfmt.install()
 
@@ -23,6 +35,7 @@ app.add_typer(floatingips.app, name="floatingip")
 app.add_typer(quotas.app, name="quota")
 app.add_typer(lab.app, name="lab")
 app.command()(demo.demo)
+app.command()(doctor.doctor)
 
 
 def main() -> None:

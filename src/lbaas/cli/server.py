@@ -18,6 +18,7 @@ from lbaas.cli.output import console, err_console
 from lbaas.settings import Settings, load_settings
 
 if TYPE_CHECKING:
+    from lbaas.preflight.result import CheckResult
     from lbaas.server import ApiServer
 
 ListenOpt = Annotated[str | None, typer.Option("--listen", help="HOST:PORT to serve the API on")]
@@ -64,6 +65,15 @@ def _check_data_dir(data_dir: Path) -> None:
             f"{UNIX_PATH_MAX} bytes. Choose a shorter --data-dir."
         )
         raise typer.Exit(2)
+
+
+def _preflight(data_dir: Path) -> list[CheckResult]:
+    """`lbaas doctor`'s checks, logged at start (what is missing as warnings)."""
+    from lbaas.preflight.run import log_results, run_checks
+
+    checks = run_checks(data_dir)
+    log_results(checks)
+    return checks
 
 
 def _wait_for_signal() -> None:
@@ -116,11 +126,12 @@ def agent(
     settings = _settings(data_dir=data_dir, network_driver=network_driver)
     _check_data_dir(settings.data_dir)
     configure_logging(settings.data_dir / "lbaas-agent.log")
+    checks = _preflight(settings.data_dir)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     run_agent(api_url.rstrip("/"), token, host or socket.gethostname(), settings.data_dir,
-              namespace_prefix, settings.network_driver, stop)
+              namespace_prefix, settings.network_driver, stop, preflight=checks)
 
 
 def up(listen: ListenOpt = None, data_dir: DataDirOpt = None, admin_token: AdminTokenOpt = None,
@@ -133,6 +144,7 @@ def up(listen: ListenOpt = None, data_dir: DataDirOpt = None, admin_token: Admin
                          admin_token=admin_token, network_driver=network_driver)
     _check_data_dir(settings.data_dir)
     configure_logging(settings.data_dir / "lbaas.log")
+    checks = _preflight(settings.data_dir)
     store, token = prepare(settings)
     server = ApiServer(settings, store, token)
     _start_api(server, settings)
@@ -144,6 +156,7 @@ def up(listen: ListenOpt = None, data_dir: DataDirOpt = None, admin_token: Admin
         target=run_agent, name="agent", daemon=True,
         args=(url, token, socket.gethostname(), settings.data_dir, "qlbaas-",
               settings.network_driver, stop),
+        kwargs={"preflight": checks},
     )
     agent_thread.start()
     _banner(settings, url, creds)

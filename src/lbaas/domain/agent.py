@@ -115,6 +115,7 @@ class LoadBalancerReport(BaseModel):
     revision: int  # the spec revision this outcome is about
     outcome: Literal["ok", "error"]
     reason: str = ""
+    warning: str = ""  # an "ok" outcome that serves only part of the spec says what not, and why
     stats: PoolStatistics | None = None
     members: dict[str, MemberHealth] = Field(default_factory=dict)
     detail: LoadBalancerDetail | None = None  # for metrics; older agents send none

@@ -16,6 +16,9 @@ class Placement:
 
     namespace: str | None
     bind_address: str
+    # What the network driver could not plug, and why (e.g. a floating IP without nft): the
+    # load balancer serves the rest. Not part of where it runs, so not compared.
+    warnings: tuple[str, ...] = field(default=(), compare=False)
 
 
 @dataclass

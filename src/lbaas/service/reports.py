@@ -59,22 +59,28 @@ def _seconds_since(moment: datetime | None) -> float:
 
 
 def _settle(pool: Pool, item: LoadBalancerReport) -> None:
-    """End the PENDING states of everything in the pool: ACTIVE, or ERROR with the reason."""
+    """End the PENDING states of everything in the pool: ACTIVE, or ERROR with the reason.
+
+    An "ok" outcome may carry a warning (part of the spec not served, e.g. a floating IP on a
+    host without nft): pool and VIP show it as their status_description until it goes away.
+    """
     ok = item.outcome == "ok"
     new_status = status.ACTIVE if ok else status.ERROR
     reason = None if ok else _text(item.reason or "The agent could not apply this configuration.")
+    note = (_text(item.warning) or None) if ok else reason
     if pool.status in SETTLE or not ok:
         if pool.status != new_status:
-            log.info("pool %s %s -> %s %s", pool.id, pool.status, new_status, reason or "")
-        pool.status, pool.status_description = new_status, reason
+            log.info("pool %s %s -> %s %s", pool.id, pool.status, new_status, note or "")
+        pool.status, pool.status_description = new_status, note
     elif ok:
-        pool.status_description = None
-    objects: list[Member | PoolMonitor | Vip] = [*pool.members, *pool.monitors]
-    if pool.vip is not None:
-        objects.append(pool.vip)
+        pool.status_description = note
+    objects: list[Member | PoolMonitor] = [*pool.members, *pool.monitors]
     for obj in objects:
         if obj.status in SETTLE:
             obj.status, obj.status_description = new_status, reason
+    vip: Vip | None = pool.vip
+    if vip is not None and (vip.status in SETTLE or (ok and vip.status == status.ACTIVE)):
+        vip.status, vip.status_description = new_status, note
 
 
 def _apply_health(session: Session, pool: Pool, item: LoadBalancerReport) -> None:

@@ -7,6 +7,10 @@
     host:            qlb<hash> host end of each veth, enslaved to the leg's bridge
 
 Needs root. Every method is idempotent and blocking (call it from a worker thread).
+
+Without `nft` on PATH a load balancer is plugged degraded: its VIP leg only, no NAT, and the
+placement says which floating IPs are not served and why; once `nft` is back, the next plug
+adds the floating legs.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from lbaas.drivers.network.commands import in_namespace, spawn
 from lbaas.drivers.network.errors import CommandFailed
 from lbaas.drivers.network.legs import Leg, plan_legs
 from lbaas.drivers.network.veth import converge_address, ensure_mac_and_up, ensure_veth
+from lbaas.preflight.tools import find_tool, tool_label
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +57,12 @@ class NetnsDriver:
 
     name = "netns"
 
-    def __init__(self, namespace_prefix: str = "qlbaas-", *, garp_count: int = 3) -> None:
+    def __init__(
+        self, namespace_prefix: str = "qlbaas-", *, garp_count: int = 3, host: str | None = None
+    ) -> None:
         self.prefix = names.check_namespace_prefix(namespace_prefix)
         self.garp_count = garp_count
+        self.host = host or socket.gethostname()  # names this host in degraded notes
         self._announcers: dict[str, list[subprocess.Popen[bytes]]] = {}
         self._plugged: dict[str, tuple[Leg, ...]] = {}  # namespace -> legs converged by us
 
@@ -66,13 +74,14 @@ class NetnsDriver:
         """Make the namespace, its legs, routes and NAT match the spec; keep the namespace."""
         started = time.monotonic()
         namespace = self.namespace(spec.id)
-        legs = plan_legs(namespace, spec)
+        has_nft = find_tool("nft") is not None
+        legs, warnings = self._servable(plan_legs(namespace, spec), has_nft)
         if self._still_plugged(namespace, legs) or self._recorded_as_plugged(namespace, legs):
             self._plugged[namespace] = tuple(legs)
-            return Placement(namespace=namespace, bind_address=legs[0].address)
+            return Placement(namespace, legs[0].address, warnings)
         self._plugged.pop(namespace, None)
         with links.plumbing(f"plug {spec.id} into {namespace}"):
-            changed = self._converge(namespace, legs)
+            changed = self._converge(namespace, legs, has_nft)
         self._plugged[namespace] = tuple(legs)
         assert spec.vip is not None  # plan_legs refuses a spec without one
         self._announce(namespace, changed, legs[0].address, spec.vip.protocol_port)
@@ -83,7 +92,18 @@ class NetnsDriver:
             len(legs),
             (time.monotonic() - started) * 1000,
         )
-        return Placement(namespace=namespace, bind_address=legs[0].address)
+        return Placement(namespace, legs[0].address, warnings)
+
+    def _servable(
+        self, legs: tuple[Leg, ...], has_nft: bool
+    ) -> tuple[tuple[Leg, ...], tuple[str, ...]]:
+        """The legs this host can serve, and a note for each it cannot: floating legs need nft
+        (their NAT); without it the VIP leg still serves."""
+        if has_nft or len(legs) == 1:
+            return legs, ()
+        reason = f"{tool_label('nft')} missing on host {self.host}"
+        return legs[:1], tuple(f"floating IP {leg.address} not served: {reason}"
+                               for leg in legs[1:])
 
     def detach(self, lb_id: str) -> None:
         """Cut the namespace off every network; the namespace stays for the process in it.
@@ -116,8 +136,11 @@ class NetnsDriver:
             if links.remove_namespace(namespace):
                 log.info("tore down %s (namespace %s removed)", lb_id, namespace)
 
-    def _converge(self, namespace: str, legs: Sequence[Leg]) -> list[Leg]:
-        """Links, addresses, routes, rules and NAT; returns the legs whose address is new."""
+    def _converge(self, namespace: str, legs: Sequence[Leg], has_nft: bool) -> list[Leg]:
+        """Links, addresses, routes, rules and NAT; returns the legs whose address is new.
+
+        Without nft (then `legs` is the VIP leg alone) a table left from earlier floating legs
+        stays, matching no interface, and the label records it as not yet replaced."""
         ruleset = nat.render_ruleset(legs[0].address, legs[1:])
         # A namespace made just now has no nftables table: without floating legs there is
         # nothing to load (saves starting nft for most load balancers).
@@ -137,8 +160,11 @@ class NetnsDriver:
             routing.converge_policy_routes(inside, _marked(legs[1:], indexes))
             nft = _digest(ruleset)
             if label.get("nft") != nft and not (fresh and len(legs) == 1):
-                nat.apply_ruleset(namespace, ruleset)
-            links.write_label(inside, _label(self.prefix, legs))
+                if has_nft:
+                    nat.apply_ruleset(namespace, ruleset)
+                else:
+                    nft = "pending"
+            links.write_label(inside, _label(self.prefix, legs, nft))
         return changed
 
     def _still_plugged(self, namespace: str, legs: Sequence[Leg]) -> bool:
@@ -232,13 +258,13 @@ def _host_link_exists(ifname: str) -> bool:
     return True
 
 
-def _label(prefix: str, legs: Sequence[Leg]) -> dict[str, str]:
+def _label(prefix: str, legs: Sequence[Leg], nft: str | None = None) -> dict[str, str]:
     """What a converged namespace's lo carries: owner, and digests of what was applied."""
     ruleset = nat.render_ruleset(legs[0].address, legs[1:])
     return {
         "owner": prefix,
         "sysctl": _digest(" ".join(routing.NAMESPACE_SYSCTLS)),
-        "nft": _digest(ruleset),
+        "nft": nft or _digest(ruleset),
         "legs": _digest(repr(tuple(legs))),
     }
 
