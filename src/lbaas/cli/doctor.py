@@ -26,7 +26,7 @@ def doctor(data_dir: DataDirOpt = None, fmt: FormatOpt = Format.table) -> None:
     missing = [r.name for r in results if r.status is Status.MISSING]
     warnings = sum(r.status is Status.WARN for r in results)
     summary = f"{len(results) - len(missing) - warnings} ok, {len(missing)} missing, " \
-              f"{warnings} warnings"
+              f"{warnings} warning{'' if warnings == 1 else 's'}"
     if missing:
         say(f"{summary}: this host cannot run load balancers until {', '.join(missing)} "
             "are fixed.", fmt)
