@@ -17,6 +17,9 @@ from lbaas.storage.db import Store
 
 log = logging.getLogger(__name__)
 CREDENTIALS = "credentials.json"
+# Seconds uvicorn waits for open requests at stop: long polls answer at once once `closing` is
+# set (agent_routes.desired_state), so this only caps a request that is stuck.
+GRACEFUL_STOP = 3
 
 
 def prepare(settings: Settings) -> tuple[Store, str]:
@@ -55,7 +58,7 @@ class ApiServer:
     """uvicorn serving create_app() in a thread, for `lbaas up` and for tests."""
 
     def __init__(self, settings: Settings, store: Store, token: str) -> None:
-        app = create_app(settings, store, token)
+        self.app = app = create_app(settings, store, token)
         config = uvicorn.Config(
             app,
             host=settings.listen_host,
@@ -63,6 +66,7 @@ class ApiServer:
             log_level="warning",
             access_log=False,
             lifespan="on",
+            timeout_graceful_shutdown=GRACEFUL_STOP,
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="api", daemon=True)
@@ -78,5 +82,12 @@ class ApiServer:
         raise RuntimeError("the API server did not start in time")
 
     def stop(self) -> None:
+        """Answer the agents' long polls now, then stop serving (without waiting for them)."""
+        self.close_long_polls()
         self.server.should_exit = True
         self.thread.join(timeout=10)
+
+    def close_long_polls(self) -> None:
+        """Make every waiting `desired-state?wait=` answer (within a poll interval) and new ones
+        answer at once: the service is stopping, and uvicorn waits for open requests."""
+        self.app.state.closing = True
