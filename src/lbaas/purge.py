@@ -6,7 +6,8 @@ owner label, lab hosts and their web servers by their records in `<data>/lab` (p
 time and owner, so a server whose namespace lost its name is stopped too), veths left on a
 bridge by the names lbaas gave them, the bridges of the networks the database names (only when
 nothing is plugged into them any more), and finally the data directory itself. Each step says
-what it really removed.
+what it really removed. A lab host that could not be removed keeps the data directory (its
+record is how a second purge finds it again).
 """
 
 from __future__ import annotations
@@ -42,10 +43,13 @@ def purge_all(data_dir: Path, say: Say, namespace_prefix: str = "qlbaas-") -> bo
         say(f"nothing to purge: {data_dir} does not exist")
         return False
     recorded = _recorded(data_dir)
-    recorded.lb_ids |= _purge_load_balancers(data_dir, say, namespace_prefix)
-    _purge_lab(data_dir, say)
+    recorded.lb_ids |= _purge_load_balancers(data_dir, say, namespace_prefix, recorded.lb_ids)
+    kept = _purge_lab(data_dir, say)
     _purge_veths(recorded, namespace_prefix, say)
     _purge_bridges(recorded.bridges, say)
+    if kept:
+        say(f"kept {data_dir}: it records lab hosts {', '.join(kept)}; run the purge again")
+        return False
     shutil.rmtree(data_dir)
     say(f"removed {data_dir}")
     return True
@@ -70,8 +74,10 @@ def _recorded(data_dir: Path) -> Recorded:
         store.dispose()
 
 
-def _purge_load_balancers(data_dir: Path, say: Say, prefix: str) -> set[str]:
-    """Stop every HAProxy and remove every namespace of ours; return the ids seen."""
+def _purge_load_balancers(data_dir: Path, say: Say, prefix: str, known: set[str]) -> set[str]:
+    """Stop every HAProxy of this data directory and remove the namespaces of its load
+    balancers (those it deployed or its database names: another service's stay); return the
+    ids seen."""
     from lbaas.drivers.haproxy.driver import HaproxyDriver
     from lbaas.drivers.network.host import HostDriver
     from lbaas.drivers.network.netns import NetnsDriver
@@ -82,7 +88,7 @@ def _purge_load_balancers(data_dir: Path, say: Say, prefix: str) -> set[str]:
         device.undeploy(lb_id)
         say(f"stopped load balancer {lb_id}")
     netns = NetnsDriver(prefix)
-    plugged = netns.plugged()
+    plugged = netns.plugged() & (deployed | known)
     for lb_id in sorted(plugged):
         netns.teardown(lb_id)
         say(f"removed namespace {netns.namespace(lb_id)}")
@@ -92,18 +98,22 @@ def _purge_load_balancers(data_dir: Path, say: Say, prefix: str) -> set[str]:
     return deployed | plugged
 
 
-def _purge_lab(data_dir: Path, say: Say) -> None:
+def _purge_lab(data_dir: Path, say: Say) -> list[str]:
+    """Remove every recorded lab host; return the names that could not be removed."""
     from lbaas.lab.errors import LabError
     from lbaas.lab.hosts import LabHosts
 
     hosts = LabHosts(data_dir / "lab")
+    kept = []
     for path in sorted(hosts.state_dir.glob("*.json")) if hosts.state_dir.is_dir() else []:
         try:
             hosts.delete(path.stem)
-        except LabError as exc:
-            log.warning("lab host %s: %s", path.stem, exc)
+        except (LabError, OSError, TypeError, ValueError) as exc:  # also a damaged record
+            say(f"kept lab host {path.stem}: {exc}")
+            kept.append(path.stem)
             continue
         say(f"removed lab host {path.stem}")
+    return kept
 
 
 def _purge_veths(recorded: Recorded, prefix: str, say: Say) -> None:
