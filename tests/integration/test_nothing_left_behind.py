@@ -128,10 +128,11 @@ class Up:
         pool = self.http.post("/v2.0/lb/pools", json={"pool": {
             "subnet_id": sub["id"], "protocol": "HTTP", "lb_method": "ROUND_ROBIN"}}).json()
         pool_id: str = pool["pool"]["id"]
-        self.http.post("/v2.0/lb/vips", json={"vip": {
+        vip = self.http.post("/v2.0/lb/vips", json={"vip": {
             "subnet_id": sub["id"], "protocol": "HTTP", "protocol_port": 80,
-            "pool_id": pool_id}})
-        _wait_until(lambda: self.http.get(f"/v2.0/lb/pools/{pool_id}").json()["pool"]["status"]
+            "pool_id": pool_id}}).json()["vip"]
+        # The VIP's status: a pool without one is ACTIVE at once, with nothing deployed.
+        _wait_until(lambda: self.http.get(f"/v2.0/lb/vips/{vip['id']}").json()["vip"]["status"]
                     == "ACTIVE", "the load balancer to be ACTIVE", 60)
         return pool_id
 
@@ -164,6 +165,7 @@ def test_purge_after_a_run_killed_half_way(data_dir: Path, env: dict[str, str]) 
                 "the half-made lab host's namespace")
     half.send_signal(signal.SIGKILL)
     half.wait()
+    assert (data_dir / "lab" / f"{TAG}c.json").exists()  # recorded before its namespace
 
     # Namespaces deleted by hand under a running lab web server and a running HAProxy.
     servers = [json.loads((data_dir / "lab" / f"{n}.json").read_text())["http_pid"]
@@ -180,7 +182,10 @@ def test_purge_after_a_run_killed_half_way(data_dir: Path, env: dict[str, str]) 
                           capture_output=True, text=True, env=env, timeout=120, check=False)
     assert down.returncode == 0, down.stdout + down.stderr
     assert "no lbaas up is running" in down.stdout
-    assert f"removed lab host {TAG}b" in down.stdout and f"removed {data_dir}" in down.stdout
+    for name in (f"{TAG}a", f"{TAG}b", f"{TAG}c"):
+        assert f"removed lab host {name}" in down.stdout
+    assert f"stopped load balancer {pool_id}" in down.stdout
+    assert f"removed {data_dir}" in down.stdout
     assert not data_dir.exists()
 
     _wait_until(lambda: not any(_alive(pid) for pid in [*servers, haproxy]),
