@@ -37,6 +37,7 @@ def data_dir() -> Iterator[Path]:
     yield path
     subprocess.run([LBAAS, "down", "--purge", "--data-dir", str(path)], capture_output=True,
                    check=False, timeout=60)
+    (path.parent / f"{path.name}.out").unlink(missing_ok=True)
 
 
 def _lbaas(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
