@@ -6,7 +6,10 @@ passwordless local access; otherwise their tests are skipped with the reason.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 import uuid
 import warnings
 from collections.abc import Iterator
@@ -22,6 +25,10 @@ from lbaas.storage.db import Store
 from lbaas.storage.models import Base, Revision
 
 warnings.filterwarnings("ignore", message=".*httpx2.*")
+# `lbaas up` records where it runs, for the CLI to find it (cli/running.py): this test run's own
+# place, so no test finds another run's service, or a developer's, by that record.
+os.environ.setdefault("LBAAS_RUNTIME_DIR", tempfile.mkdtemp(prefix="lbaas-run-"))
+atexit.register(shutil.rmtree, os.environ["LBAAS_RUNTIME_DIR"], ignore_errors=True)
 
 SERVER_URLS = {
     "postgresql": os.environ.get(

@@ -21,6 +21,9 @@ from lbaas.storage.db import Store
 
 log = logging.getLogger(__name__)
 CREDENTIALS = "credentials.json"
+# Seconds uvicorn waits for open requests at stop: long polls answer at once once `closing` is
+# set (agent_routes.desired_state), so this only caps a request that is stuck.
+GRACEFUL_STOP = 3
 
 
 def prepare(settings: Settings) -> tuple[Store, str]:
@@ -60,7 +63,7 @@ class ApiServer:
     `metrics_listen`, a second one serving only /metrics, without a token, on that address."""
 
     def __init__(self, settings: Settings, store: Store, token: str) -> None:
-        app = create_app(settings, store, token)
+        self.app = app = create_app(settings, store, token)
         self.servers = [_uvicorn(app, settings.listen_host, settings.listen_port, lifespan="on")]
         if settings.metrics_listen:
             host, _, port = settings.metrics_listen.rpartition(":")
@@ -86,15 +89,23 @@ class ApiServer:
         raise RuntimeError("the API server did not start in time")
 
     def stop(self) -> None:
+        """Answer the agents' long polls now, then stop serving (without waiting for them)."""
+        self.close_long_polls()
         for server in self.servers:
             server.should_exit = True
         for thread in self.threads:
             if thread.is_alive():
                 thread.join(timeout=10)
 
+    def close_long_polls(self) -> None:
+        """Make every waiting `desired-state?wait=` answer (within a poll interval) and new ones
+        answer at once: the service is stopping, and uvicorn waits for open requests."""
+        self.app.state.closing = True
+
 
 def _uvicorn(app: FastAPI, host: str, port: int, *, lifespan: Literal["on", "off"]) -> Server:
     config = uvicorn.Config(
-        app, host=host, port=port, log_level="warning", access_log=False, lifespan=lifespan
+        app, host=host, port=port, log_level="warning", access_log=False, lifespan=lifespan,
+        timeout_graceful_shutdown=GRACEFUL_STOP,
     )
     return uvicorn.Server(config)

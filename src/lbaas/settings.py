@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     heartbeat_interval: float = Field(default=1.0, gt=0)
     agent_down_time: float = Field(default=5.0, gt=0)
     network_driver: Literal["auto", "netns", "host"] = "auto"
+    log_format: Literal["text", "json"] = "text"  # json: one JSON object per log line
 
     # quotas (-1: unlimited) and limits
     quota_pool: int = 10

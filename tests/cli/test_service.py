@@ -156,13 +156,12 @@ def _make_load_balancer(url: str, token: str) -> str:
     sub_id = sub.json()["subnet"]["id"]
     pool = http.post("/v2.0/lb/pools", json={"pool": {
         "subnet_id": sub_id, "protocol": "TCP", "lb_method": "ROUND_ROBIN"}}).json()["pool"]
-    http.post("/v2.0/lb/vips", json={"vip": {
+    vip = http.post("/v2.0/lb/vips", json={"vip": {
         "subnet_id": sub_id, "protocol": "TCP", "protocol_port": 80, "pool_id": pool["id"]}})
-    deadline = time.monotonic() + 20
-    # ACTIVE without "Waiting for agent ...": the VIP's revision is applied, not only the bare
-    # pool's (which the agent may acknowledge before the VIP exists)
-    while ((seen := http.get(f"/v2.0/lb/pools/{pool['id']}").json()["pool"])["status"] != "ACTIVE"
-           or seen["status_description"]):
+    vip_id = vip.json()["vip"]["id"]
+    # The VIP's status, not the pool's: a pool without a VIP is ACTIVE at once, undeployed.
+    deadline = time.monotonic() + 60
+    while (seen := http.get(f"/v2.0/lb/vips/{vip_id}").json()["vip"])["status"] != "ACTIVE":
         assert time.monotonic() < deadline, f"never ACTIVE: {seen}"
         time.sleep(0.1)
     pool_id: str = pool["id"]

@@ -57,7 +57,8 @@ async def desired_state(
     while True:
         changed.clear()
         revision = await run_in_threadpool(store.revision)
-        if revision > since or time.monotonic() >= deadline:
+        closing = getattr(request.app.state, "closing", False)  # the server is stopping
+        if revision > since or time.monotonic() >= deadline or closing:
             return await run_in_threadpool(_snapshot, store, agent_id, revision)
         timeout = min(POLL_FALLBACK, max(0.0, deadline - time.monotonic()))
         with contextlib.suppress(TimeoutError):

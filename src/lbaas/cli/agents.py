@@ -48,6 +48,8 @@ def run_agent(
     namespace_prefix: Annotated[str, typer.Option(help="Prefix of namespace names")] = "qlbaas-",
     network_driver: Annotated[str | None, typer.Option(
         "--network-driver", help="auto, netns or host")] = None,
+    log_format: Annotated[str | None, typer.Option(
+        "--log-format", help="text or json (LBAAS_LOG_FORMAT)")] = None,
 ) -> None:
     """Run an agent: it deploys the load balancers the API schedules to this host."""
     if ctx.invoked_subcommand is not None:
@@ -63,7 +65,8 @@ def run_agent(
     from lbaas.cli import server  # the service side: loaded only to run an agent
 
     server.agent(api_url=api_url, token=token, host=host, data_dir=data_dir,
-                 namespace_prefix=namespace_prefix, network_driver=network_driver)
+                 namespace_prefix=namespace_prefix, network_driver=network_driver,
+                 log_format=log_format)
 
 
 def app_commands(ctx: typer.Context) -> list[str]:

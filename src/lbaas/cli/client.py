@@ -1,7 +1,8 @@
 """The CLI's view of the API: where it is, the token, and requests that fail readably.
 
 Credentials come from `--url`/`--token`, else LBAAS_URL/LBAAS_TOKEN, else the credentials file
-`lbaas up` writes into its data directory. Every failure (no server, a bad address, an answer
+`lbaas up` writes into its data directory (--data-dir, LBAAS_DATA_DIR, or the running `lbaas up`'s:
+see `cli.running`). Every failure (no server, a bad address, an answer
 that is not the API's, a 4xx or 5xx) becomes a `CliError` carrying a message for people.
 """
 
@@ -17,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from lbaas.settings import default_data_dir
+from lbaas.cli.running import data_dir_of
 
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$")
 
@@ -42,13 +43,16 @@ class Connection:
         url = url or os.environ.get("LBAAS_URL")
         token = token or os.environ.get("LBAAS_TOKEN")
         if not (url and token):
-            stored = _stored_credentials(data_dir)
+            where = data_dir_of(data_dir)
+            stored = _stored_credentials(where)
             url, token = url or stored.get("url"), token or stored.get("token")
-        if not url or not token:
-            raise CliError(
-                "No API address or token: pass --url and --token, set LBAAS_URL and LBAAS_TOKEN, "
-                "or start the service with `lbaas up`, which writes them to its data directory."
-            )
+            if not url or not token:
+                raise CliError(
+                    f"No API address or token: no lbaas up found (data directory {where}). "
+                    "Start one with `lbaas up`; if it runs with another data directory, pass "
+                    "--data-dir or set LBAAS_DATA_DIR; or pass --url and --token "
+                    "(LBAAS_URL, LBAAS_TOKEN)."
+                )
         return cls(_checked_url(url), token)
 
 
@@ -65,10 +69,8 @@ def _checked_url(url: str) -> str:
     return url.rstrip("/")
 
 
-def _stored_credentials(data_dir: Path | None) -> dict[str, str]:
-    path = (data_dir or Path(os.environ.get("LBAAS_DATA_DIR", default_data_dir()))) / (
-        "credentials.json"
-    )
+def _stored_credentials(data_dir: Path) -> dict[str, str]:
+    path = data_dir / "credentials.json"
     try:
         body = json.loads(path.read_text())
     except (OSError, ValueError):

@@ -7,7 +7,6 @@ live in 198.18.0.0/15 only. They need root.
 from __future__ import annotations
 
 import ipaddress
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,7 +18,6 @@ from lbaas.cli.output import Format, console, show_many
 from lbaas.domain.naming import network_bridge
 from lbaas.lab.errors import LabError
 from lbaas.lab.hosts import LabHost, LabHosts
-from lbaas.settings import default_data_dir
 
 app = typer.Typer(help="Lab hosts for trying and testing without a cloud (root).",
                   no_args_is_help=True)
@@ -31,8 +29,10 @@ COLUMNS = ("name", "address", "bridge", "http_text", "http_running", "namespace"
 
 
 def lab_hosts(data_dir: Path | None) -> LabHosts:
-    base = data_dir or Path(os.environ.get("LBAAS_DATA_DIR", default_data_dir()))
-    return LabHosts(base / "lab")
+    """The lab hosts of --data-dir, LBAAS_DATA_DIR, the running `lbaas up`'s, or the default."""
+    from lbaas.cli.running import data_dir_of
+
+    return LabHosts(data_dir_of(data_dir) / "lab")
 
 
 def _lab(action: Any) -> Any:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from lbaas.cli import (
@@ -25,6 +27,28 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"lbaas {version('lbaas')}")
+        except PackageNotFoundError:  # a source tree that was never installed
+            typer.echo("lbaas (not installed: no version)")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    show_version: Annotated[bool, typer.Option(
+        "--version", callback=_show_version, is_eager=True, help="Show the version and exit")
+    ] = False,
+) -> None:
+    """Load balancing as a service: the Neutron LBaaS v1 API over HAProxy."""
+
+
 server.register(app)
 app.add_typer(tokens.app, name="token")
 lb.register(app)

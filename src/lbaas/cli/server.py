@@ -8,7 +8,6 @@ import os
 import signal
 import socket
 import threading
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -33,13 +32,16 @@ ConfigOpt = Annotated[Path | None, typer.Option("--config", help="TOML config fi
 DriverOpt = Annotated[
     str | None, typer.Option("--network-driver", help="auto, netns or host")
 ]
+LogFormatOpt = Annotated[
+    str | None, typer.Option("--log-format", help="text or json lines (LBAAS_LOG_FORMAT)")
+]
 
 
-def configure_logging(log_file: Path) -> None:
+def configure_logging(log_file: Path, log_format: str = "text") -> None:
     """The agent's logging (a file in the data directory and stderr), without per-request noise."""
     from lbaas.agent.log import configure_logging as configure
 
-    configure(log_file)
+    configure(log_file, log_format=log_format)
     for noisy in ("httpx", "httpcore", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
@@ -98,12 +100,14 @@ def _start_api(server: ApiServer, settings: Settings) -> None:
 
 
 def api(listen: ListenOpt = None, data_dir: DataDirOpt = None, admin_token: AdminTokenOpt = None,
-        database_url: DbOpt = None, config: ConfigOpt = None) -> None:
+        database_url: DbOpt = None, config: ConfigOpt = None,
+        log_format: LogFormatOpt = None) -> None:
     """Serve the API (run one or many against PostgreSQL or MariaDB)."""
     from lbaas.server import ApiServer, prepare
     settings = _settings(config=config, listen=listen, data_dir=data_dir,
-                         admin_token=admin_token, database_url=database_url)
-    configure_logging(settings.data_dir / "lbaas-api.log")
+                         admin_token=admin_token, database_url=database_url,
+                         log_format=log_format)
+    configure_logging(settings.data_dir / "lbaas-api.log", settings.log_format)
     store, token = prepare(settings)
     server = ApiServer(settings, store, token)
     _start_api(server, settings)
@@ -119,13 +123,14 @@ def agent(
     data_dir: DataDirOpt = None,
     namespace_prefix: Annotated[str, typer.Option(help="Prefix of namespace names")] = "qlbaas-",
     network_driver: DriverOpt = None,
+    log_format: LogFormatOpt = None,
 ) -> None:
     """Run an agent: it deploys the load balancers the API schedules to this host."""
     from lbaas.agent.main import run_agent
 
-    settings = _settings(data_dir=data_dir, network_driver=network_driver)
+    settings = _settings(data_dir=data_dir, network_driver=network_driver, log_format=log_format)
     _check_data_dir(settings.data_dir)
-    configure_logging(settings.data_dir / "lbaas-agent.log")
+    configure_logging(settings.data_dir / "lbaas-agent.log", settings.log_format)
     checks = _preflight(settings.data_dir)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -135,21 +140,25 @@ def agent(
 
 
 def up(listen: ListenOpt = None, data_dir: DataDirOpt = None, admin_token: AdminTokenOpt = None,
-       network_driver: DriverOpt = None, config: ConfigOpt = None) -> None:
+       network_driver: DriverOpt = None, config: ConfigOpt = None,
+       log_format: LogFormatOpt = None) -> None:
     """API, agent and dashboard in one process on the embedded SQLite database."""
     from lbaas.agent.main import run_agent
+    from lbaas.cli import running
     from lbaas.server import ApiServer, prepare, write_credentials
 
     settings = _settings(config=config, listen=listen, data_dir=data_dir,
-                         admin_token=admin_token, network_driver=network_driver)
+                         admin_token=admin_token, network_driver=network_driver,
+                         log_format=log_format)
     _check_data_dir(settings.data_dir)
-    configure_logging(settings.data_dir / "lbaas.log")
+    configure_logging(settings.data_dir / "lbaas.log", settings.log_format)
     checks = _preflight(settings.data_dir)
     store, token = prepare(settings)
     server = ApiServer(settings, store, token)
     _start_api(server, settings)
     creds = write_credentials(settings, token)
-    (settings.data_dir / "up.pid").write_text(str(os.getpid()))
+    _write_pid_file(settings.data_dir)
+    running.record_up(settings.data_dir)
     url = f"http://{settings.listen}"
     stop = threading.Event()
     agent_thread = threading.Thread(
@@ -161,11 +170,25 @@ def up(listen: ListenOpt = None, data_dir: DataDirOpt = None, admin_token: Admin
     agent_thread.start()
     _banner(settings, url, creds)
     _wait_for_signal()
-    console.print("Stopping (load balancers keep running; `lbaas down --purge` removes them)")
+    console.print("Stopping (load balancers keep running; `lbaas down --purge` removes them)",
+                  soft_wrap=True)
+    # The agent's long poll would hold the agent and uvicorn's graceful stop for its whole wait.
     stop.set()
+    server.close_long_polls()
     agent_thread.join(timeout=10)
     server.stop()
-    (settings.data_dir / "up.pid").unlink(missing_ok=True)
+    (settings.data_dir / PID_FILE).unlink(missing_ok=True)
+    running.forget_up()
+
+
+PID_FILE = "up.pid"  # "PID START_TIME": the running `lbaas up` of this data directory
+
+
+def _write_pid_file(data_dir: Path) -> None:
+    from lbaas import proctrack
+
+    me = proctrack.identify(os.getpid(), "up")
+    (data_dir / PID_FILE).write_text(f"{os.getpid()} {me.start_time if me else ''}\n")
 
 
 def down(
@@ -173,32 +196,41 @@ def down(
                                         "lab host, bridge and the data directory")] = False,
     data_dir: DataDirOpt = None,
 ) -> None:
-    """Stop a running `lbaas up`; with --purge remove everything it made."""
-    settings = _settings(data_dir=data_dir)
-    _stop_up(settings.data_dir)
+    """Stop a running `lbaas up`; with --purge remove everything it made.
+
+    The data directory is --data-dir, else LBAAS_DATA_DIR, else the running `lbaas up`'s.
+    """
+    from lbaas.cli.running import data_dir_of
+
+    where = data_dir_of(data_dir)
+    if not _stop_up(where):
+        console.print(f"no lbaas up is running (data directory {where})", soft_wrap=True)
     if purge:
         from lbaas.purge import purge_all
 
-        purge_all(settings.data_dir, console.print)
+        purge_all(where, lambda line: console.print(line, soft_wrap=True, highlight=False))
 
 
-def _stop_up(data_dir: Path) -> None:
-    pid_file = data_dir / "up.pid"
-    if not pid_file.exists():
-        return
-    pid = int(pid_file.read_text())
+def _stop_up(data_dir: Path) -> bool:
+    """SIGTERM the `lbaas up` recorded in data_dir and wait for it; False if none runs."""
+    from lbaas import proctrack
+
+    pid_file = data_dir / PID_FILE
     try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
+        words = pid_file.read_text().split()
+        pid, started = int(words[0]), int(words[1])
+    except (OSError, ValueError, IndexError):
+        return False
+    up_process = proctrack.ProcessId(pid, started, "up")
+    if not proctrack.is_running(up_process):
         pid_file.unlink(missing_ok=True)
-        return
+        return False
     console.print(f"Stopping lbaas up (pid {pid})")
-    for _ in range(100):
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.1)
+    os.kill(pid, signal.SIGTERM)
+    if not proctrack.wait_gone(up_process, 30.0):
+        err_console.print(f"[red]Error:[/red] lbaas up (pid {pid}) is still running after 30 s")
+        raise typer.Exit(1)
+    return True
 
 
 def _db_label(settings: Settings) -> str:
@@ -207,12 +239,24 @@ def _db_label(settings: Settings) -> str:
 
 
 def _banner(settings: Settings, url: str, creds: Path) -> None:
-    console.print(f"[bold green]lbaas is up[/bold green]: API on {url}")
     log_file = settings.data_dir / "lbaas.log"
-    console.print(f"  data directory  {settings.data_dir}  (log: {log_file})")
-    console.print(f"  credentials     {creds}  (the CLI reads them from there)")
-    console.print(f"  OpenAPI         {url}/openapi.json")
-    console.print("  try             lbaas pool list   ·   lbaas demo   ·   Ctrl-C to stop")
+    lines = [
+        f"[bold green]lbaas is up[/bold green]: API on {url}",
+        f"  data directory  {settings.data_dir}  (log: {log_file})",
+        f"  credentials     {creds}  (the CLI reads them from there)",
+        f"  dashboard       {url}/dashboard",
+        f"  OpenAPI         {url}/openapi.json",
+        f"  metrics         {_metrics_url(settings, url)}",
+        "  try             lbaas pool list   ·   lbaas demo   ·   Ctrl-C to stop",
+    ]
+    for line in lines:  # whole lines, also in a file or a pipe (rich wraps those at 80)
+        console.print(line, soft_wrap=True, highlight=False)
+
+
+def _metrics_url(settings: Settings, url: str) -> str:
+    if settings.metrics_listen:
+        return f"http://{settings.metrics_listen}/metrics  (no token)"
+    return f"{url}/metrics  (admin or metrics token)"
 
 
 def register(app: typer.Typer) -> None:

@@ -1,8 +1,9 @@
 """Lab hosts: network namespaces with one leg on a bridge and a small web server, standing in for
 tenant VMs in demos and tests.
 
-Each host's state (bridge, address, page text, server pid) is kept in `<state_dir>/<name>.json`,
-so any process can manage hosts another one made. Needs root.
+Each host's state (bridge, address, page text, server pid and start time) is kept in
+`<state_dir>/<name>.json`, so any process can manage hosts another one made, and stop their
+servers even after their namespace lost its name (`lbaas.proctrack`). Needs root.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import ParamSpec, TypeVar
 
 from pyroute2 import IPRoute
 
+from lbaas import leftovers, proctrack
 from lbaas.drivers.network import links, names, routing
 from lbaas.drivers.network.commands import in_namespace
 from lbaas.drivers.network.errors import InvalidNetworkSpec, NetworkDriverError
@@ -69,6 +71,7 @@ class LabHost:
     http_pid: int | None
     host_ifname: str  # the host end of its veth, on the bridge
     http_running: bool = False
+    http_start_time: int | None = None  # with http_pid, what identifies the server (proctrack)
 
 
 class LabHosts:
@@ -211,34 +214,63 @@ class LabHosts:
             converge_address(inside, index, host.address, host.prefixlen)
             routing.ensure_default_route(inside, host.gateway, index)
 
+    @property
+    def owner(self) -> str:
+        """The word in a server's command line that says it is one of these hosts'."""
+        return str(self.state_dir.absolute())
+
     def _start(self, host: LabHost) -> LabHost:
         if host.http_text is None:
             raise InvalidLabHost(f"lab host {host.name} has no page text")
-        pid = process.start_server(
-            host.namespace, host.address, HTTP_PORT, host.http_text, self._log_path(host.name)
+        log_path = self._log_path(host.name)
+        server = process.spawn_server(
+            host.namespace, host.address, HTTP_PORT, host.http_text, log_path, self.owner
         )
-        started = replace(host, http_pid=pid, http_running=True)
+        # Recorded before it listens: if this process dies now, the server can still be found.
+        started = replace(host, http_pid=server.pid, http_start_time=server.start_time,
+                          http_running=True)
         self._save(started)
-        log.info("started web server of lab host %s (pid %d)", host.name, pid)
+        try:
+            process.wait_listening(server.pid, host.address, HTTP_PORT, log_path)
+        except BaseException:
+            self._stop(started)
+            raise
+        log.info("started web server of lab host %s (pid %d)", host.name, server.pid)
         return started
 
     def _stop(self, host: LabHost) -> LabHost:
-        if host.http_pid is not None and process.stop_server(
-            host.http_pid, host.namespace, host.address
-        ):
-            log.info("stopped web server of lab host %s (pid %d)", host.name, host.http_pid)
-        stopped = replace(host, http_pid=None, http_running=False)
+        if self._stop_server(host):
+            log.info("stopped web server of lab host %s (pid %s)", host.name, host.http_pid)
+        stopped = replace(host, http_pid=None, http_start_time=None, http_running=False)
         self._save(stopped)
         return stopped
 
     def _destroy(self, host: LabHost) -> None:
-        if host.http_pid is not None:
-            process.stop_server(host.http_pid, host.namespace, host.address)
+        self._stop_server(host)
         links.remove_namespace(host.namespace)
+        # Its namespace may have lost its name (`ip netns del`) while a process kept it alive:
+        # then the veth is still on the bridge, and deleting its host end removes both ends.
+        leftovers.remove_veth(host.host_ifname)
         self._state_path(host.name).unlink(missing_ok=True)
         self._log_path(host.name).unlink(missing_ok=True)
 
+    def _server(self, host: LabHost) -> proctrack.ProcessId | None:
+        if host.http_pid is None or host.http_start_time is None:
+            return None
+        return proctrack.ProcessId(host.http_pid, host.http_start_time, self.owner)
+
+    def _stop_server(self, host: LabHost) -> bool:
+        server = self._server(host)
+        if server is not None:
+            return process.stop(server)
+        if host.http_pid is None:
+            return False
+        return process.stop_server(host.http_pid, host.namespace, host.address)  # older record
+
     def _running(self, host: LabHost) -> bool:
+        server = self._server(host)
+        if server is not None:
+            return proctrack.is_running(server)
         return host.http_pid is not None and process.is_server(
             host.http_pid, host.namespace, host.address
         )

@@ -151,6 +151,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--text", required=True, help="what GET / answers")
     parser.add_argument("--port", type=int, default=80)
     parser.add_argument("--bind", required=True, help="address to listen on")
+    # Not used by the server: a word of its command line that says whose it is (proctrack).
+    parser.add_argument("--owner", help="the lab state directory that started it")
     return parser.parse_args(argv)
 
 

@@ -1,8 +1,10 @@
 """Starting, recognising and stopping a lab host's web server, by the pid recorded for it.
 
-A pid is only ever signalled after checking that it is still that server: its command line runs
-`lbaas.lab.httpserver` bound to the host's address, in the host's namespace. So a recycled pid
-is never killed by mistake.
+A pid is only ever signalled after checking that it is still that server. Lab hosts record the
+server's identity (`proctrack.ProcessId`: pid, start time, and the lab's state directory, which
+is a word of its command line after `--owner`), which holds even after the host's namespace lost
+its name. `start_server`/`is_server`/`stop_server` are the older check by command line and
+namespace, for servers started without an owner.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import lbaas
+from lbaas import proctrack
 from lbaas.drivers.network.commands import in_namespace
 from lbaas.lab.errors import LabError
 
@@ -29,19 +32,58 @@ NETNS_DIR = Path("/run/netns")
 _children: dict[int, subprocess.Popen[bytes]] = {}
 
 
-def server_argv(namespace: str, address: str, port: int, text: str) -> list[str]:
+def server_argv(
+    namespace: str, address: str, port: int, text: str, owner: str | None = None
+) -> list[str]:
     argv = [sys.executable, "-m", SERVER_MODULE, "--text", text, "--port", str(port)]
+    if owner is not None:
+        argv += ["--owner", owner]
     return in_namespace(namespace, [*argv, "--bind", address])
 
 
 def start_server(namespace: str, address: str, port: int, text: str, log_path: Path) -> int:
     """Start the server in the namespace, detached; return its pid once it listens."""
+    proc = _spawn(server_argv(namespace, address, port, text), log_path)
+    try:
+        wait_listening(proc.pid, address, port, log_path)
+    except BaseException:
+        _kill(proc.pid)
+        raise
+    return proc.pid
+
+
+def spawn_server(
+    namespace: str, address: str, port: int, text: str, log_path: Path, owner: str
+) -> proctrack.ProcessId:
+    """Start the server in the namespace, detached, marked with `owner`; return its identity at
+    once (record it before `wait_listening`, so a caller killed meanwhile leaves it findable)."""
+    proc = _spawn(server_argv(namespace, address, port, text, owner), log_path)
+    started = proctrack.identify(proc.pid, owner)
+    if started is None:
+        proc.wait()
+        raise LabError(f"web server exited {proc.returncode} on start: {_tail(log_path)}")
+    return started
+
+
+def stop(server: proctrack.ProcessId) -> bool:
+    """Stop a server by its recorded identity (its namespace may have lost its name)."""
+    try:
+        return proctrack.stop(server)
+    except OSError as exc:
+        raise LabError(str(exc)) from exc
+    finally:
+        _reap(server.pid)
+
+
+def _spawn(argv: list[str], log_path: Path) -> subprocess.Popen[bytes]:
     env = dict(os.environ)
+    # From a checkout the package may not be importable by the interpreter alone; installed
+    # (a wheel), this is site-packages, which it imports from anyway.
     source_root = str(Path(lbaas.__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [source_root, env.get("PYTHONPATH")]))
     with log_path.open("ab") as log_file:
         proc = subprocess.Popen(
-            server_argv(namespace, address, port, text),
+            argv,
             stdin=subprocess.DEVNULL,
             stdout=log_file,
             stderr=log_file,
@@ -49,22 +91,27 @@ def start_server(namespace: str, address: str, port: int, text: str, log_path: P
             env=env,
         )
     _children[proc.pid] = proc
-    try:
-        _wait_listening(proc, address, port, log_path)
-    except BaseException:
-        _kill(proc.pid)
-        raise
-    return proc.pid
+    return proc
 
 
-def _wait_listening(proc: subprocess.Popen[bytes], address: str, port: int, log: Path) -> None:
+def _reap(pid: int) -> None:
+    child = _children.get(pid)
+    if child is not None and child.poll() is not None:
+        del _children[pid]
+
+
+def _tail(log: Path) -> str:
+    return log.read_text(errors="replace")[-500:]
+
+
+def wait_listening(pid: int, address: str, port: int, log: Path) -> None:
+    """Wait until the server pid listens on address:port; LabError if it exits or takes 10 s."""
     deadline = time.monotonic() + 10.0
-    while not listening(proc.pid, address, port):
-        if proc.poll() is not None:
-            tail = log.read_text(errors="replace")[-500:]
-            raise LabError(f"web server exited {proc.returncode} on start: {tail}")
+    while not listening(pid, address, port):
+        if not _alive(pid):
+            raise LabError(f"web server exited on start: {_tail(log)}")
         if time.monotonic() > deadline:
-            raise LabError(f"web server {proc.pid} did not listen on {address}:{port} in 10 s")
+            raise LabError(f"web server {pid} did not listen on {address}:{port} in 10 s")
         time.sleep(0.02)
 
 
