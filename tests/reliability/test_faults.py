@@ -111,6 +111,7 @@ class Faults:
     log: list[str] = field(default_factory=list)
     timers: list[threading.Thread] = field(default_factory=list)
     api_kills: list[int] = field(default_factory=list)  # the write each API kill landed in
+    stopping: threading.Event = field(default_factory=threading.Event)
 
     @property
     def api(self) -> ApiProcess:
@@ -137,7 +138,7 @@ class Faults:
         """Wait for a write on its way, and SIGKILL the API `pause` into it if it is still on
         its way then; otherwise wait for the next one."""
         deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not self.stopping.is_set():
             if not self.http.writing.wait(timeout=1.0):
                 continue
             serial = self.http.serial
@@ -200,6 +201,7 @@ class Faults:
             return "api" in self.down_until
 
     def finish(self) -> None:
+        self.stopping.set()  # an API kill still waiting for a write gives up
         for timer in self.timers:
             timer.join()
         self.restart_due(all_now=True)
