@@ -50,11 +50,11 @@ def _server_database(kind: str) -> str | None:
     if kind in _broken:
         raise _broken[kind]
     admin_url = make_url(SERVER_URLS[kind])
-    if server_refuses(admin_url.host or "127.0.0.1", admin_url.port or DEFAULT_PORTS[kind]):
-        _created[kind] = None
-        return None
     name = f"lbaas_test_{uuid.uuid4().hex[:8]}"
     try:
+        if server_refuses(admin_url.host or "127.0.0.1", admin_url.port or DEFAULT_PORTS[kind]):
+            _created[kind] = None
+            return None
         engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
         with engine.connect() as conn:
             conn.execute(text(f"CREATE DATABASE {name}"))
