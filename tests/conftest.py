@@ -1,7 +1,10 @@
 """Shared fixtures: a fresh database on SQLite, PostgreSQL and MariaDB, and an API over it.
 
-PostgreSQL and MariaDB are used when reachable on 127.0.0.1 at their standard ports with
-passwordless local access; otherwise their tests are skipped with the reason.
+PostgreSQL and MariaDB are used on 127.0.0.1 at their standard ports with passwordless local
+access (or LBAAS_TEST_POSTGRES / LBAAS_TEST_MARIADB). Their tests are skipped only when the
+server refuses the connection (it is not running here); any other error (a broken URL, an
+authentication error) fails them. With LBAAS_REQUIRE=all every environment skip fails
+(tests/require.py).
 """
 
 from __future__ import annotations
@@ -9,10 +12,11 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import socket
 import tempfile
 import uuid
 import warnings
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +27,7 @@ from sqlalchemy.engine import make_url
 from lbaas.settings import Settings
 from lbaas.storage.db import Store
 from lbaas.storage.models import Base, Revision
+from tests.require import enforce
 
 warnings.filterwarnings("ignore", message=".*httpx2.*")
 # `lbaas up` records where it runs, for the CLI to find it (cli/running.py): this test run's own
@@ -45,24 +50,43 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def _server_database(kind: str) -> str | None:
-    """A fresh database on the server for this test session, or None if the server is absent."""
+    """A fresh database on the server for this test session, or None if the server refuses
+    connections (it is not running here). Any other error is raised, for every test using it."""
     if kind in _created:
         return _created[kind]
+    if kind in _broken:
+        raise _broken[kind]
     admin_url = make_url(SERVER_URLS[kind])
     name = f"lbaas_test_{uuid.uuid4().hex[:8]}"
     try:
+        if server_refuses(admin_url.host or "127.0.0.1", admin_url.port or DEFAULT_PORTS[kind]):
+            _created[kind] = None
+            return None
         engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
         with engine.connect() as conn:
             conn.execute(text(f"CREATE DATABASE {name}"))
             if kind == "postgresql":  # a throw-away database: no need to wait for each fsync
                 conn.execute(text(f"ALTER DATABASE {name} SET synchronous_commit = off"))
         engine.dispose()
-    except Exception as exc:  # any failure means "not reachable here"
-        _created[kind] = None
-        print(f"{kind} not reachable at {admin_url.render_as_string()}: {exc}")
-        return None
+    except Exception as exc:  # the server is there but unusable: fail loudly, never skip
+        _broken[kind] = RuntimeError(
+            f"{kind} at {admin_url.render_as_string()} answers but cannot be used: {exc}")
+        raise _broken[kind] from exc
     _created[kind] = admin_url.set(database=name).render_as_string(hide_password=False)
     return _created[kind]
+
+
+DEFAULT_PORTS = {"postgresql": 5432, "mariadb": 3306}
+_broken: dict[str, RuntimeError] = {}
+
+
+def server_refuses(host: str, port: int) -> bool:
+    """True only when nothing listens at host:port ("connection refused")."""
+    try:
+        with socket.create_connection((host, port), timeout=10):
+            return False
+    except ConnectionRefusedError:
+        return True
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -98,7 +122,8 @@ def db_url(db_kind: str, tmp_path_factory: pytest.TempPathFactory) -> str:
         return str(_created["sqlite"])
     url = _server_database(db_kind)
     if url is None:
-        pytest.skip(f"{db_kind} is not reachable at {SERVER_URLS[db_kind]} (see LBAAS_TEST_*)")
+        pytest.skip(f"{db_kind} is not running: connection refused at {SERVER_URLS[db_kind]} "
+                    "(see LBAAS_TEST_*)")
     return url
 
 
@@ -150,3 +175,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item) -> Generator[None, Any, None]:
+    """Under LBAAS_REQUIRE=all an environment skip is a failure (tests/require.py)."""
+    outcome = yield
+    enforce(outcome.get_result(), slow_item="slow" in item.keywords)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> Generator[None, Any, None]:
+    """The same for a module skipped as a whole while it is collected."""
+    outcome = yield
+    enforce(outcome.get_result(), slow_item=False)

@@ -19,6 +19,7 @@ from lbaas.storage.db import Store
 from tests.api.conftest import Api, error
 from tests.conftest import ADMIN_TOKEN
 from tests.grafana_dashboard import dashboard_exprs, metric_names
+from tests.require import skip_by_design
 
 LB = "/v2.0/lb"
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -209,7 +210,7 @@ def _free_port() -> int:
 def test_metrics_listen_serves_only_metrics_without_a_token(store: Store, settings: Settings,
                                                             db_kind: str) -> None:
     if db_kind != "sqlite":
-        pytest.skip("the listener does not depend on the database")
+        skip_by_design("the listener does not depend on the database")
     api_port, metrics_port = _free_port(), _free_port()
     served = settings.model_copy(update={"listen": f"127.0.0.1:{api_port}",
                                          "metrics_listen": f"127.0.0.1:{metrics_port}"})

@@ -1,8 +1,11 @@
 """The quick form of every benchmark runs to its end and prints its JSON line.
 
 So the benchmarks cannot rot: each `python -m bench NAME --quick` (small sizes, seconds) runs
-against the real system here. Only completion and the shape of the output are checked; the
-targets are the benchmarks' business (they report pass or fail), never a test's.
+against the real system here, and its verdicts are asserted where they judge behaviour: every
+target that is not a duration or a throughput ratio (failed requests and socket errors == 0,
+memory per load balancer) must pass, so the quick hitless benchmark's `pass` is asserted whole.
+Targets measured in time (latency percentiles, seconds to converge, throughput and p99 ratios)
+depend on how loaded this 2-core machine is: they are reported, not asserted (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -19,6 +22,12 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 NEEDS_WRK = {"hitless", "overhead"}
 BENCHMARKS = ["provisioning", "changes", "hitless", "overhead", "scale", "failure"]
+TIME_UNITS = {"ms", "s"}
+
+
+def timing(target: dict[str, object]) -> bool:
+    """A verdict that a loaded machine can miss: a duration, or a ratio of throughputs/latency."""
+    return target.get("unit") in TIME_UNITS or "ratio" in str(target["name"])
 
 
 def _missing(name: str) -> str | None:
@@ -59,4 +68,9 @@ def test_quick_benchmark_completes_and_prints_its_json_line(name: str) -> None:
         assert {"name", "value", "op", "limit", "pass"} <= set(target)
         assert isinstance(target["pass"], bool)
     assert isinstance(result["pass"], bool)
+    judged = [t for t in result["targets"] if not timing(t)]
+    missed = [t for t in judged if not t["pass"]]
+    assert not missed, f"{name}: targets missed: {missed}\n{output}"
+    if len(judged) == len(result["targets"]):
+        assert result["pass"] is True, output
     assert result["machine"]["nproc"] >= 1

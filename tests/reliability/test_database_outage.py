@@ -1,93 +1,55 @@
-"""The database goes away under a running API (PostgreSQL stopped for a few seconds, then started):
-meanwhile every request gets a prompt 503 that says so; afterwards the API serves again by
-itself, every acknowledged write is there, no refused one is, and the data is consistent.
+"""The database goes away under a running API (PostgreSQL or MariaDB stopped for a few seconds,
+then started): meanwhile every request gets a prompt 503 that says so; afterwards the API serves
+again by itself, every acknowledged write is there, no refused one is, and the data is
+consistent.
 
-Needs a local PostgreSQL cluster that `pg_ctlcluster` can stop and start (root); skipped
-otherwise. The outage is kept short, and the cluster is always started again.
+These tests stop the shared database servers of this machine (tests/reliability/databases.py):
+under /tmp/lbaas-dbserver.lock, kept short, and always started again and waited for. They need
+a server they can stop and start (a `pg_ctlcluster` cluster or a postgres main process; a
+running mariadbd, started again with its own command line); skipped otherwise, with the reason.
 """
 
 from __future__ import annotations
 
 import shutil
-import subprocess
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-from tests.conftest import SERVER_URLS
 from tests.integration.system import ApiProcess, free_port, record_count, record_timing, wait_for
+from tests.reliability.databases import Server, own_database, server_outage, stoppable
 
 from lbaas.settings import Settings
 
-OUTAGE = 3.0  # seconds PostgreSQL stays stopped
+OUTAGE = 3.0  # seconds the database server stays stopped
 # A request during the outage must be answered within this (a generous deadline on a loaded
 # machine; a request waiting for a pool connection would take the pool's 30 s and fail it).
 ANSWER_DEADLINE = 20.0
 TOKEN = "outage-admin"
+NAMES = {"postgresql": "PostgreSQL", "mariadb": "MariaDB"}
 
 
-def _cluster() -> str | None:
-    if shutil.which("pg_ctlcluster") is None or not Path("/etc/postgresql").is_dir():
-        return None
-    versions = sorted(p.name for p in Path("/etc/postgresql").iterdir()
-                      if (p / "main").is_dir())
-    return versions[-1] if versions else None
-
-
-def _pg_ctl(version: str, action: str) -> None:
-    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", action],
-                   check=True, capture_output=True, timeout=60)
-
-
-@pytest.fixture
-def api_on_postgres() -> Iterator[tuple[httpx.Client, str]]:
-    version = _cluster()
-    if version is None:
-        pytest.skip("no local PostgreSQL cluster to stop and start (pg_ctlcluster)")
-    url = _own_database()
-    root = Path(tempfile.mkdtemp(prefix="lbo-"))
-    settings = Settings(data_dir=root, database_url=url, listen=f"127.0.0.1:{free_port()}",
-                        admin_token=TOKEN, auth_failures_per_minute=10_000)
-    server = ApiProcess(settings)
-    server.start()
-    try:
-        with httpx.Client(base_url=server.url, headers={"X-Auth-Token": TOKEN},
-                          timeout=20.0) as client:
-            yield client, version
-    finally:
-        server.stop()
-        shutil.rmtree(root, ignore_errors=True)
-        _drop(url)
-
-
-def _own_database() -> str:
-    """A fresh database with the server's durability settings (the shared test database turns
-    synchronous_commit off for speed; here acknowledged means durable)."""
-    admin_url = make_url(SERVER_URLS["postgresql"])
-    name = f"lbaas_outage_{uuid.uuid4().hex[:8]}"
-    try:
-        engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
-            conn.execute(text(f"CREATE DATABASE {name}"))
-        engine.dispose()
-    except Exception as exc:
-        pytest.skip(f"PostgreSQL is not reachable at {admin_url.render_as_string()}: {exc}")
-    return admin_url.set(database=name).render_as_string(hide_password=False)
-
-
-def _drop(url: str) -> None:
-    engine = create_engine(SERVER_URLS["postgresql"], isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {make_url(url).database} WITH (FORCE)"))
-    engine.dispose()
+@pytest.fixture(params=["postgresql", "mariadb"])
+def api_on_server(request: pytest.FixtureRequest) -> Iterator[tuple[httpx.Client, Server]]:
+    server = stoppable(request.param)
+    with own_database(request.param) as url:
+        root = Path(tempfile.mkdtemp(prefix="lbo-"))
+        settings = Settings(data_dir=root, database_url=url, listen=f"127.0.0.1:{free_port()}",
+                            admin_token=TOKEN, auth_failures_per_minute=10_000)
+        api = ApiProcess(settings)
+        api.start()
+        try:
+            with httpx.Client(base_url=api.url, headers={"X-Auth-Token": TOKEN},
+                              timeout=20.0) as client:
+                yield client, server
+        finally:
+            api.stop()
+            shutil.rmtree(root, ignore_errors=True)
 
 
 def _made(client: httpx.Client, path: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -124,8 +86,9 @@ class Writer(threading.Thread):
         return sum(1 for outcome in list(self.outcomes.values()) if outcome == 201)
 
 
-def test_postgresql_stopped_and_started(api_on_postgres: tuple[httpx.Client, str]) -> None:
-    client, version = api_on_postgres
+def test_database_stopped_and_started(api_on_server: tuple[httpx.Client, Server]) -> None:
+    client, server = api_on_server
+    name = NAMES[server.kind]
     network = _made(client, "/v2.0/networks", {"network": {"name": "outage"}})
     subnet = _made(client, "/v2.0/subnets", {"subnet": {"network_id": network["id"],
                                                         "cidr": "198.18.60.0/24"}})
@@ -141,9 +104,7 @@ def test_postgresql_stopped_and_started(api_on_postgres: tuple[httpx.Client, str
     writer.start()
     wait_for("the writer's first writes", lambda: writer.acknowledged() >= 5, timeout=60)
     during: list[tuple[str, int, dict[str, Any], float]] = []
-    stopped = time.monotonic()
-    try:
-        _pg_ctl(version, "stop")
+    with server_outage(server):
         stopped = time.monotonic()
         while time.monotonic() - stopped < OUTAGE:
             for method, path, body in (
@@ -157,14 +118,12 @@ def test_postgresql_stopped_and_started(api_on_postgres: tuple[httpx.Client, str
                 during.append((f"{method} {path}", response.status_code, response.json(),
                                time.monotonic() - asked))
             time.sleep(0.2)
-    finally:
-        _pg_ctl(version, "start")
     started = time.monotonic()
 
     def serving() -> bool:
         return client.get("/v2.0/lb/pools").status_code == 200
 
-    wait_for("the API to serve again after PostgreSQL started", serving, timeout=30,
+    wait_for(f"the API to serve again after {name} started", serving, timeout=30,
              every=0.1)
     recovered = time.monotonic() - started
     before_recovery = writer.acknowledged()
@@ -203,7 +162,7 @@ def test_postgresql_stopped_and_started(api_on_postgres: tuple[httpx.Client, str
     assert after["status"] == "ok" and after["revision"] >= before + len(acknowledged)
     assert client.put(f"/v2.0/lb/pools/{pool['id']}",
                       json={"pool": {"description": "after"}}).status_code == 200
-    record_timing("PostgreSQL started -> API serving again", recovered)
-    record_timing("slowest answer while PostgreSQL was down", max(s for *_, s in during))
-    record_count("writes acknowledged around a 3 s database outage", len(acknowledged))
-    record_count("writes refused with 503 during it", len(refused))
+    record_timing(f"{name} started -> API serving again", recovered)
+    record_timing(f"slowest answer while {name} was down", max(s for *_, s in during))
+    record_count(f"writes acknowledged around a 3 s {name} outage", len(acknowledged))
+    record_count(f"writes refused with 503 during the {name} outage", len(refused))

@@ -7,6 +7,11 @@ desired state says (from a client in a lab namespace, and in HAProxy's own serve
 nothing is PENDING_* or in ERROR, and no namespace, interface, process or state file is left
 that no object owns.
 
+Every API kill waits for a write in flight and lands in it: the run asserts that kills broke
+requests mid-way (their answers never came) and that some writes had an unknown outcome, so the
+read-back of unsure writes is exercised, not just present. The short form runs on SQLite and on
+PostgreSQL.
+
 The seed is printed; `LBAAS_FAULT_SEED=<seed>` replays the same operations and the same faults
 (their exact moments relative to the agent's work can still differ). The short form runs in CI;
 the long form (`LBAAS_SLOW=1`) runs several hundred operations with many more faults.
@@ -41,6 +46,7 @@ from tests.reliability.checks import (
     serving_problems,
     wait_converged,
 )
+from tests.reliability.databases import own_database
 from tests.reliability.workload import Http, Workload
 
 pytestmark = needs_system
@@ -60,9 +66,18 @@ class Lab:
     texts: dict[str, str]
 
 
-@pytest.fixture
-def lab() -> Iterator[Lab]:
-    system = open_system(agent_down_time=3.0, heartbeat_interval=0.5, api_process=True)
+@pytest.fixture(params=["sqlite", "postgresql"])
+def lab(request: pytest.FixtureRequest) -> Iterator[Lab]:
+    if request.param == "sqlite":
+        yield from _lab(None)
+    else:
+        with own_database(request.param) as url:
+            yield from _lab(url)
+
+
+def _lab(database_url: str | None) -> Iterator[Lab]:
+    system = open_system(agent_down_time=3.0, heartbeat_interval=0.5, api_process=True,
+                         database_url=database_url)
     try:
         agent = system.add_agent("f")
         tenant = system.network("t", TENANT)
@@ -89,11 +104,14 @@ class Faults:
 
     system: System
     agent: AgentProcess
+    http: Http
     rng: random.Random
     lock: threading.Lock = field(default_factory=threading.Lock)
     down_until: dict[str, float] = field(default_factory=dict)  # what is down -> restart at
     log: list[str] = field(default_factory=list)
-    timers: list[threading.Timer] = field(default_factory=list)
+    timers: list[threading.Thread] = field(default_factory=list)
+    api_kills: list[int] = field(default_factory=list)  # the write each API kill landed in
+    stopping: threading.Event = field(default_factory=threading.Event)
 
     @property
     def api(self) -> ApiProcess:
@@ -102,13 +120,40 @@ class Faults:
         return server
 
     def schedule(self, kind: str) -> None:
-        """Kill `kind` 0-80 ms from now, from another thread, to land inside a request."""
+        """Kill `kind` from another thread: the API 0-3 ms into the next write it serves (so
+        that it rarely answered already), the agent or a HAProxy 0-80 ms from now."""
         delay = self.rng.uniform(0.0, 0.08)
         outage = self.rng.uniform(0.1, 2.5)
         target = self.rng.random()  # which haproxy process, chosen now for replay
-        timer = threading.Timer(delay, self._kill, args=(kind, outage, target))
+        pause = self.rng.uniform(0.0, 0.003)
+        timer: threading.Thread
+        if kind == "api":
+            timer = threading.Thread(target=self._kill_api_in_a_write, args=(outage, pause))
+        else:
+            timer = threading.Timer(delay, self._kill, args=(kind, outage, target))
         self.timers.append(timer)
         timer.start()
+
+    def _kill_api_in_a_write(self, outage: float, pause: float) -> None:
+        """Wait for a write on its way, and SIGKILL the API `pause` into it if it is still on
+        its way then; otherwise wait for the next one."""
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not self.stopping.is_set():
+            if not self.http.writing.wait(timeout=1.0):
+                continue
+            serial = self.http.serial
+            time.sleep(pause)
+            with self.lock:
+                if "api" in self.down_until or not self.http.writing.is_set() or \
+                        self.http.serial != serial:
+                    continue  # down already (wait for its restart), or that write is answered
+                self.api.kill()
+                self.api_kills.append(serial)
+                self.down_until["api"] = time.monotonic() + outage
+                self.log.append(f"{time.monotonic():.2f} killed api in write {serial} for "
+                                f"{outage:.1f} s")
+                return
+        self.log.append("no write to kill the API in within 120 s")
 
     def _kill(self, kind: str, outage: float, target: float) -> None:
         with self.lock:
@@ -147,11 +192,16 @@ class Faults:
                     del self.down_until[kind]
                     self.log.append(f"{time.monotonic():.2f} restarted {kind}")
 
+    def pending(self) -> bool:
+        """A kill still waits for its moment."""
+        return any(timer.is_alive() for timer in self.timers)
+
     def api_down(self) -> bool:
         with self.lock:
             return "api" in self.down_until
 
     def finish(self) -> None:
+        self.stopping.set()  # an API kill still waiting for a write gives up
         for timer in self.timers:
             timer.join()
         self.restart_due(all_now=True)
@@ -185,14 +235,16 @@ def run_faults(lab: Lab, operations: int, kills: dict[str, int], max_lbs: int) -
 
     workload.on_pool, workload.on_vip = made_pool, made_vip
     workload.on_monitor = made_monitor
-    faults = Faults(system, lab.agent, fault_rng)
+    faults = Faults(system, lab.agent, http, fault_rng)
     plan = [kind for kind, count in kills.items() for _ in range(count)]
     at = dict(zip(sorted(fault_rng.sample(range(5, operations - 5), len(plan))),
                   fault_rng.sample(plan, len(plan)), strict=True))
     steps: dict[str, int] = {}
     started = time.monotonic()
     try:
-        for index in range(operations):
+        index = 0
+        while index < operations or faults.pending():  # the last API kill waits for a write
+            assert index < 3 * operations, f"kills still not done: {faults.log}"
             faults.restart_due()
             if index in at:
                 faults.schedule(at[index])
@@ -203,6 +255,7 @@ def run_faults(lab: Lab, operations: int, kills: dict[str, int], max_lbs: int) -
             if kind == "resync-failed":
                 time.sleep(0.1)  # the API is down: wait for it rather than spend the steps
             time.sleep(rng.uniform(0.0, 0.02))
+            index += 1
         faults.finish()
         # Whatever is still unsure is read back now that everything runs.
         for _ in range(len(workload.lbs) + 1):
@@ -211,6 +264,11 @@ def run_faults(lab: Lab, operations: int, kills: dict[str, int], max_lbs: int) -
         context = f"seed {seed}; faults: {faults.log}; steps {steps}; {workload.counts}"
         assert not workload.problems, f"{workload.problems}\n{context}"
         assert not [lb for lb in workload.lbs if lb.maybe], context
+        # The kills landed: each API kill in a write on its way, and some broke it mid-way.
+        assert len(faults.api_kills) == kills["api"], f"API kills carried out\n{context}"
+        broken = [serial for serial in faults.api_kills if serial in http.unanswered]
+        assert broken, f"no API kill broke the write it landed in\n{context}"
+        assert workload.counts["unknown"] > 0, f"no write had an unknown outcome\n{context}"
         problems = workload.verify()
         assert not problems, f"acknowledged writes not there: {problems}\n{context}"
 
@@ -235,14 +293,16 @@ def run_faults(lab: Lab, operations: int, kills: dict[str, int], max_lbs: int) -
                  workload.counts["acknowledged"])
     record_count(f"faults ({operations} operations): writes with an unknown outcome",
                  workload.counts["unknown"])
+    record_count(f"faults ({operations} operations): API kills that broke a write mid-way",
+                 len(broken))
     record_count(f"faults ({operations} operations): load balancers made", workload.made)
     record_count(f"faults ({operations} operations): load balancers left", live)
     print(f"seed {seed}: {steps}, {workload.counts}, faults {faults.log}")
 
 
 def test_faults_short(lab: Lab) -> None:
-    """~150 operations over up to 8 load balancers; 3 API, 3 agent and 5 HAProxy kills."""
-    run_faults(lab, operations=150, kills={"api": 3, "agent": 3, "haproxy": 5}, max_lbs=8)
+    """~150 operations over up to 8 load balancers; 4 API, 3 agent and 5 HAProxy kills."""
+    run_faults(lab, operations=150, kills={"api": 4, "agent": 3, "haproxy": 5}, max_lbs=8)
 
 
 @slow

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import random
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,19 +44,34 @@ class Result:
 
 
 class Http:
-    """The API as an admin; never raises for what the network or the server does."""
+    """The API as an admin; never raises for what the network or the server does.
+
+    While a write is on its way (sent, not yet answered) `writing` is set and `serial` names
+    it: a fault injector waits on it to kill the API in the middle of a request."""
 
     def __init__(self, url: str, token: str, timeout: float = 10.0) -> None:
         self.client = httpx.Client(base_url=url, headers={"X-Auth-Token": token},
                                    timeout=timeout)
+        self.writing = threading.Event()
+        self.serial = 0  # the number of the latest write
+        self.unanswered: set[int] = set()  # writes sent whose answer never came
 
     def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Result:
+        write = method != "GET"
+        if write:
+            self.serial += 1
+            self.writing.set()
         try:
             response = self.client.request(method, path, json=body)
         except httpx.ConnectError as exc:
             return Result(None, sent=False, error=repr(exc))
         except httpx.HTTPError as exc:
+            if write:
+                self.unanswered.add(self.serial)
             return Result(None, error=repr(exc))
+        finally:
+            if write:
+                self.writing.clear()
         try:
             payload = response.json() if response.content else None
         except ValueError:
@@ -425,7 +441,8 @@ class Workload:
                 problems.append(f"{lb.name}: ids {ids} differ from the model's")
         listed = self.http.call("GET", f"{LB}/pools")
         known = {lb.name for lb in self.lbs}
-        if listed.ok:
-            problems += [f"pool {p['id']} ({p['name']}) that no operation made"
-                         for p in listed.body["pools"] if p["name"] not in known]
+        if not listed.ok:
+            return [*problems, f"cannot list the pools: {listed.status} {listed.error}"]
+        problems += [f"pool {p['id']} ({p['name']}) that no operation made"
+                     for p in listed.body["pools"] if p["name"] not in known]
         return problems
