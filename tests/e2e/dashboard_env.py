@@ -163,8 +163,9 @@ class DashboardService:
         self.store, _ = prepare(settings)
         self.server = ApiServer(settings, self.store, self.token)
         sockets = [_listen(port), self.browser_netns.listen(port)]
-        self.server.thread = threading.Thread(target=self.server.server.run, name="api",
-                                              kwargs={"sockets": sockets}, daemon=True)
+        # the main server (the first of ApiServer.threads) serves these sockets
+        self.server.thread = self.server.threads[0] = threading.Thread(
+            target=self.server.server.run, name="api", kwargs={"sockets": sockets}, daemon=True)
         self.server.start()
         self.url = f"http://{settings.listen}"
         self.api = httpx.Client(base_url=self.url, headers={"X-Auth-Token": self.token},
