@@ -26,7 +26,7 @@ RESERVED_OWNERS = (OWNER_VIP, OWNER_FLOATINGIP)
 
 
 def create_user_port(tx: WriteTx, ctx: Context, body: dict[str, Any]) -> Port:
-    """A port on one of the caller's (or a shared) network, with the asked or lowest free address."""
+    """A port on the caller's own (or a shared) network: the asked or the lowest free address."""
     ctx.require_write()
     session = tx.session
     network = _pluggable_network(session, ctx, body["network_id"])
