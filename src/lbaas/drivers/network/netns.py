@@ -17,22 +17,30 @@ import os
 import socket
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
+from pathlib import Path
 from typing import Any
 
 from pyroute2 import IPRoute, netns
 
 from lbaas.domain.spec import LoadBalancerSpec
 from lbaas.drivers.base import Placement
-from lbaas.drivers.network import links, names, nat, nsthread, routing
+from lbaas.drivers.network import dad, links, names, nat, nsthread, routing
+from lbaas.drivers.network.bridges import BridgeRecord
 from lbaas.drivers.network.commands import in_namespace, spawn
 from lbaas.drivers.network.errors import CommandFailed
 from lbaas.drivers.network.legs import Leg, plan_legs
-from lbaas.drivers.network.veth import converge_address, ensure_mac_and_up, ensure_veth
+from lbaas.drivers.network.veth import (
+    converge_address,
+    ensure_mac_and_up,
+    ensure_veth,
+    has_address,
+)
 
 log = logging.getLogger(__name__)
 
 ANNOUNCE_WAIT_STEPS = 1000  # how long (0.01 s steps) an announcement waits for a listener
+DAD_WINDOW = 0.15  # seconds to listen for another holder of an address new in a namespace
 
 # Gratuitous ARP once something listens on the VIP: wait (at most $3 hundredths of a second,
 # looking every 10 ms: a client that tried too early learns the VIP when it can serve) until
@@ -52,9 +60,15 @@ class NetnsDriver:
 
     name = "netns"
 
-    def __init__(self, namespace_prefix: str = "qlbaas-", *, garp_count: int = 3) -> None:
+    def __init__(
+        self, namespace_prefix: str = "qlbaas-", *, garp_count: int = 3,
+        dad_window: float = DAD_WINDOW, bridge_record: Path | None = None,
+    ) -> None:
         self.prefix = names.check_namespace_prefix(namespace_prefix)
         self.garp_count = garp_count
+        self.dad_window = dad_window  # 0: take addresses without probing
+        # the bridges this driver may remove once their network is gone (None: never any)
+        self.bridges = BridgeRecord(bridge_record) if bridge_record is not None else None
         self._announcers: dict[str, list[subprocess.Popen[bytes]]] = {}
         self._plugged: dict[str, tuple[Leg, ...]] = {}  # namespace -> legs converged by us
 
@@ -185,16 +199,44 @@ class NetnsDriver:
         indexes: dict[str, int] = {}
         changed: list[Leg] = []
         for leg in legs:
+            made = self.bridges is not None and links.link_index(root, leg.bridge) is None
             bridge = links.ensure_bridge(leg.bridge, root)
+            if made and self.bridges is not None:
+                self.bridges.made(leg.bridge)
             index, created = ensure_veth(
                 root, inside, namespace, inside=leg.inside, outside=leg.outside, bridge_index=bridge
             )
             mac_changed = ensure_mac_and_up(inside, index, leg.mac)
+            if not has_address(inside, index, leg.address, leg.prefixlen):
+                self._check_free(namespace, leg)
             added = converge_address(inside, index, leg.address, leg.prefixlen)
             indexes[leg.key] = index
             if created or mac_changed or added:
                 changed.append(leg)
         return indexes, changed
+
+    def prune_bridges(self, network_bridges: Set[str]) -> list[str]:
+        """Remove the bridges this driver may remove (see `bridges`) whose network is gone
+        (not among `network_bridges`, every network's bridge) and that have no ports left."""
+        if self.bridges is None:
+            return []
+        self.bridges.seen(network_bridges)
+        return self.bridges.prune(network_bridges)
+
+    def _check_free(self, namespace: str, leg: Leg) -> None:
+        """Probe for another holder of an address before the namespace takes it (only for
+        addresses new here: a re-plug of a converged namespace never gets this far)."""
+        if self.dad_window <= 0:
+            return
+        assert leg.mac is not None  # plan_legs gives every leg its port's MAC
+        started = time.monotonic()
+        holder = dad.probe(namespace, leg.inside, leg.mac, leg.address, self.dad_window)
+        if holder is not None:
+            log.error("%s: %s is held by %s on %s; not taking it",
+                      namespace, leg.address, holder, leg.bridge)
+            raise dad.AddressInUse(leg.address, holder, leg.bridge)
+        log.debug("%s: %s is free on %s (probed in %.0f ms)", namespace, leg.address,
+                  leg.bridge, (time.monotonic() - started) * 1000)
 
     def _announce(
         self, namespace: str, legs: Sequence[Leg], vip_address: str, vip_port: int
