@@ -96,13 +96,14 @@ def test_only_new_addresses_are_probed(
 ) -> None:
     tenant = box.bridge("t")
     probed: list[str] = []
-    real_probe = dad.probe
 
-    def counting(namespace: str, ifname: str, mac: str, address: str, window: float) -> str | None:
-        probed.append(address)
-        return real_probe(namespace, ifname, mac, address, window)
+    class Counting(dad.Probe):
+        def __init__(self, namespace: str, ifname: str, mac: str, address: str,
+                     window: float) -> None:
+            probed.append(address)
+            super().__init__(namespace, ifname, mac, address, window)
 
-    monkeypatch.setattr(dad, "probe", counting)
+    monkeypatch.setattr(dad, "Probe", Counting)
     driver = drivers.make()
     lb_id = str(uuid.uuid4())
     drivers.plug(driver, make_spec(lb_id, tenant))

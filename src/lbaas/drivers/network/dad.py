@@ -6,8 +6,9 @@ every ARP entry pointing at it. Whoever holds the address answers; an answer (or
 claiming the address) from any MAC but the port's own is a conflict. The port's own MAC answering
 is the same load balancer elsewhere (a move between agents), not a conflict.
 
-Sent from a packet socket made inside the namespace (see `nsthread`): no process to start, so the
-cost is the listening window alone.
+Sent from a packet socket made inside the namespace (see `nsthread`): no process to start. The
+netns driver listens while the device starts (`start_plug`, then `finish_plug`), so the window
+mostly overlaps HAProxy's start instead of adding to it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import select
 import socket
 import struct
+import threading
 import time
 
 from lbaas.drivers.network import nsthread
@@ -39,20 +41,64 @@ class AddressInUse(NetworkDriverError):
         )
 
 
+class Probe:
+    """An ARP probe under way in a thread of its own; `result()` waits for its window to end.
+
+    The socket is opened (and the first probe sent) by the caller, so a namespace or interface
+    that is missing fails at once; a window of 0 or less probes nothing.
+    """
+
+    def __init__(
+        self, namespace: str, ifname: str, own_mac: str, address: str, window: float
+    ) -> None:
+        self._holder: str | None = None
+        self._error: OSError | None = None
+        self._thread: threading.Thread | None = None
+        if window <= 0:
+            return
+        with nsthread.entered(namespace):
+            sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ARP))
+        try:
+            sock.bind((ifname, ETH_P_ARP))
+        except OSError:
+            sock.close()
+            raise
+        mac = bytes.fromhex(own_mac.replace(":", ""))
+        self._thread = threading.Thread(
+            target=self._run, args=(sock, mac, address, window), daemon=True,
+            name=f"dad {address}",
+        )
+        self._thread.start()
+
+    def _run(self, sock: socket.socket, mac: bytes, address: str, window: float) -> None:
+        try:
+            with sock:
+                self._holder = _probe_on(sock, mac, address, window)
+        except OSError as exc:
+            self._error = exc
+
+    def result(self) -> str | None:
+        """The MAC of another host holding the address, or None once the window passed."""
+        if self._thread is not None:
+            self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._holder
+
+
 def probe(namespace: str, ifname: str, own_mac: str, address: str, window: float) -> str | None:
     """The MAC of another host holding `address`, heard on `ifname` within `window` seconds."""
-    with nsthread.entered(namespace):
-        sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ARP))
-    with sock:
-        sock.bind((ifname, ETH_P_ARP))
-        mac = bytes.fromhex(own_mac.replace(":", ""))
-        frame = _probe_frame(mac, socket.inet_aton(address))
-        started = time.monotonic()
-        for n in range(PROBES):
-            sock.send(frame)
-            holder = _listen(sock, mac, address, started + window * (n + 1) / PROBES)
-            if holder is not None:
-                return holder
+    return Probe(namespace, ifname, own_mac, address, window).result()
+
+
+def _probe_on(sock: socket.socket, mac: bytes, address: str, window: float) -> str | None:
+    frame = _probe_frame(mac, socket.inet_aton(address))
+    started = time.monotonic()
+    for n in range(PROBES):
+        sock.send(frame)
+        holder = _listen(sock, mac, address, started + window * (n + 1) / PROBES)
+        if holder is not None:
+            return holder
     return None
 
 
