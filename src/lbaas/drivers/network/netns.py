@@ -41,7 +41,7 @@ from lbaas.drivers.network.veth import (
 log = logging.getLogger(__name__)
 
 ANNOUNCE_WAIT_STEPS = 1000  # how long (0.01 s steps) an announcement waits for a listener
-DAD_WINDOW = 0.15  # seconds to listen for another holder of an address new in a namespace
+DAD_WINDOW = 0.1  # seconds to listen for another holder of an address new in a namespace
 
 # Gratuitous ARP once something listens on the VIP: wait (at most $3 hundredths of a second,
 # looking every 10 ms: a client that tried too early learns the VIP when it can serve) until
