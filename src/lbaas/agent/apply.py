@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from functools import partial
 
 from lbaas.agent.reconcile import (
     Deploy,
@@ -15,8 +13,7 @@ from lbaas.agent.reconcile import (
     Teardown,
     classify_failure,
 )
-from lbaas.domain.spec import LoadBalancerSpec
-from lbaas.drivers.base import DeviceDriver, NetworkDriver, Placement
+from lbaas.drivers.base import DeviceDriver, NetworkDriver
 
 log = logging.getLogger(__name__)
 
@@ -26,31 +23,15 @@ def apply_deploy(step: Deploy, network: NetworkDriver, device: DeviceDriver) -> 
     spec = step.spec
     log.info("lb %s: deploying revision %d (%s)", spec.id, spec.revision, step.reason)
     try:
-        placement, finish_plug = _start_plug(network, spec)
+        placement = network.ensure_plugged(spec)
     except Exception as exc:
         return _failed(spec.id, classify_failure("network plug", exc))
     try:
         device.deploy(spec, placement)
     except Exception as exc:
         return _failed(spec.id, classify_failure("deploy", exc))
-    try:
-        finish_plug()
-    except Exception as exc:
-        return _failed(spec.id, classify_failure("network plug", exc))
     log.info("lb %s: deployed revision %d", spec.id, spec.revision)
     return Ok()
-
-
-def _start_plug(network: NetworkDriver, spec: LoadBalancerSpec
-                ) -> tuple[Placement, Callable[[], None]]:
-    """Plug, and what finishes the plug once the device runs: a driver that probes new
-    addresses (netns) takes them then, so the probe's window overlaps the device's start. A
-    conflict found then leaves the device bound to an address that is not on the interface."""
-    start, finish = getattr(network, "start_plug", None), getattr(network, "finish_plug", None)
-    if callable(start) and callable(finish):
-        placement: Placement = start(spec)
-        return placement, partial(finish, spec.id)
-    return network.ensure_plugged(spec), lambda: None
 
 
 def apply_teardown(step: Teardown, network: NetworkDriver, device: DeviceDriver) -> Outcome:

@@ -6,9 +6,8 @@ every ARP entry pointing at it. Whoever holds the address answers; an answer (or
 claiming the address) from any MAC but the port's own is a conflict. The port's own MAC answering
 is the same load balancer elsewhere (a move between agents), not a conflict.
 
-Sent from a packet socket made inside the namespace (see `nsthread`): no process to start. The
-netns driver listens while the device starts (`start_plug`, then `finish_plug`), so the window
-mostly overlaps HAProxy's start instead of adding to it.
+Sent from a packet socket made inside the namespace (see `nsthread`): no process to start, so
+the cost is the listening window.
 """
 
 from __future__ import annotations

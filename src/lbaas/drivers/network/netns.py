@@ -87,7 +87,8 @@ class NetnsDriver:
     def start_plug(self, spec: LoadBalancerSpec) -> Placement:
         """The first half of a plug: namespace, links and MACs. An address new in the namespace
         is probed for (duplicate address detection) in the background meanwhile, and taken by
-        `finish_plug`; the device may bind it before (the namespace allows non-local binds)."""
+        `finish_plug`. The agent calls ensure_plugged (both halves) before the device starts,
+        so HAProxy starts with addresses and routes in place."""
         started = time.monotonic()
         namespace = self.namespace(spec.id)
         legs = plan_legs(namespace, spec)

@@ -28,9 +28,6 @@ NAMESPACE_SYSCTLS = (
     "net.ipv4.conf.all.arp_announce=2",
     "net.ipv4.conf.all.rp_filter=2",
     "net.ipv4.conf.all.src_valid_mark=1",
-    # HAProxy may bind the VIP while duplicate address detection still listens, before the
-    # address is on vip0 (the netns driver's start_plug / finish_plug).
-    "net.ipv4.ip_nonlocal_bind=1",
     # The legs are IPv4 only. With IPv6 on, a leg coming up sends neighbour discovery and MLD
     # from the port's MAC before HAProxy listens, teaching the bridge the new place too early
     # when a load balancer moves between agents.
