@@ -155,7 +155,10 @@ def _make_load_balancer(url: str, token: str) -> str:
     http.post("/v2.0/lb/vips", json={"vip": {
         "subnet_id": sub_id, "protocol": "TCP", "protocol_port": 80, "pool_id": pool["id"]}})
     deadline = time.monotonic() + 20
-    while (seen := http.get(f"/v2.0/lb/pools/{pool['id']}").json()["pool"])["status"] != "ACTIVE":
+    # ACTIVE with no "Waiting for agent ..." note: the VIP's revision is applied too (the pool
+    # alone was ACTIVE before, and the plug of the VIP takes a probe's window)
+    while (seen := http.get(f"/v2.0/lb/pools/{pool['id']}").json()["pool"])["status"] != "ACTIVE" \
+            or seen["status_description"]:
         assert time.monotonic() < deadline, f"never ACTIVE: {seen}"
         time.sleep(0.1)
     pool_id: str = pool["id"]
