@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lbaas.cli.client import ApiClient, CliError
+from lbaas.cli.lab_ports import add_lab_host, delete_lab_host
 from lbaas.lab.hosts import LabHosts
 
 Say = Callable[[str], None]
@@ -62,7 +63,7 @@ class Demo:
         clash = existing & {*SERVERS, "client"}
         if clash:
             raise DemoFailed(f"lab hosts {sorted(clash)} exist already; remove them with "
-                             "`lbaas lab host del NAME` (or run lbaas down --purge)")
+                             "`lbaas lab host delete NAME` (or run lbaas down --purge)")
 
     def _networks(self) -> tuple[dict[str, Any], dict[str, Any]]:
         self.step("lbaas network create demo-ext --external")
@@ -178,10 +179,7 @@ class Demo:
         return created
 
     def _lab_host(self, name: str, network: str, address: str, text: str | None) -> None:
-        from lbaas.cli.lab import network_placement
-
-        bridge, ip, prefixlen, gateway = network_placement(self.api, network, address, set())
-        self.labs.add(name, bridge, ip, prefixlen, gateway, text)
+        add_lab_host(self.api, self.labs, name, network, address, text)
         self.made.lab_hosts.append(name)
 
     def _wait_active(self, vip_id: str, timeout: float = 20) -> None:
@@ -222,7 +220,7 @@ class Demo:
         """Remove what the demo made, newest first; the agent then removes the data plane."""
         self.step("cleaning up: lbaas floatingip delete, vip delete, pool delete, ...")
         for name in reversed(self.made.lab_hosts):
-            self.labs.delete(name)
+            delete_lab_host(self.api, self.labs, name)
         for path, object_id in reversed(self.made.api):
             if path.endswith("/floatingips"):
                 self.api.put(f"{path}/{object_id}", {"floatingip": {"port_id": None}})

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from lbaas.drivers.network.links import remove_bridge
-from tests.cli.conftest import Cli
+from tests.cli.conftest import Cli, Service
 
 pytestmark = [
     pytest.mark.netns,
@@ -29,8 +29,7 @@ def lab(cli: Cli, tmp_path: Path) -> Iterator[tuple[Cli, str]]:
     cli.json("network", "create", "labnet", "--bridge", bridge)
     cli.json("subnet", "create", "labnet", "198.18.77.0/24", "--name", "labsub")
     yield cli, bridge
-    for name in ("h1", "h2"):
-        cli("lab", "host", "del", name)
+    cli("lab", "host", "delete", "h1", "h2")
     remove_bridge(bridge, force=True)
 
 
@@ -41,11 +40,15 @@ def _hosts(cli: Cli) -> dict[str, Any]:
 def test_add_list_http_exec_and_delete(lab: tuple[Cli, str]) -> None:
     cli, bridge = lab
     out = cli.ok("lab", "host", "add", "h1", "--network", "labnet", "--http", "HELLO").stdout
-    assert "198.18.77.254/24" in out  # the highest free address by default
+    # the highest free address by default, bare (as member create --address takes it)
+    assert f"Added lab host h1 at 198.18.77.254 (prefix /24) on {bridge}" in " ".join(out.split())
     cli.ok("lab", "host", "add", "h2", "--network", "labnet", "--address", "198.18.77.20")
     hosts = _hosts(cli)
     assert hosts["h1"]["bridge"] == bridge and hosts["h1"]["http_running"] is True
-    assert hosts["h2"]["address"] == "198.18.77.20/24" and hosts["h2"]["http_running"] is False
+    assert hosts["h2"]["address"] == "198.18.77.20" and hosts["h2"]["prefixlen"] == 24
+    assert hosts["h2"]["http_running"] is False
+    values = cli.ok("lab", "host", "list", "-f", "value", "-c", "address").stdout.split()
+    assert values == ["198.18.77.254", "198.18.77.20"]
 
     fetched = cli("lab", "exec", "h2", "--", "curl", "-s", "http://198.18.77.254/")
     assert fetched.exit_code == 0 and fetched.stdout.strip() == "HELLO"
@@ -61,8 +64,7 @@ def test_add_list_http_exec_and_delete(lab: tuple[Cli, str]) -> None:
     again = cli("lab", "exec", "h2", "--", "curl", "-s", "http://198.18.77.254/")
     assert again.stdout.strip() == "AGAIN"
 
-    cli.ok("lab", "host", "del", "h1")
-    cli.ok("lab", "host", "del", "h2")
+    cli.ok("lab", "host", "delete", "h1", "h2")
     assert _hosts(cli) == {}
     namespaces = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
     assert "lbaas-lab-h1" not in namespaces and "lbaas-lab-h2" not in namespaces
@@ -75,8 +77,62 @@ def test_errors_are_readable(lab: tuple[Cli, str]) -> None:
         "lab", "host", "add", "h1", "--network", "labnet", "--address", "10.1.2.3")
     assert "must be 1-31 characters" in cli.fails(
         "lab", "host", "add", "Bad_Name", "--network", "labnet")
-    assert "no lab host" in cli.fails("lab", "host", "del", "ghost")
+    assert "no lab host" in cli.fails("lab", "host", "delete", "ghost")
     assert "no lab host" in cli.fails("lab", "http", "stop", "ghost")
     cli.ok("lab", "host", "add", "h1", "--network", "labnet")
     assert "exists already" in cli.fails("lab", "host", "add", "h1", "--network", "labnet")
     assert "give the command after --" in cli.fails("lab", "exec", "h1")
+
+
+
+def _ports(service: Service) -> dict[str, Any]:
+    return {p["name"]: p for p in service.get("/v2.0/ports")["ports"]}
+
+
+def test_a_lab_host_is_a_port_in_the_api(lab: tuple[Cli, str], service: Service) -> None:
+    cli, _ = lab
+    cli.ok("lab", "host", "add", "h1", "--network", "labnet", "--address", "198.18.77.2")
+    port = _ports(service)["h1"]
+    assert port["fixed_ips"][0]["ip_address"] == "198.18.77.2"
+    assert port["device_owner"] == "compute:lbaas-lab" and port["device_id"] == "h1"
+    host = _hosts(cli)["h1"]
+    assert host["port_id"] == port["id"]
+    inside = cli("lab", "exec", "h1", "--", "ip", "-o", "link", "show", "eth0").stdout
+    assert port["mac_address"] in inside  # the host answers with its port's MAC
+
+    # its address is taken: an automatic VIP skips it, an explicit one is refused
+    pool = service.create("/v2.0/lb/pools", "pool", subnet_id=_subnet_id(service),
+                          protocol="HTTP", lb_method="ROUND_ROBIN")
+    clash = service.http.post("/v2.0/lb/vips", json={"vip": {
+        "pool_id": pool["id"], "subnet_id": _subnet_id(service), "protocol": "HTTP",
+        "protocol_port": 80, "address": "198.18.77.2"}})
+    assert clash.status_code == 409 and "IpAddressInUse" in clash.text
+    assert "in use" in cli.fails("lab", "host", "add", "h2", "--network", "labnet",
+                                 "--address", "198.18.77.2")
+    assert "h2" not in _hosts(cli) and "h2" not in _ports(service)
+
+    cli.ok("lab", "host", "add", "h2", "--network", "labnet")  # the highest free one
+    assert _hosts(cli)["h2"]["address"] == "198.18.77.254"
+    vip = service.create("/v2.0/lb/vips", "vip", pool_id=pool["id"],
+                         subnet_id=_subnet_id(service), protocol="HTTP", protocol_port=80)
+    assert vip["address"] == "198.18.77.3"  # the lowest free: .2 is h1's
+    service.http.delete(f"/v2.0/lb/vips/{vip['id']}")
+    service.http.delete(f"/v2.0/lb/pools/{pool['id']}")
+
+    # delete removes the port; a port removed already is no obstacle
+    service.http.delete(f"/v2.0/ports/{host['port_id']}")
+    cli.ok("lab", "host", "delete", "h1", "h2")
+    assert _ports(service) == {} and _hosts(cli) == {}
+
+
+def test_the_old_del_name_still_works(lab: tuple[Cli, str]) -> None:
+    cli, _ = lab
+    cli.ok("lab", "host", "add", "h1", "--network", "labnet")
+    assert " del " not in cli.ok("lab", "host", "--help").stdout
+    cli.ok("lab", "host", "del", "h1")
+    assert _hosts(cli) == {}
+
+
+def _subnet_id(service: Service) -> str:
+    subnets = service.get("/v2.0/subnets")["subnets"]
+    return str(next(s["id"] for s in subnets if s["name"] == "labsub"))

@@ -93,7 +93,9 @@ class World:
         self.token_id = next(t["id"] for t in api.items("/v2.0/tokens")
                              if t["project_id"] == "project-a")
         self.bob_subnet = own_subnet(self.bob, "198.18.3.0/24")
-        self.secrets = {self.pool["id"], self.spare_pool["id"], self.member["id"],
+        self.port = alice.create("/v2.0/ports", "port", network_id=self.network["id"],
+                                 name="secret-host", device_owner="compute:lbaas-lab")
+        self.secrets = {self.port["id"], self.pool["id"], self.spare_pool["id"], self.member["id"],
                         self.monitor["id"], self.spare_monitor["id"], self.vip["id"],
                         self.vip["port_id"], self.fip["id"], self.subnet["id"],
                         self.network["id"]}
@@ -160,6 +162,10 @@ class World:
             ("DELETE", "/v2.0/subnets/{object_id}"): (f"/v2.0/subnets/{subnet}", None),
             ("GET", "/v2.0/ports"): ("/v2.0/ports", None),
             ("GET", "/v2.0/ports/{object_id}"): (f"/v2.0/ports/{self.vip['port_id']}", None),
+            ("POST", "/v2.0/ports"): ("/v2.0/ports", {"port": {"network_id": network}}),
+            ("PUT", "/v2.0/ports/{object_id}"): (f"/v2.0/ports/{self.port['id']}",
+                                                 {"port": {"name": "x"}}),
+            ("DELETE", "/v2.0/ports/{object_id}"): (f"/v2.0/ports/{self.port['id']}", None),
             ("GET", "/v2.0/floatingips"): ("/v2.0/floatingips", None),
             ("POST", "/v2.0/floatingips"): ("/v2.0/floatingips", {"floatingip": {
                 "floating_network_id": self.external["id"], "port_id": self.vip["port_id"]}}),

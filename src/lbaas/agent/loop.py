@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from lbaas.agent.apply import apply_deploy, apply_teardown
+from lbaas.agent.bridges import prune_bridges
 from lbaas.agent.client import AgentApiClient, AgentUnknown, ApiError
 from lbaas.agent.healthy import HealthyLoadBalancers
 from lbaas.agent.metrics import AgentMetricsRecorder
@@ -296,6 +297,7 @@ class Agent:
         outcomes = self._apply(steps)
         self._remember(desired, outcomes)
         self._report_outcomes()
+        prune_bridges(self._network, state)
 
     def _applied_but_degraded(self) -> Mapping[str, str]:
         """What was applied; without the degraded load balancers when it is time to try them

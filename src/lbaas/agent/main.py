@@ -5,6 +5,7 @@ Layout of the data directory (`state_dir`) as the agent uses it:
     <state_dir>/lbaas/<lb id>/       HAProxy's configuration, pid and sockets (device driver)
     <state_dir>/host-network/        loopback addresses given out by the `host` network driver
     <state_dir>/lbaas-agent.json     digests of the specs last applied, to adopt after a restart
+    <state_dir>/bridges.json         bridges the netns driver may remove once their network is gone
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 STATE_FILE = "lbaas-agent.json"
 DEVICE_DIR = "lbaas"
 HOST_NETWORK_DIR = "host-network"
+BRIDGE_RECORD = "bridges.json"
 
 
 def run_agent(
@@ -71,7 +73,7 @@ def build_network_driver(
     if chosen == "netns":
         from lbaas.drivers.network.netns import NetnsDriver
 
-        return NetnsDriver(namespace_prefix, host=host)
+        return NetnsDriver(namespace_prefix, host=host, bridge_record=state_dir / BRIDGE_RECORD)
     if chosen == "host":
         from lbaas.drivers.network.host import HostDriver
 

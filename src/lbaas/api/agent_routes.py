@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from lbaas.api.deps import ContextDep, SettingsDep, StoreDep
 from lbaas.domain.agent import AgentRegistered, AgentRegistration, AgentReport, DesiredState
 from lbaas.errors import not_found
-from lbaas.service import agents, reports, scheduler, specs
+from lbaas.service import agents, networks, reports, scheduler, specs
 from lbaas.settings import Settings
 from lbaas.storage.db import Store
 from lbaas.storage.models import Agent
@@ -89,6 +89,7 @@ def _snapshot(store: Store, agent_id: str, revision: int) -> DesiredState:
             revision=revision,
             admin_state_up=agent.admin_state_up,
             loadbalancers=specs.specs_for_agent(session, agent_id),
+            bridges=networks.all_bridges(session),
         )
 
 

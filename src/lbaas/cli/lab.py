@@ -6,16 +6,17 @@ live in 198.18.0.0/15 only. They need root.
 
 from __future__ import annotations
 
-import ipaddress
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from lbaas.cli.client import ApiClient, CliError
-from lbaas.cli.common import DataDirOpt, FormatOpt, TokenOpt, UrlOpt, client, run
-from lbaas.cli.output import Format, console, show_many
-from lbaas.domain.naming import network_bridge
+from lbaas.cli.common import ColumnOpt, DataDirOpt, FormatOpt, TokenOpt, UrlOpt, client, run
+from lbaas.cli.lab_ports import add_lab_host, delete_lab_host
+from lbaas.cli.output import Format, console, err_console
+from lbaas.cli.resource import show_list
 from lbaas.lab.errors import LabError
 from lbaas.lab.hosts import LabHost, LabHosts
 
@@ -25,7 +26,8 @@ host_app = typer.Typer(help="Add, list and delete lab hosts.", no_args_is_help=T
 http_app = typer.Typer(help="Stop and start a lab host's web server.", no_args_is_help=True)
 app.add_typer(host_app, name="host")
 app.add_typer(http_app, name="http")
-COLUMNS = ("name", "address", "bridge", "http_text", "http_running", "namespace")
+COLUMNS = ("name", "address", "prefixlen", "bridge", "http_text", "http_running", "namespace",
+           "port_id")
 
 
 def lab_hosts(data_dir: Path | None) -> LabHosts:
@@ -45,30 +47,11 @@ def _lab(action: Any) -> Any:
     return run(wrapped)
 
 
-def network_placement(api: ApiClient, network: str, address: str | None, taken: set[str]
-                      ) -> tuple[str, str, int, str | None]:
-    """The bridge, address, prefix length and gateway for a new lab host on an API network."""
-    net_id = api.find_id("/v2.0/networks", "networks", network)
-    net = api.get(f"/v2.0/networks/{net_id}")["network"]
-    if not net["subnets"]:
-        raise CliError(f"Network {network} has no subnet: create one first (lbaas subnet create)")
-    subnet = api.get(f"/v2.0/subnets/{net['subnets'][0]}")["subnet"]
-    cidr = ipaddress.IPv4Network(subnet["cidr"])
-    if address is None:
-        used = taken | {a["ip_address"] for p in api.get("/v2.0/ports")["ports"]
-                        for a in p["fixed_ips"]} | {subnet["gateway_ip"]}
-        address = next((str(ip) for ip in reversed(list(cidr.hosts())) if str(ip) not in used),
-                       None)
-        if address is None:
-            raise CliError(f"No free address left on {subnet['cidr']}")
-    return network_bridge(net["id"], net.get("lbaas:bridge")), address, cidr.prefixlen, \
-        subnet["gateway_ip"]
-
-
 def _row(host: LabHost) -> dict[str, Any]:
-    return {"name": host.name, "address": f"{host.address}/{host.prefixlen}",
+    return {"name": host.name, "address": host.address, "prefixlen": host.prefixlen,
             "bridge": host.bridge, "http_text": host.http_text or "",
-            "http_running": host.http_running, "namespace": host.namespace}
+            "http_running": host.http_running, "namespace": host.namespace,
+            "port_id": host.port_id or ""}
 
 
 @host_app.command("add")
@@ -80,26 +63,54 @@ def add(
     http: Annotated[str | None, typer.Option("--http", help="Text its web server answers")] = None,
     url: UrlOpt = None, token: TokenOpt = None, data_dir: DataDirOpt = None,
 ) -> None:
-    """Make a lab host on a network, optionally running a web server that answers TEXT."""
+    """Make a lab host on a network, optionally running a web server that answers TEXT.
+
+    It takes a port in the API first (device owner compute:lbaas-lab), so no VIP is given its
+    address; an address some port holds already is refused.
+    """
     hosts = lab_hosts(data_dir)
-    taken = {h.address for h in _lab(hosts.list)}
-    bridge, ip, prefixlen, gateway = run(
-        lambda: network_placement(client(url, token), network, address, taken))
-    host = _lab(lambda: hosts.add(name, bridge, ip, prefixlen, gateway, http))
-    console.print(f"Added lab host {host.name} at {host.address}/{host.prefixlen} on {bridge}")
+    host = _lab(lambda: add_lab_host(client(url, token), hosts, name, network, address, http))
+    console.print(f"Added lab host {host.name} at {host.address} (prefix /{host.prefixlen}) "
+                  f"on {host.bridge}", highlight=False)
 
 
 @host_app.command("list")
-def list_(data_dir: DataDirOpt = None, fmt: FormatOpt = Format.table) -> None:
+def list_(data_dir: DataDirOpt = None, fmt: FormatOpt = Format.table,
+          column: ColumnOpt = None) -> None:
     """List lab hosts."""
-    show_many([_row(h) for h in _lab(lab_hosts(data_dir).list)], COLUMNS, fmt)
+    show_list([_row(h) for h in _lab(lab_hosts(data_dir).list)], COLUMNS, fmt, column)
 
 
-@host_app.command("del")
-def delete(name: Annotated[str, typer.Argument()], data_dir: DataDirOpt = None) -> None:
-    """Delete a lab host: its server, namespace and interfaces."""
-    _lab(lambda: lab_hosts(data_dir).delete(name))
-    console.print(f"Deleted lab host {name}")
+@host_app.command("delete")
+def delete(
+    names: Annotated[list[str], typer.Argument(metavar="NAME...", help="Lab host names")],
+    url: UrlOpt = None, token: TokenOpt = None, data_dir: DataDirOpt = None,
+) -> None:
+    """Delete lab hosts: their server, namespace and interfaces, and their port in the API."""
+    hosts = lab_hosts(data_dir)
+    api = _api_if_any(url, token)
+    failures = []
+    for name in names:
+        try:
+            _lab(partial(delete_lab_host, api, hosts, name))
+        except typer.Exit:
+            failures.append(name)
+            continue
+        console.print(f"Deleted lab host {name}", highlight=False)
+    if failures:
+        raise typer.Exit(1)
+
+
+host_app.command("del", hidden=True)(delete)  # the old name
+
+
+def _api_if_any(url: str | None, token: str | None) -> ApiClient | None:
+    """The API, to delete hosts' ports; without one the hosts still go (their ports stay)."""
+    try:
+        return client(url, token)
+    except CliError as exc:
+        err_console.print(f"Warning: {exc} Lab hosts' ports stay in the API.", highlight=False)
+        return None
 
 
 @http_app.command("stop")

@@ -65,6 +65,8 @@ class DesiredState(BaseModel):
     revision: int
     admin_state_up: bool
     loadbalancers: list[LoadBalancerSpec]
+    # the bridge of every network there is (None: not said); agents remove the others they made
+    bridges: list[str] | None = None
 
 
 class MemberHealth(BaseModel):

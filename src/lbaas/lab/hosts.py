@@ -27,6 +27,7 @@ from lbaas import leftovers, proctrack
 from lbaas.drivers.network import links, names, routing
 from lbaas.drivers.network.commands import in_namespace
 from lbaas.drivers.network.errors import InvalidNetworkSpec, NetworkDriverError
+from lbaas.drivers.network.legs import check_mac
 from lbaas.drivers.network.veth import converge_address, ensure_mac_and_up, ensure_veth
 from lbaas.lab import process, validate
 from lbaas.lab.errors import InvalidLabHost, LabError, LabHostExists, LabHostNotFound
@@ -72,6 +73,8 @@ class LabHost:
     host_ifname: str  # the host end of its veth, on the bridge
     http_running: bool = False
     http_start_time: int | None = None  # with http_pid, what identifies the server (proctrack)
+    port_id: str | None = None  # its port in the API, which holds its address there
+    mac: str | None = None  # its port's MAC (None: the kernel's random one)
 
 
 class LabHosts:
@@ -92,9 +95,16 @@ class LabHosts:
         prefixlen: int,
         gateway: str | None = None,
         http_text: str | None = None,
+        *,
+        port_id: str | None = None,
+        mac: str | None = None,
     ) -> LabHost:
-        """Make a lab host on the bridge (made if missing); start its web server if text given."""
+        """Make a lab host on the bridge (made if missing); start its web server if text given.
+
+        `port_id` and `mac` come from its port in the API, when it has one (`lbaas lab host add`).
+        """
         host = self._new_host(name, bridge, address, prefixlen, gateway, http_text)
+        host = replace(host, port_id=port_id, mac=None if mac is None else check_mac(mac))
         with self._locked():
             if self._state_path(name).exists():
                 raise LabHostExists(f"lab host {name} exists already")
@@ -210,7 +220,7 @@ class LabHosts:
                 outside=host.host_ifname,
                 bridge_index=bridge_index,
             )
-            ensure_mac_and_up(inside, index, None)
+            ensure_mac_and_up(inside, index, host.mac)
             converge_address(inside, index, host.address, host.prefixlen)
             routing.ensure_default_route(inside, host.gateway, index)
 

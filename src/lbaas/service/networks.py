@@ -8,6 +8,7 @@ import netaddr
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from lbaas.domain.naming import network_bridge
 from lbaas.errors import BadRequest, Conflict, InUse, NotAuthorized, not_found
 from lbaas.service.context import Context
 from lbaas.storage.models import FloatingIp, IpAllocation, Network, Pool, Port, Subnet
@@ -16,6 +17,12 @@ from lbaas.storage.models import FloatingIp, IpAllocation, Network, Pool, Port, 
 def bridge_of(network: Network) -> str:
     """The Linux bridge that carries a network on every agent host."""
     return network.bridge or f"brq{network.id[:11]}"
+
+
+def all_bridges(session: Session) -> list[str]:
+    """The bridge of every network, for the agents (which remove those of deleted networks)."""
+    rows = session.execute(select(Network.id, Network.bridge).order_by(Network.id))
+    return sorted({network_bridge(row.id, row.bridge) for row in rows})
 
 
 def visible_network(session: Session, ctx: Context, network_id: str) -> Network:

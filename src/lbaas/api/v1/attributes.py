@@ -294,21 +294,34 @@ PORTS = Resource(
     "port",
     "ports",
     {
-        **{
-            name: _ro(STR)
-            for name in (
-                "id",
-                "tenant_id",
-                "network_id",
-                "name",
-                "mac_address",
-                "status",
-                "device_id",
-                "device_owner",
-            )
-        },
-        "admin_state_up": _ro(BOOL, v.to_bool),
-        "fixed_ips": _ro({"type": "array", "items": {"type": "object"}}),
+        "id": _ro(UUID),
+        "tenant_id": _tenant(),
+        "network_id": Attr(post=True, validate=v.is_uuid, schema=UUID),
+        "name": _name(),
+        "mac_address": _ro(STR),
+        "status": _ro(STR),
+        "device_id": _name(),
+        "device_owner": _name(),
+        "admin_state_up": _admin_state(),
+        "fixed_ips": Attr(
+            post=True,
+            default=None,
+            validate=v.fixed_ips,
+            nullable=True,
+            schema={
+                "type": "array",
+                "maxItems": 1,
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "subnet_id": UUID,
+                        "ip_address": {"type": "string", "format": "ipv4"},
+                    },
+                    "additionalProperties": False,
+                    "minProperties": 1,
+                },
+            },
+        ),
     },
 )
 

@@ -1,4 +1,4 @@
-"""The minimal Neutron networking: networks, subnets, ports (read-only) and floating IPs."""
+"""The minimal Neutron networking: networks, subnets, ports and floating IPs."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from lbaas.api.v1 import attributes as a
 from lbaas.api.v1.crud import Crud, register
 from lbaas.api.v1.views import floatingip_view, network_view, port_view, subnet_view
-from lbaas.service import floatingips, networks, ports
+from lbaas.service import floatingips, networks, port_writes, ports
 
 router = APIRouter()
 PREFIX = "/v2.0"
@@ -50,6 +50,9 @@ register(
         view=port_view,
         list_all=ports.list_ports,
         get_one=ports.get_port,
+        create=lambda tx, _st, c, b: port_writes.create_user_port(tx, c, b),
+        update=lambda tx, _st, c, i, b: port_writes.update_user_port(tx, c, i, b),
+        delete=lambda tx, _st, c, i: port_writes.delete_user_port(tx, c, i),
     ),
     "networking",
 )

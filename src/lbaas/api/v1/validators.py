@@ -230,6 +230,24 @@ def allocation_pools(value: Any) -> str | None:
     return None
 
 
+def fixed_ips(value: Any) -> str | None:
+    """At most one `{subnet_id, ip_address}` (either may be left out): ports hold one address."""
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        return f"'{_short(value)}' is not a list"
+    if len(value) > 1:
+        return "a port holds at most one fixed IP here"
+    for item in value:
+        if not isinstance(item, dict) or not item or set(item) - {"subnet_id", "ip_address"}:
+            return "each fixed IP is a dictionary with 'subnet_id' and/or 'ip_address'"
+        if "subnet_id" in item and is_uuid(item["subnet_id"]):
+            return is_uuid(item["subnet_id"])
+        if "ip_address" in item and ip_address(item["ip_address"]):
+            return ip_address(item["ip_address"])
+    return None
+
+
 def empty_list(value: Any) -> str | None:
     return None if value in ([], None) else "only an empty list is supported"
 

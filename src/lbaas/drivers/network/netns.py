@@ -21,23 +21,32 @@ import os
 import socket
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from pyroute2 import IPRoute, netns
 
 from lbaas.domain.spec import LoadBalancerSpec
 from lbaas.drivers.base import Placement
-from lbaas.drivers.network import links, names, nat, nsthread, routing
+from lbaas.drivers.network import dad, links, names, nat, nsthread, routing
+from lbaas.drivers.network.bridges import BridgeRecord
 from lbaas.drivers.network.commands import in_namespace, spawn
-from lbaas.drivers.network.errors import CommandFailed
+from lbaas.drivers.network.errors import CommandFailed, PlumbingFailed
 from lbaas.drivers.network.legs import Leg, plan_legs
-from lbaas.drivers.network.veth import converge_address, ensure_mac_and_up, ensure_veth
+from lbaas.drivers.network.veth import (
+    converge_address,
+    ensure_mac_and_up,
+    ensure_veth,
+    has_address,
+)
 from lbaas.preflight.tools import find_tool, tool_label
 
 log = logging.getLogger(__name__)
 
 ANNOUNCE_WAIT_STEPS = 1000  # how long (0.01 s steps) an announcement waits for a listener
+DAD_WINDOW = 0.1  # seconds to listen for another holder of an address new in a namespace
 
 # Gratuitous ARP once something listens on the VIP: wait (at most $3 hundredths of a second,
 # looking every 10 ms: a client that tried too early learns the VIP when it can serve) until
@@ -58,13 +67,19 @@ class NetnsDriver:
     name = "netns"
 
     def __init__(
-        self, namespace_prefix: str = "qlbaas-", *, garp_count: int = 3, host: str | None = None
+        self, namespace_prefix: str = "qlbaas-", *, garp_count: int = 3,
+        dad_window: float = DAD_WINDOW, bridge_record: Path | None = None,
+        host: str | None = None,
     ) -> None:
         self.prefix = names.check_namespace_prefix(namespace_prefix)
         self.garp_count = garp_count
         self.host = host or socket.gethostname()  # names this host in degraded notes
+        self.dad_window = dad_window  # 0: take addresses without probing
+        # the bridges this driver may remove once their network is gone (None: never any)
+        self.bridges = BridgeRecord(bridge_record) if bridge_record is not None else None
         self._announcers: dict[str, list[subprocess.Popen[bytes]]] = {}
         self._plugged: dict[str, tuple[Leg, ...]] = {}  # namespace -> legs converged by us
+        self._pending: dict[str, _Pending] = {}  # namespace -> plug waiting for finish_plug
 
     def namespace(self, lb_id: str) -> str:
         """The namespace that holds lb_id."""
@@ -72,27 +87,32 @@ class NetnsDriver:
 
     def ensure_plugged(self, spec: LoadBalancerSpec) -> Placement:
         """Make the namespace, its legs, routes and NAT match the spec; keep the namespace."""
+        placement = self.start_plug(spec)
+        self.finish_plug(spec.id)
+        return placement
+
+    def start_plug(self, spec: LoadBalancerSpec) -> Placement:
+        """The first half of a plug: namespace, links and MACs. An address new in the namespace
+        is probed for (duplicate address detection) in the background meanwhile, and taken by
+        `finish_plug`. The agent calls ensure_plugged (both halves) before the device starts,
+        so HAProxy starts with addresses and routes in place."""
         started = time.monotonic()
         namespace = self.namespace(spec.id)
         has_nft = find_tool("nft") is not None
         legs, warnings = self._servable(plan_legs(namespace, spec), has_nft)
+        placement = Placement(namespace, legs[0].address, warnings)
+        self._pending.pop(namespace, None)
         if self._still_plugged(namespace, legs) or self._recorded_as_plugged(namespace, legs):
             self._plugged[namespace] = tuple(legs)
-            return Placement(namespace, legs[0].address, warnings)
+            return placement
         self._plugged.pop(namespace, None)
-        with links.plumbing(f"plug {spec.id} into {namespace}"):
-            changed = self._converge(namespace, legs, has_nft)
-        self._plugged[namespace] = tuple(legs)
         assert spec.vip is not None  # plan_legs refuses a spec without one
-        self._announce(namespace, changed, legs[0].address, spec.vip.protocol_port)
-        log.info(
-            "plugged %s into %s with %d leg(s) in %.1f ms",
-            spec.id,
-            namespace,
-            len(legs),
-            (time.monotonic() - started) * 1000,
+        with links.plumbing(f"plug {spec.id} into {namespace}"):
+            pending = self._plug_links(namespace, legs)
+        self._pending[namespace] = replace(
+            pending, started=started, vip_port=spec.vip.protocol_port, has_nft=has_nft
         )
-        return Placement(namespace, legs[0].address, warnings)
+        return placement
 
     def _servable(
         self, legs: tuple[Leg, ...], has_nft: bool
@@ -104,6 +124,33 @@ class NetnsDriver:
         reason = f"{tool_label('nft')} missing on host {self.host}"
         return legs[:1], tuple(f"floating IP {leg.address} not served: {reason}"
                                for leg in legs[1:])
+
+    def finish_plug(self, lb_id: str) -> None:
+        """Take the probed addresses (or raise AddressInUse, taking none), then routes, NAT and
+        the gratuitous ARP; nothing to do after a start_plug that found all in place."""
+        namespace = self.namespace(lb_id)
+        pending = self._pending.pop(namespace, None)
+        if pending is None:
+            return
+        for leg, probe in pending.probes:
+            with links.plumbing(f"probe {leg.address} for {lb_id}"):
+                holder = probe.result()
+            if holder is not None:
+                log.error("%s: %s is held by %s on %s; not taking it",
+                          namespace, leg.address, holder, leg.bridge)
+                raise dad.AddressInUse(leg.address, holder, leg.bridge)
+        with links.plumbing(f"plug {lb_id} into {namespace}"):
+            changed = self._converge_rest(namespace, pending)
+        self._plugged[namespace] = pending.legs
+        self._announce(namespace, changed, pending.legs[0].address, pending.vip_port)
+        log.info(
+            "plugged %s into %s with %d leg(s) in %.1f ms (%d address(es) probed)",
+            lb_id,
+            namespace,
+            len(pending.legs),
+            (time.monotonic() - pending.started) * 1000,
+            len(pending.probes),
+        )
 
     def detach(self, lb_id: str) -> None:
         """Cut the namespace off every network; the namespace stays for the process in it.
@@ -128,6 +175,7 @@ class NetnsDriver:
         """Delete the namespace and with it every veth; the bridges stay."""
         namespace = self.namespace(lb_id)
         self._plugged.pop(namespace, None)
+        self._pending.pop(namespace, None)
         self._stop_announcing(namespace)
         with links.plumbing(f"tear down {lb_id}"):
             pids = netns.ns_pids().get(namespace, [])
@@ -136,12 +184,8 @@ class NetnsDriver:
             if links.remove_namespace(namespace):
                 log.info("tore down %s (namespace %s removed)", lb_id, namespace)
 
-    def _converge(self, namespace: str, legs: Sequence[Leg], has_nft: bool) -> list[Leg]:
-        """Links, addresses, routes, rules and NAT; returns the legs whose address is new.
-
-        Without nft (then `legs` is the VIP leg alone) a table left from earlier floating legs
-        stays, matching no interface, and the label records it as not yet replaced."""
-        ruleset = nat.render_ruleset(legs[0].address, legs[1:])
+    def _plug_links(self, namespace: str, legs: Sequence[Leg]) -> _Pending:
+        """Namespace, sysctls, links and MACs; a probe started for each address not there."""
         # A namespace made just now has no nftables table: without floating legs there is
         # nothing to load (saves starting nft for most load balancers).
         fresh = not links.namespace_exists(namespace)
@@ -155,12 +199,49 @@ class NetnsDriver:
             if label.get("sysctl") != sysctls:
                 routing.apply_sysctls(namespace)
             links.remove_links_except(inside, {leg.inside for leg in legs})
-            indexes, changed = self._plug_legs(root, inside, namespace, legs)
+            changed: list[Leg] = []
+            probes: list[tuple[Leg, dad.Probe]] = []
+            for leg in legs:
+                index, moved = self._plug_leg(root, inside, namespace, leg)
+                if moved:
+                    changed.append(leg)
+                if not has_address(inside, index, leg.address, leg.prefixlen):
+                    assert leg.mac is not None  # plan_legs gives every leg its port's MAC
+                    probe = dad.Probe(namespace, leg.inside, leg.mac, leg.address,
+                                      self.dad_window)
+                    probes.append((leg, probe))
+        return _Pending(tuple(legs), probes, changed, fresh, label.get("nft"))
+
+    def _plug_leg(self, root: Any, inside: Any, namespace: str, leg: Leg) -> tuple[int, bool]:
+        """Bridge, veth and MAC of one leg; its inside index and whether it is new or moved."""
+        made = self.bridges is not None and links.link_index(root, leg.bridge) is None
+        bridge = links.ensure_bridge(leg.bridge, root)
+        if made and self.bridges is not None:
+            self.bridges.made(leg.bridge)
+        index, created = ensure_veth(
+            root, inside, namespace, inside=leg.inside, outside=leg.outside, bridge_index=bridge
+        )
+        mac_changed = ensure_mac_and_up(inside, index, leg.mac)
+        return index, created or mac_changed
+
+    def _converge_rest(self, namespace: str, pending: _Pending) -> list[Leg]:
+        """Addresses, routes, rules and NAT; returns the legs to announce by ARP."""
+        legs = pending.legs
+        ruleset = nat.render_ruleset(legs[0].address, legs[1:])
+        changed = list(pending.changed)
+        with links.open_namespace(namespace, create=False) as inside:
+            indexes = {leg.key: _index(inside, leg.inside) for leg in legs}
+            for leg in legs:
+                added = converge_address(inside, indexes[leg.key], leg.address, leg.prefixlen)
+                if added and leg not in changed:
+                    changed.append(leg)
             routing.ensure_default_route(inside, legs[0].gateway, indexes[legs[0].key])
             routing.converge_policy_routes(inside, _marked(legs[1:], indexes))
+            # Without nft (then `legs` is the VIP leg alone) a table left from earlier floating
+            # legs stays, matching no interface, and the label records it as not yet replaced.
             nft = _digest(ruleset)
-            if label.get("nft") != nft and not (fresh and len(legs) == 1):
-                if has_nft:
+            if pending.nft != nft and not (pending.fresh and len(legs) == 1):
+                if pending.has_nft:
                     nat.apply_ruleset(namespace, ruleset)
                 else:
                     nft = "pending"
@@ -204,23 +285,13 @@ class NetnsDriver:
             return True
         return links.namespace_label(namespace).get("owner") == self.prefix
 
-    def _plug_legs(
-        self, root: Any, inside: Any, namespace: str, legs: Sequence[Leg]
-    ) -> tuple[dict[str, int], list[Leg]]:
-        """Plug every leg; return inside indexes by leg key and the legs to announce by ARP."""
-        indexes: dict[str, int] = {}
-        changed: list[Leg] = []
-        for leg in legs:
-            bridge = links.ensure_bridge(leg.bridge, root)
-            index, created = ensure_veth(
-                root, inside, namespace, inside=leg.inside, outside=leg.outside, bridge_index=bridge
-            )
-            mac_changed = ensure_mac_and_up(inside, index, leg.mac)
-            added = converge_address(inside, index, leg.address, leg.prefixlen)
-            indexes[leg.key] = index
-            if created or mac_changed or added:
-                changed.append(leg)
-        return indexes, changed
+    def prune_bridges(self, network_bridges: Set[str]) -> list[str]:
+        """Remove the bridges this driver may remove (see `bridges`) whose network is gone
+        (not among `network_bridges`, every network's bridge) and that have no ports left."""
+        if self.bridges is None:
+            return []
+        self.bridges.seen(network_bridges)
+        return self.bridges.prune(network_bridges)
 
     def _announce(
         self, namespace: str, legs: Sequence[Leg], vip_address: str, vip_port: int
@@ -248,6 +319,27 @@ class NetnsDriver:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait(timeout=5)
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A plug between start_plug and finish_plug."""
+
+    legs: tuple[Leg, ...]
+    probes: list[tuple[Leg, dad.Probe]]
+    changed: list[Leg]  # legs whose veth is new or whose MAC changed
+    fresh: bool  # the namespace was made by this plug
+    nft: str | None  # the digest of the ruleset applied before, from the label
+    started: float = 0.0
+    vip_port: int = 0
+    has_nft: bool = True  # False: the legs are the VIP leg alone, and no NAT is loaded
+
+
+def _index(inside: Any, ifname: str) -> int:
+    index = links.link_index(inside, ifname)
+    if index is None:
+        raise PlumbingFailed(f"{ifname} vanished from its namespace during the plug")
+    return index
 
 
 def _host_link_exists(ifname: str) -> bool:

@@ -68,6 +68,14 @@ def ensure_mac_and_up(ipr: Any, index: int, mac: str | None) -> bool:
     return changed
 
 
+def has_address(ipr: Any, index: int, address: str, prefixlen: int) -> bool:
+    """Whether the interface holds address/prefixlen already."""
+    return any(
+        (addr.get("IFA_ADDRESS"), addr["prefixlen"]) == (address, prefixlen)
+        for addr in ipr.addr("dump", index=index, family=socket.AF_INET)
+    )
+
+
 def converge_address(ipr: Any, index: int, address: str, prefixlen: int) -> bool:
     """Leave exactly address/prefixlen as the interface's IPv4 address; True if it was added."""
     present = False

@@ -1,0 +1,141 @@
+"""Duplicate address detection and bridge removal in the netns driver, with real namespaces.
+
+A lab host holding an address stands in for a server lbaas does not know about: the driver must
+not take the address (nor disturb the server's neighbours), but must take it when the answer
+comes from the port's own MAC (the same load balancer on another agent).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from tests.integration.test_netns import (
+    TENANT_CLIENT,
+    TENANT_GW,
+    VIP,
+    Drivers,
+    fetch,
+    make_spec,
+    pytestmark,  # noqa: F401  (root, tools)
+    run_inside,
+)
+
+from lbaas.drivers.network import dad, links
+from lbaas.drivers.network.netns import NetnsDriver
+from lbaas.lab.sandbox import Sandbox
+
+PORT_MAC = "fa:16:3e:00:10:10"  # the VIP leg's MAC in make_spec
+
+
+@pytest.fixture
+def box(tmp_path: Path) -> Iterator[Sandbox]:
+    with Sandbox(tmp_path) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def drivers(box: Sandbox) -> Iterator[Drivers]:
+    made = Drivers(box)
+    yield made
+    made.close()
+
+
+def mac_of(box: Sandbox, host: str) -> str:
+    out = box.hosts.exec(host, ["cat", "/sys/class/net/eth0/address"]).stdout
+    return out.strip().lower()
+
+
+def neighbour(box: Sandbox, host: str, address: str) -> str:
+    return box.hosts.exec(host, ["ip", "neigh", "show", address]).stdout
+
+
+def test_an_address_held_by_another_host_is_not_taken(
+    box: Sandbox, drivers: Drivers
+) -> None:
+    tenant = box.bridge("t")
+    box.host("server", tenant, VIP, 24, TENANT_GW, "SERVER")
+    box.host("client", tenant, TENANT_CLIENT, 24, TENANT_GW)
+    assert fetch(box, "client", f"http://{VIP}/") == "SERVER"
+    server_mac = mac_of(box, "server")
+    assert server_mac in neighbour(box, "client", VIP)
+
+    driver = drivers.make()
+    lb_id = str(uuid.uuid4())
+    with pytest.raises(dad.AddressInUse) as caught:
+        drivers.plug(driver, make_spec(lb_id, tenant))
+    assert VIP in str(caught.value) and server_mac in str(caught.value)
+    assert caught.value.retryable is True  # the agent tries again: it may be freed
+    namespace = driver.namespace(lb_id)
+    assert VIP not in run_inside(namespace, ["ip", "-4", "-o", "addr", "show"])
+    # the server keeps its address, and its neighbours still know it by its own MAC
+    assert fetch(box, "client", f"http://{VIP}/") == "SERVER"
+    assert server_mac in neighbour(box, "client", VIP)
+    assert PORT_MAC not in neighbour(box, "client", VIP)
+
+    # once the server is gone the same spec plugs
+    box.hosts.delete("server")
+    assert drivers.plug(driver, make_spec(lb_id, tenant)).bind_address == VIP
+
+
+def test_the_ports_own_mac_answering_is_no_conflict(box: Sandbox, drivers: Drivers) -> None:
+    """The load balancer moving between agents: its old copy answers with the same MAC."""
+    tenant = box.bridge("t")
+    box.hosts.add("oldcopy", tenant, VIP, 24, TENANT_GW, mac=PORT_MAC)
+    prober = box.host("prober", tenant, TENANT_CLIENT, 24, TENANT_GW)
+    # a probe from anyone else does hear it answer
+    assert dad.probe(prober.namespace, "eth0", mac_of(box, "prober"), VIP, 0.5) == PORT_MAC
+    driver = drivers.make()
+    assert drivers.plug(driver, make_spec(str(uuid.uuid4()), tenant)).bind_address == VIP
+
+
+def test_only_new_addresses_are_probed(
+    box: Sandbox, drivers: Drivers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tenant = box.bridge("t")
+    probed: list[str] = []
+
+    class Counting(dad.Probe):
+        def __init__(self, namespace: str, ifname: str, mac: str, address: str,
+                     window: float) -> None:
+            probed.append(address)
+            super().__init__(namespace, ifname, mac, address, window)
+
+    monkeypatch.setattr(dad, "Probe", Counting)
+    driver = drivers.make()
+    lb_id = str(uuid.uuid4())
+    drivers.plug(driver, make_spec(lb_id, tenant))
+    assert probed == [VIP]
+    for _ in range(3):
+        driver.ensure_plugged(make_spec(lb_id, tenant))
+    restarted = NetnsDriver(driver.prefix)  # an agent restart adopts by the namespace's label
+    restarted.ensure_plugged(make_spec(lb_id, tenant))
+    assert probed == [VIP]
+    driver.ensure_plugged(make_spec(lb_id, tenant, vip="198.18.10.20"))
+    assert probed == [VIP, "198.18.10.20"]
+
+
+def test_bridges_of_deleted_networks_go_when_empty(
+    box: Sandbox, drivers: Drivers, tmp_path: Path
+) -> None:
+    made_here = f"lbm{box.tag}"  # made by the driver for the load balancer
+    record = tmp_path / "bridges.json"
+    driver = NetnsDriver(f"qlba{box.tag}-", bridge_record=record)
+    kept = box.bridge("k")  # someone else's bridge with an admin's name: never ours
+    try:
+        lb_id = str(uuid.uuid4())
+        drivers.made.append((driver, lb_id))
+        driver.ensure_plugged(make_spec(lb_id, made_here))
+        assert driver.bridges is not None and driver.bridges.ours == {made_here}
+        # the network is gone but the load balancer's leg is still plugged: it stays
+        assert driver.prune_bridges({kept}) == []
+        assert links.namespace_exists(driver.namespace(lb_id))
+        driver.teardown(lb_id)
+        assert driver.prune_bridges({made_here, kept}) == []  # its network still exists
+        assert driver.prune_bridges({kept}) == [made_here]
+        assert driver.prune_bridges(set()) == []  # `kept` was not ours
+        assert NetnsDriver(f"qlba{box.tag}-", bridge_record=record).bridges.ours == set()
+    finally:
+        links.remove_bridge(made_here, force=True)
