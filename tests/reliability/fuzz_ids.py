@@ -13,7 +13,8 @@ to them by position and by name:
 - otherwise a value some listed object has under that name (`project_id`, `tenant_id`).
 
 A generated value is kept now and then (a fifth of the time), so the fuzz still sends
-unknown and malformed ids.
+unknown and malformed ids; half of the path ids are among the newest objects the fuzzing made
+(free to delete, for instance).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import httpx
 
 KEEP_GENERATED = 0.2  # the share of ids left as schemathesis drew them
 SEED = "seed:"  # in an explicit example: the id of the object seeded under that name
+FRESH = 0.5  # the share of path ids taken from the newest objects the fuzzing made
 ALIASES = {"project_id": "tenant_id", "tenant_id": "project_id"}
 
 
@@ -38,9 +40,16 @@ class LiveIds:
         self.collections = sorted(
             path for path, item in document["paths"].items() if "{" not in path and "get" in item)
         self._listed: dict[str, list[dict[str, Any]]] | None = None
+        self.fresh: list[str] = []  # ids of objects the fuzzing created, newest last
 
-    def changed(self) -> None:
+    def changed(self, answer: Any) -> None:
+        """A write succeeded: read again what exists; remember what it created."""
         self._listed = None
+        body = _json_of(answer)
+        if isinstance(body, dict) and len(body) == 1:
+            created = next(iter(body.values()))
+            if isinstance(created, dict) and isinstance(created.get("id"), str):
+                self.fresh.append(created["id"])
 
     def listed(self) -> dict[str, list[dict[str, Any]]]:
         """Collection path → its objects (a collection the caller may not list is left out)."""
@@ -48,7 +57,7 @@ class LiveIds:
             self._listed = {}
             for path in self.collections:
                 answer = self.http.get(path)
-                body = answer.json() if answer.status_code == 200 and _is_json(answer) else None
+                body = _json_of(answer) if answer.status_code == 200 else None
                 if isinstance(body, dict) and len(body) == 1:
                     items = next(iter(body.values()))
                     if isinstance(items, list) and all(isinstance(i, dict) for i in items):
@@ -98,11 +107,19 @@ class LiveIds:
                 values = self.values_for(name)
             values = [v for v in values if v not in self.reserved]
             if values and rng.random() >= KEEP_GENERATED:
-                choice = rng.randrange(len(values))
+                choice = self._choose(values, rng)
                 generated[name] = values[choice]
                 parent = options[choice] if choice < len(options) else None
             else:
                 parent = None
+
+    def _choose(self, values: list[str], rng: random.Random) -> int:
+        """An index into `values`: half the time one of the newest objects the fuzzing made
+        (they are the likeliest to be free to delete or move)."""
+        fresh = [index for index, value in enumerate(values) if value in self.fresh[-5:]]
+        if fresh and rng.random() < FRESH:
+            return rng.choice(fresh)
+        return rng.randrange(len(values))
 
     def fill_body(self, body: Any, rng: random.Random, wrapper: str = "") -> None:
         """Replace ids in a generated body (`*_id` fields, and `id` named by its wrapper)."""
@@ -140,5 +157,9 @@ def _singular(plural: str) -> str:
     return plural[:-1] if plural.endswith("s") else plural
 
 
-def _is_json(answer: httpx.Response) -> bool:
-    return answer.headers.get("content-type", "").startswith("application/json")
+def _json_of(answer: Any) -> Any:
+    """The JSON body of an httpx or schemathesis response, or None when it is not JSON."""
+    try:
+        return answer.json()
+    except ValueError:  # json.JSONDecodeError, also for an empty or text body
+        return None

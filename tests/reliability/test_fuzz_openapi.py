@@ -58,8 +58,9 @@ LB = "/v2.0/lb"
 # Explicit examples (the first case of its operation in each run is made this one) for the
 # operations whose success needs a
 # precondition random data rarely meets: a free pool, a CIDR, delay >= timeout, an external
-# network, an unused object to delete. "seed:<name>" is the id of the object seeded under that
-# name; the spares named here are reserved, never chosen at random (so always still usable).
+# network, an unused object to delete, a valid update. "seed:<name>" is the id of the object
+# seeded under that name; the spares named here are reserved, never chosen at random (so always
+# still usable).
 BODY_EXAMPLES = {
     ("post", "/v2.0/networks"): {"network": {"name": "fuzz"}},
     ("post", "/v2.0/subnets"): {"subnet": {"network_id": "seed:network",
@@ -75,11 +76,15 @@ BODY_EXAMPLES = {
     ("post", f"{LB}/pools/{{pool_id}}/health_monitors"): {
         "health_monitor": {"id": "seed:free_monitor"}},
     ("post", "/v2.0/floatingips"): {"floatingip": {"floating_network_id": "seed:external"}},
+    ("put", "/v2.0/networks/{object_id}"): {"network": {"name": "renamed"}},
+    ("put", "/v2.0/floatingips/{object_id}"): {"floatingip": {"port_id": None}},
 }
 PATH_EXAMPLES = {
     ("post", f"{LB}/pools/{{pool_id}}/health_monitors"): {"pool_id": "seed:pool"},
     ("delete", f"{LB}/pools/{{pool_id}}/health_monitors/{{monitor_id}}"): {
         "pool_id": "seed:assoc_pool", "monitor_id": "seed:assoc_monitor"},
+    ("put", "/v2.0/networks/{object_id}"): {"object_id": "seed:spare_network"},
+    ("put", "/v2.0/floatingips/{object_id}"): {"object_id": "seed:spare_fip"},
     ("delete", "/v2.0/networks/{object_id}"): {"object_id": "seed:spare_network"},
     ("delete", "/v2.0/subnets/{object_id}"): {"object_id": "seed:spare_subnet"},
     ("delete", f"{LB}/pools/{{object_id}}"): {"object_id": "seed:spare_pool"},
@@ -296,7 +301,7 @@ def test_no_server_error_and_rejections_change_nothing(case: Any, served: Served
         assert served.world() == before, (case.method, case.formatted_path, case.body,
                                           response.status_code)
     elif case.method != "GET":
-        served.ids.changed()  # what exists has changed: read it again before the next case
+        served.ids.changed(response)  # what exists has changed: read it again before the next case
     assert served.server.thread.is_alive()
 
 
