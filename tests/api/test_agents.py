@@ -176,6 +176,20 @@ def test_disabled_only_agent_keeps_its_pools(api: Api, lb_net: dict[str, Any]) -
     assert _bound_agent(api, fresh["id"]) == only
 
 
+def test_a_disabled_live_agent_is_refused_with_a_message_that_does_not_say_disable_it(
+    api: Api,
+) -> None:
+    """Found by the stateful fuzz: the 409 told the admin to disable the agent, but a disabled
+    agent that still sends heartbeats is refused the same; only a stopped one can go."""
+    agent = api.register_agent("lb-host-1")
+    assert api.put(f"{AGENTS}/{agent}", {"agent": {"admin_state_up": False}}).status_code == 200
+    answer = api.delete(f"{AGENTS}/{agent}")
+    error(answer, 409, "AgentInUse")
+    message = answer.json()["NeutronError"]["message"]
+    assert "disable" not in message and "stop it first" in message, message
+    assert api.show(f"{AGENTS}/{agent}")["admin_state_up"] is False  # nothing changed
+
+
 def test_dead_agent_cannot_be_deleted_while_alive(
     api: Api, store: Store, lb_net: dict[str, Any]
 ) -> None:

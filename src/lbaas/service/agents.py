@@ -86,7 +86,8 @@ def delete_agent(session: Session, settings: Settings, ctx: Context, agent_id: s
     agent = get_agent(session, ctx, agent_id)
     if scheduler.is_alive(agent, settings):
         raise InUse(
-            f"Agent {agent_id} is alive; disable it (admin_state_up false) or stop it first.",
+            f"Agent {agent_id} is alive; stop it first (an agent can be deleted once it has "
+            f"sent no heartbeat for {settings.agent_down_time} seconds).",
             type="AgentInUse",
         )
     for pool in session.scalars(select(Pool).where(Pool.agent_id == agent.id)):

@@ -1,0 +1,59 @@
+"""Every route an application answers, found by walking its route table recursively, and the
+rules the isolation and fuzz tests apply to them.
+
+FastAPI keeps routes added with `include_router` in a nested node (`_IncludedRouter` since
+0.13x; older releases copied them to the top level) and Starlette keeps a mounted application's
+routes under its `Mount`. The walk follows both, so a router or sub-application added later is
+seen; a node it does not know fails loudly instead of being skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from starlette.routing import BaseRoute, Host, Mount, Route, WebSocketRoute
+
+# Answer without a token: the service's own liveness and discovery pages, the OpenAPI document
+# and its viewers, and the dashboard's page and static files (the page signs in with a token and
+# then calls the API, which decides). Nothing else may be public.
+PUBLIC = {
+    ("GET", "/healthz"), ("GET", "/"),
+    ("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/docs/oauth2-redirect"),
+    ("GET", "/redoc"),
+    ("GET", "/dashboard"), ("GET", "/dashboard/"), ("GET", "/dashboard/static/{name}"),
+}
+# Admin-only by upstream's policy: agents, quotas, tokens, the agents' own API, the metrics.
+ADMIN_ONLY_PREFIXES = ("/v2.0/agents", "/v2.0/quotas", "/v2.0/tokens", "/agent/v1/", "/metrics")
+
+
+def admin_only(path: str) -> bool:
+    """Admin-only routes, and which agent hosts a pool (also upstream's policy)."""
+    return path.startswith(ADMIN_ONLY_PREFIXES) or path.endswith("/loadbalancer-agent")
+
+
+def walk(routes: Iterable[BaseRoute], prefix: str = "") -> Iterator[tuple[str, str]]:
+    """(method, path template) of every route below `routes`, HEAD left out (Starlette adds it
+    to every GET)."""
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:  # FastAPI's include_router node
+            context: Any = getattr(route, "include_context", None)
+            yield from walk(included.routes, prefix + str(getattr(context, "prefix", "")))
+        elif isinstance(route, Mount | Host):
+            inner = route.routes or getattr(route.app, "routes", None)
+            if not inner:  # a mounted ASGI app with no route table: all of it, every method
+                yield ("*", prefix + getattr(route, "path", "") + "/{path}")
+            else:
+                yield from walk(inner, prefix + getattr(route, "path", ""))
+        elif isinstance(route, WebSocketRoute):
+            yield ("WEBSOCKET", prefix + route.path)
+        elif isinstance(route, Route):  # APIRoute is a Route; no methods means every method
+            methods = sorted(route.methods or {"*"})
+            yield from ((m, prefix + route.path) for m in methods if m != "HEAD")
+        else:
+            raise AssertionError(f"a route the walk does not know: {route!r}")
+
+
+def app_routes(app: Any) -> set[tuple[str, str]]:
+    return set(walk(app.router.routes))
