@@ -79,7 +79,7 @@ def log_results(results: Sequence[CheckResult]) -> None:
         elif result.status is Status.WARN:
             log.info("preflight: %s: %s (advice: %s)", result.name, result.detail, result.fix)
     count = {status: sum(r.status is status for r in results) for status in Status}
-    log.info("preflight: %d ok, %d missing, %d warnings (`lbaas doctor` shows each check)",
+    log.info("preflight: %d ok, %d missing, %d warn (`lbaas doctor` shows each check)",
              count[Status.OK], count[Status.MISSING], count[Status.WARN])
 
 
