@@ -19,10 +19,11 @@ import typer
 from lbaas.cli.client import ApiClient, CliError, Connection
 from lbaas.cli.common import DataDirOpt, TokenOpt, UrlOpt
 from lbaas.cli.output import console, err_console
+from lbaas.cli.running import data_dir_of
 from lbaas.demo import Demo, DemoFailed
 from lbaas.lab.errors import LabError
 from lbaas.lab.hosts import LabHosts
-from lbaas.settings import Settings, default_data_dir
+from lbaas.settings import Settings
 
 
 def _free_port() -> int:
@@ -120,8 +121,7 @@ def _wait_interrupt() -> None:
 
 def _run(conn: Connection, data_dir: Path | None, keep: bool) -> bool:
     api = ApiClient(conn)
-    labs = LabHosts((data_dir or Path(os.environ.get("LBAAS_DATA_DIR", default_data_dir())))
-                    / "lab")
+    labs = LabHosts(data_dir_of(data_dir) / "lab")  # the running service's when it is used
     show = Demo(api, labs, say=lambda text: console.print(text, highlight=False),
                 step=lambda cmd: console.print(f"[bold cyan]$ {cmd}[/bold cyan]", highlight=False))
     ok = True
