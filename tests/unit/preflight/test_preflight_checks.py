@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -142,11 +141,39 @@ def test_data_dir_under_a_file_is_missing(short_dir: Path) -> None:
     assert result.status is Status.MISSING and "is not a directory" in result.detail
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
-def test_data_dir_not_writable_is_missing(tmp_path: Path) -> None:
-    locked = tmp_path / "locked"
-    locked.mkdir(mode=stat.S_IRUSR | stat.S_IXUSR)
-    assert limits.check_data_dir(locked / "data").status is Status.MISSING
+def test_data_dir_not_writable_is_missing() -> None:
+    """As root (who may write anywhere) the check runs in a child that became `nobody`."""
+    base = Path(tempfile.mkdtemp(prefix="lbpf-"))
+    try:
+        base.chmod(0o755)
+        locked = base / "locked"
+        locked.mkdir(mode=0o555)
+        check = lambda: limits.check_data_dir(locked / "data")  # noqa: E731
+        detail = _as_nobody(check) if os.geteuid() == 0 else str(check().status)
+        assert detail.startswith("missing"), detail
+        assert os.geteuid() != 0 or "is not writable by uid 65534" in detail
+    finally:
+        shutil.rmtree(base)
+
+
+def _as_nobody(check: Callable[[], CheckResult]) -> str:
+    """Status and detail of `check()` run in a forked child with uid and gid 65534."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: the modules are loaded already, nothing is read from disk
+        try:
+            os.close(read)
+            os.setgid(65534)
+            os.setuid(65534)
+            result = check()
+            os.write(write, f"{result.status} {result.detail}".encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as answer:
+        text = answer.read()
+    os.waitpid(pid, 0)
+    return text
 
 
 def _path_with(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *names: str) -> Path:

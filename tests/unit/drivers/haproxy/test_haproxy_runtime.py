@@ -77,8 +77,15 @@ def test_detail_counts_requests_per_frontend_backend_and_server(
         sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         answer = sock.recv(1024)
     assert answer.startswith(b"HTTP/1.1 503"), answer  # no member answers
-    detail = parse_detail(api.show_stat(), "stats-1")
-    assert detail.listener is not None and detail.pool is not None
+    # HAProxy counts the response when the stream ends, which can be just after the client
+    # read it: wait (generously) for the count rather than read it once
+    deadline = time.monotonic() + 30
+    while True:
+        detail = parse_detail(api.show_stat(), "stats-1")
+        assert detail.listener is not None and detail.pool is not None
+        if detail.listener.responses.get("5xx") or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     assert detail.listener.requests == 1
     assert detail.listener.responses["5xx"] == 1
     assert detail.listener.bytes_out is not None and detail.listener.bytes_out > 0
