@@ -27,8 +27,14 @@ PUBLIC = {
 ADMIN_ONLY_PREFIXES = ("/v2.0/agents", "/v2.0/quotas", "/v2.0/tokens", "/agent/v1/", "/metrics")
 
 
+# Under an admin-only prefix, yet open to every caller about itself (as upstream)
+FOR_EVERY_CALLER = ("/v2.0/quotas/tenant",)
+
+
 def admin_only(path: str) -> bool:
     """Admin-only routes, and which agent hosts a pool (also upstream's policy)."""
+    if path in FOR_EVERY_CALLER:
+        return False
     return path.startswith(ADMIN_ONLY_PREFIXES) or path.endswith("/loadbalancer-agent")
 
 

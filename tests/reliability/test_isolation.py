@@ -180,6 +180,7 @@ class World:
                 f"/v2.0/agents/{agent}/loadbalancer-pools", None),
             ("GET", "/v2.0/quotas"): ("/v2.0/quotas", None),
             ("GET", "/v2.0/quotas/{project_id}"): ("/v2.0/quotas/project-a", None),
+            ("GET", "/v2.0/quotas/tenant"): ("/v2.0/quotas/tenant", None),  # the caller's own
             ("PUT", "/v2.0/quotas/{project_id}"): ("/v2.0/quotas/project-a",
                                                    {"quota": {"pool": 100}}),
             ("DELETE", "/v2.0/quotas/{project_id}"): ("/v2.0/quotas/project-a", None),
@@ -302,7 +303,7 @@ def test_lists_never_show_another_projects_objects(world: World) -> None:
     problems = []
     collections = [path for (method, path) in world.calls() if _is_collection(method, path)
                    and not admin_only(path)]
-    assert len(collections) == 8
+    assert len(collections) == 9  # 8 kinds of object, and quotas/tenant (the caller's own)
     for path in collections:
         for query in [*FILTERS, *(f"?id={s}" for s in sorted(world.secrets))]:
             response = world.bob.get(path + query)
