@@ -78,6 +78,7 @@ BODY_EXAMPLES = {
     ("post", "/v2.0/floatingips"): {"floatingip": {"floating_network_id": "seed:external"}},
     ("put", "/v2.0/networks/{object_id}"): {"network": {"name": "renamed"}},
     ("put", "/v2.0/floatingips/{object_id}"): {"floatingip": {"port_id": None}},
+    ("post", "/v2.0/ports"): {"port": {"network_id": "seed:network", "name": "fuzz"}},
 }
 PATH_EXAMPLES = {
     ("post", f"{LB}/pools/{{pool_id}}/health_monitors"): {"pool_id": "seed:pool"},
@@ -92,12 +93,13 @@ PATH_EXAMPLES = {
     ("delete", f"{LB}/vips/{{object_id}}"): {"object_id": "seed:spare_vip"},
     ("delete", f"{LB}/health_monitors/{{object_id}}"): {"object_id": "seed:spare_monitor"},
     ("delete", "/v2.0/floatingips/{object_id}"): {"object_id": "seed:spare_fip"},
+    ("delete", "/v2.0/ports/{object_id}"): {"object_id": "seed:spare_port"},
     ("delete", "/v2.0/agents/{agent_id}"): {"agent_id": "seed:stopped_agent"},
     ("delete", "/v2.0/tokens/{token_id}"): {"token_id": "seed:spare_token"},
 }
 RESERVED = ("free_pool", "free_monitor", "assoc_pool", "assoc_monitor", "spare_network",
             "spare_subnet", "spare_pool", "spare_member", "vip_pool", "spare_vip",
-            "spare_monitor", "spare_fip", "stopped_agent", "spare_token")
+            "spare_monitor", "spare_fip", "spare_port", "stopped_agent", "spare_token")
 RUNS = [("sqlite", "admin"), ("sqlite", "member"), ("postgresql", "admin"),
         ("postgresql", "member")]
 
@@ -181,6 +183,8 @@ class Served:
                                                         "port_id": port})
         made("spare_fip", "/v2.0/floatingips", "floatingip",
              {"floating_network_id": "seed:external"})
+        for name in ("port", "spare_port"):  # ports of their own (a lab host's, say)
+            made(name, "/v2.0/ports", "port", {"network_id": "seed:network", "name": name})
         self._seed_admin_only()
         self.reserved.update(seeded[name] for name in RESERVED)
 
