@@ -43,6 +43,7 @@ from sqlalchemy import update
 from tests.conftest import _db_kinds, _empty, _server_database
 from tests.integration.system import free_port, record_count
 from tests.reliability.fuzz_ids import LiveIds, put_seeded
+from tests.require import skip_by_design
 from tests.route_table import admin_only
 
 from lbaas.server import ApiServer, prepare
@@ -78,7 +79,8 @@ BODY_EXAMPLES = {
     ("post", "/v2.0/floatingips"): {"floatingip": {"floating_network_id": "seed:external"}},
     ("put", "/v2.0/networks/{object_id}"): {"network": {"name": "renamed"}},
     ("put", "/v2.0/floatingips/{object_id}"): {"floatingip": {"port_id": None}},
-    ("post", "/v2.0/ports"): {"port": {"network_id": "seed:network", "name": "fuzz"}},
+    ("post", "/v2.0/ports"): {"port": {"network_id": "seed:network", "name": "fuzz",
+                                       "fixed_ips": [{"subnet_id": "seed:subnet"}]}},
 }
 PATH_EXAMPLES = {
     ("post", f"{LB}/pools/{{pool_id}}/health_monitors"): {"pool_id": "seed:pool"},
@@ -183,8 +185,10 @@ class Served:
                                                         "port_id": port})
         made("spare_fip", "/v2.0/floatingips", "floatingip",
              {"floating_network_id": "seed:external"})
-        for name in ("port", "spare_port"):  # ports of their own (a lab host's, say)
-            made(name, "/v2.0/ports", "port", {"network_id": "seed:network", "name": name})
+        for name in ("port", "spare_port"):  # ports of their own (a lab host's, say), on the
+            # main subnet: one on spare_subnet would keep its deletion from ever succeeding
+            made(name, "/v2.0/ports", "port", {"network_id": "seed:network", "name": name,
+                                               "fixed_ips": [{"subnet_id": "seed:subnet"}]})
         self._seed_admin_only()
         self.reserved.update(seeded[name] for name in RESERVED)
 
@@ -250,7 +254,7 @@ class Served:
 def served(request: pytest.FixtureRequest) -> Iterator[Served]:
     db_kind, role = request.param
     if db_kind not in _db_kinds(request.config):
-        pytest.skip(f"{db_kind} not chosen (--db)")
+        skip_by_design(f"{db_kind} not chosen (--db)")
     if db_kind != "sqlite" and _server_database(db_kind) is None:
         pytest.skip(f"{db_kind} is not reachable (see LBAAS_TEST_*)")
     served = Served(db_kind, role)
