@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import socket
 from collections.abc import Set
 from pathlib import Path
 
@@ -44,7 +43,8 @@ class BridgeRecord:
     def seen(self, network_bridges: Set[str]) -> None:
         """Networks' bridges as the desired state lists them: adopt the default-named ones
         present on this host."""
-        self._add({b for b in network_bridges if b.startswith(DEFAULT_PREFIX) and _exists(b)})
+        exists = links.host_link_exists
+        self._add({b for b in network_bridges if b.startswith(DEFAULT_PREFIX) and exists(b)})
 
     def prune(self, network_bridges: Set[str]) -> list[str]:
         """Remove our bridges that no network uses and that have no ports; the names removed."""
@@ -60,8 +60,8 @@ class BridgeRecord:
                 continue
             log.info("removed bridge %s: its network is gone and nothing is plugged in", bridge)
             self._ours.discard(bridge)
-        if removed or self._ours - {b for b in self._ours if _exists(b)}:
-            self._ours = {b for b in self._ours if _exists(b)}
+        if removed or self._ours - {b for b in self._ours if links.host_link_exists(b)}:
+            self._ours = {b for b in self._ours if links.host_link_exists(b)}
             self._save()
         return removed
 
@@ -90,9 +90,3 @@ class BridgeRecord:
             log.error("cannot save the bridge record %s: %s", self.path, exc)
 
 
-def _exists(ifname: str) -> bool:
-    try:
-        socket.if_nametoindex(ifname)
-    except OSError:
-        return False
-    return True

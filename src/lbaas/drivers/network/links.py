@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -132,6 +133,15 @@ def remove_bridge(name: str, *, force: bool = False) -> bool:
         ipr.link("del", index=index)
         log.info("removed bridge %s", name)
         return True
+
+
+def host_link_exists(ifname: str) -> bool:
+    """Whether the host's namespace has a link of that name (one ioctl, no dump)."""
+    try:
+        socket.if_nametoindex(ifname)
+    except OSError:
+        return False
+    return True
 
 
 def namespace_exists(name: str) -> bool:

@@ -255,7 +255,7 @@ class NetnsDriver:
         if self._plugged.get(namespace) != tuple(legs):
             return False
         return os.path.exists(nsthread.path(namespace)) and all(
-            _host_link_exists(leg.outside) for leg in legs
+            links.host_link_exists(leg.outside) for leg in legs
         )
 
     def _recorded_as_plugged(self, namespace: str, legs: Sequence[Leg]) -> bool:
@@ -263,7 +263,7 @@ class NetnsDriver:
         driver before a restart) and the host ends of the legs exist: reading the label is one
         netlink request, a converge a dozen. An agent restart re-plugs every load balancer."""
         if not os.path.exists(nsthread.path(namespace)) or not all(
-            _host_link_exists(leg.outside) for leg in legs
+            links.host_link_exists(leg.outside) for leg in legs
         ):
             return False
         label = links.namespace_label(namespace)
@@ -281,7 +281,7 @@ class NetnsDriver:
     def _owns(self, namespace: str) -> bool:
         # The VIP leg's host end is named from a hash of the namespace name: a cheap proof,
         # looked up by name rather than by dumping every link of the host (one ioctl).
-        if _host_link_exists(names.host_ifname(namespace, "vip")):
+        if links.host_link_exists(names.host_ifname(namespace, "vip")):
             return True
         return links.namespace_label(namespace).get("owner") == self.prefix
 
@@ -340,14 +340,6 @@ def _index(inside: Any, ifname: str) -> int:
     if index is None:
         raise PlumbingFailed(f"{ifname} vanished from its namespace during the plug")
     return index
-
-
-def _host_link_exists(ifname: str) -> bool:
-    try:
-        socket.if_nametoindex(ifname)
-    except OSError:
-        return False
-    return True
 
 
 def _label(prefix: str, legs: Sequence[Leg], nft: str | None = None) -> dict[str, str]:
