@@ -103,10 +103,11 @@ class ProxyCounters(BaseModel):
 
 
 class LoadBalancerDetail(BaseModel):
-    """The counters of a load balancer's listener (frontend), pool (backend) and members."""
+    """The counters of a load balancer's listeners (frontends), pools (backends) and members,
+    each keyed by the object's id."""
 
-    listener: ProxyCounters | None = None
-    pool: ProxyCounters | None = None
+    listeners: dict[str, ProxyCounters] = Field(default_factory=dict)
+    pools: dict[str, ProxyCounters] = Field(default_factory=dict)
     members: dict[str, ProxyCounters] = Field(default_factory=dict)
 
 
