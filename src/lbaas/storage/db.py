@@ -66,13 +66,26 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, **kwargs)
 
 
-def upgrade(engine: Engine) -> None:
-    """Apply every Alembic migration not yet applied (safe to run on every start)."""
+def upgrade(engine: Engine, target: str = "head") -> None:
+    """Apply every Alembic migration not yet applied (safe to run on every start).
+
+    On SQLite, foreign keys are off meanwhile: a migration that rebuilds a table (Alembic's
+    batch mode) drops it while other tables still refer to it. The pragma works only outside a
+    transaction, hence on the driver's connection before ours begins.
+    """
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as conn:
+        if sqlite:
+            conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+        try:
+            with conn.begin():
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, target)
+        finally:
+            if sqlite:
+                conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
 
 
 class Store:

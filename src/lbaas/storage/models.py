@@ -142,19 +142,32 @@ class FloatingIp(Base):
     fixed_ip_address: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
-class Pool(Base):
-    __tablename__ = "pools"
+# The one model (migration 0004), Octavia v2's shape: a load balancer owns a VIP port,
+# listeners and pools; listeners have a default pool and L7 policies; pools have members and a
+# health monitor. The v1 API is a facade over it (docs/design.md, "One model"): a v1 pool is a
+# pool on a load balancer of the same id, a v1 VIP is a listener (same id) with that pool as its
+# default pool. Statuses are Octavia's provisioning_status + operating_status; v1's `status` is
+# derived from them (`v1_status` below).
+
+
+class LoadBalancer(Base):
+    __tablename__ = "load_balancers"
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     tenant_id: Mapped[str] = mapped_column(String(255), index=True)
     name: Mapped[str] = mapped_column(String(255), default="")
     description: Mapped[str] = mapped_column(String(255), default="")
-    subnet_id: Mapped[str] = mapped_column(String(36))
-    protocol: Mapped[str] = mapped_column(String(16))
-    lb_method: Mapped[str] = mapped_column(String(32))
+    vip_port_id: Mapped[str | None] = mapped_column(ForeignKey("ports.id"), nullable=True)
+    vip_subnet_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    vip_network_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    vip_address: Mapped[str | None] = mapped_column(String(64), nullable=True)
     provider: Mapped[str] = mapped_column(String(64), default="haproxy")
+    flavor_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    availability_zone: Mapped[str | None] = mapped_column(String(255), nullable=True)
     admin_state_up: Mapped[bool] = mapped_column(Boolean, default=True)
-    status: Mapped[str] = mapped_column(String(16))
+    provisioning_status: Mapped[str] = mapped_column(String(16), default="PENDING_CREATE")
+    operating_status: Mapped[str] = mapped_column(String(16), default="OFFLINE")
     status_description: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    # the agent that deploys it (the scheduler's binding) and the revision of its last change
     agent_id: Mapped[str | None] = mapped_column(
         ForeignKey("agents.id", ondelete="SET NULL"), nullable=True, index=True
     )
@@ -163,11 +176,126 @@ class Pool(Base):
     bytes_out: Mapped[int] = mapped_column(BigInteger, default=0)
     active_connections: Mapped[int] = mapped_column(BigInteger, default=0)
     total_connections: Mapped[int] = mapped_column(BigInteger, default=0)
-    # Migration 0003: the counters of its listener, pool and members as last reported
-    # (LoadBalancerDetail), and when its revision last changed (for change-to-effect times).
+    request_errors: Mapped[int] = mapped_column(BigInteger, default=0)
+    # the counters of its listeners, pools and members as last reported (LoadBalancerDetail)
     statistics: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     changed_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
-    vip: Mapped[Vip | None] = relationship(back_populates="pool", uselist=False)
+    created_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True, default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
+    tags: Mapped[list[str] | None] = mapped_column(JSON, nullable=True, default=list)
+    vip_port: Mapped[Port | None] = relationship()
+    listeners: Mapped[list[Listener]] = relationship(
+        back_populates="load_balancer", order_by="(Listener.created_at, Listener.id)"
+    )
+    pools: Mapped[list[Pool]] = relationship(
+        back_populates="load_balancer", order_by="Pool.id"
+    )
+
+
+class Listener(Base):
+    """A protocol port on the VIP. A v1 VIP is a listener (same id) whose default pool is its pool."""
+
+    __tablename__ = "listeners"
+    __table_args__ = (
+        UniqueConstraint(
+            "loadbalancer_id", "protocol_port", name="uniq_listener0loadbalancer_id0protocol_port"
+        ),
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(String(255), index=True)
+    loadbalancer_id: Mapped[str] = mapped_column(ForeignKey("load_balancers.id"), index=True)
+    name: Mapped[str] = mapped_column(String(255), default="")
+    description: Mapped[str] = mapped_column(String(255), default="")
+    protocol: Mapped[str] = mapped_column(String(32))
+    protocol_port: Mapped[int] = mapped_column(Integer)
+    default_pool_id: Mapped[str | None] = mapped_column(
+        ForeignKey("pools.id"), nullable=True, index=True
+    )
+    connection_limit: Mapped[int] = mapped_column(Integer, default=-1)
+    admin_state_up: Mapped[bool] = mapped_column(Boolean, default=True)
+    # milliseconds; NULL (v1 VIPs) keeps HAProxy's defaults as v1 had them
+    timeout_client_data: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    timeout_member_connect: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    timeout_member_data: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    timeout_tcp_inspect: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    insert_headers: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)
+    allowed_cidrs: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    default_tls_container_ref: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    sni_container_refs: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    client_authentication: Mapped[str] = mapped_column(String(16), default="NONE")
+    client_ca_tls_container_ref: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    client_crl_container_ref: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    tls_versions: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    tls_ciphers: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    alpn_protocols: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    provisioning_status: Mapped[str] = mapped_column(String(16), default="PENDING_CREATE")
+    operating_status: Mapped[str] = mapped_column(String(16), default="OFFLINE")
+    status_description: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    created_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True, default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
+    tags: Mapped[list[str] | None] = mapped_column(JSON, nullable=True, default=list)
+    load_balancer: Mapped[LoadBalancer] = relationship(back_populates="listeners")
+    default_pool: Mapped[Pool | None] = relationship(foreign_keys=[default_pool_id])
+    l7policies: Mapped[list[L7Policy]] = relationship(
+        back_populates="listener", order_by="(L7Policy.position, L7Policy.id)",
+        foreign_keys="L7Policy.listener_id",
+    )
+
+    # --- the v1 VIP facade ---
+    @property
+    def pool_id(self) -> str | None:
+        return self.default_pool_id
+
+    @property
+    def port_id(self) -> str | None:
+        return self.load_balancer.vip_port_id
+
+    @property
+    def subnet_id(self) -> str | None:
+        return self.load_balancer.vip_subnet_id
+
+    @property
+    def status(self) -> str:
+        return self.provisioning_status
+
+
+Vip = Listener  # v1's name for a listener that has a default pool
+
+
+class Pool(Base):
+    __tablename__ = "pools"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(String(255), index=True)
+    loadbalancer_id: Mapped[str] = mapped_column(ForeignKey("load_balancers.id"), index=True)
+    name: Mapped[str] = mapped_column(String(255), default="")
+    description: Mapped[str] = mapped_column(String(255), default="")
+    subnet_id: Mapped[str] = mapped_column(String(36))
+    protocol: Mapped[str] = mapped_column(String(16))
+    lb_method: Mapped[str] = mapped_column(String(32))
+    provider: Mapped[str] = mapped_column(String(64), default="haproxy")
+    admin_state_up: Mapped[bool] = mapped_column(Boolean, default=True)
+    session_persistence_type: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    session_persistence_cookie_name: Mapped[str | None] = mapped_column(
+        String(1024), nullable=True
+    )
+    tls_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    tls_container_ref: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    ca_tls_container_ref: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    crl_container_ref: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    tls_versions: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    tls_ciphers: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    alpn_protocols: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    provisioning_status: Mapped[str] = mapped_column(String(16), default="PENDING_CREATE")
+    operating_status: Mapped[str] = mapped_column(String(16), default="OFFLINE")
+    status_description: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    created_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True, default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
+    tags: Mapped[list[str] | None] = mapped_column(JSON, nullable=True, default=list)
+    load_balancer: Mapped[LoadBalancer] = relationship(back_populates="pools")
+    listeners: Mapped[list[Listener]] = relationship(
+        foreign_keys="Listener.default_pool_id", order_by="(Listener.created_at, Listener.id)",
+        viewonly=True,
+    )
     members: Mapped[list[Member]] = relationship(
         back_populates="pool", cascade="all, delete-orphan", order_by="Member.id"
     )
@@ -175,26 +303,25 @@ class Pool(Base):
         back_populates="pool", cascade="all, delete-orphan", order_by="PoolMonitor.monitor_id"
     )
 
+    # --- the v1 pool facade ---
+    @property
+    def home(self) -> bool:
+        """True for a v1-made pool: its load balancer has its id and is its deploy unit."""
+        return self.loadbalancer_id == self.id
 
-class Vip(Base):
-    __tablename__ = "vips"
-    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
-    tenant_id: Mapped[str] = mapped_column(String(255), index=True)
-    name: Mapped[str] = mapped_column(String(255), default="")
-    description: Mapped[str] = mapped_column(String(255), default="")
-    pool_id: Mapped[str] = mapped_column(ForeignKey("pools.id"), unique=True)
-    port_id: Mapped[str] = mapped_column(ForeignKey("ports.id"))
-    subnet_id: Mapped[str] = mapped_column(String(36))
-    protocol_port: Mapped[int] = mapped_column(Integer)
-    protocol: Mapped[str] = mapped_column(String(16))
-    connection_limit: Mapped[int] = mapped_column(Integer, default=-1)
-    admin_state_up: Mapped[bool] = mapped_column(Boolean, default=True)
-    persistence_type: Mapped[str | None] = mapped_column(String(16), nullable=True)
-    persistence_cookie: Mapped[str | None] = mapped_column(String(1024), nullable=True)
-    status: Mapped[str] = mapped_column(String(16))
-    status_description: Mapped[str | None] = mapped_column(String(255), nullable=True)
-    pool: Mapped[Pool] = relationship(back_populates="vip")
-    port: Mapped[Port] = relationship()
+    @property
+    def vip(self) -> Listener | None:
+        """The listener v1 shows as this pool's VIP: the first with it as default pool."""
+        return self.listeners[0] if self.listeners else None
+
+    @property
+    def status(self) -> str:
+        lb = self.load_balancer
+        return lb.provisioning_status if self.home else self.provisioning_status
+
+    @property
+    def revision(self) -> int:
+        return self.load_balancer.revision
 
 
 class Member(Base):
@@ -207,34 +334,63 @@ class Member(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     tenant_id: Mapped[str] = mapped_column(String(255), index=True)
     pool_id: Mapped[str] = mapped_column(ForeignKey("pools.id"), index=True)
+    name: Mapped[str] = mapped_column(String(255), default="")
     address: Mapped[str] = mapped_column(String(64))
     protocol_port: Mapped[int] = mapped_column(Integer)
     weight: Mapped[int] = mapped_column(Integer, default=1)
     admin_state_up: Mapped[bool] = mapped_column(Boolean, default=True)
-    status: Mapped[str] = mapped_column(String(16))
+    backup: Mapped[bool] = mapped_column(Boolean, default=False)
+    monitor_address: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    monitor_port: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    subnet_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    provisioning_status: Mapped[str] = mapped_column(String(16), default="PENDING_CREATE")
+    operating_status: Mapped[str] = mapped_column(String(16), default="NO_MONITOR")
     status_description: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    created_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True, default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
+    tags: Mapped[list[str] | None] = mapped_column(JSON, nullable=True, default=list)
     pool: Mapped[Pool] = relationship(back_populates="members")
+
+    @property
+    def status(self) -> str:
+        return v1_status(self.provisioning_status, self.operating_status)
 
 
 class HealthMonitor(Base):
     __tablename__ = "health_monitors"
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     tenant_id: Mapped[str] = mapped_column(String(255), index=True)
+    # v2: the pool that owns it (one per pool); v1 monitors have none and are associated
+    pool_id: Mapped[str | None] = mapped_column(
+        ForeignKey("pools.id"), nullable=True, index=True
+    )
+    name: Mapped[str] = mapped_column(String(255), default="")
     type: Mapped[str] = mapped_column(String(16))
     delay: Mapped[int] = mapped_column(Integer)
     timeout: Mapped[int] = mapped_column(Integer)
     max_retries: Mapped[int] = mapped_column(Integer)
+    max_retries_down: Mapped[int] = mapped_column(Integer, default=3)
     http_method: Mapped[str] = mapped_column(String(16), default="GET")
     url_path: Mapped[str] = mapped_column(String(255), default="/")
     expected_codes: Mapped[str] = mapped_column(String(64), default="200")
+    http_version: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    domain_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
     admin_state_up: Mapped[bool] = mapped_column(Boolean, default=True)
+    provisioning_status: Mapped[str] = mapped_column(String(16), default="ACTIVE")
+    operating_status: Mapped[str] = mapped_column(String(16), default="ONLINE")
+    created_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True, default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
+    tags: Mapped[list[str] | None] = mapped_column(JSON, nullable=True, default=list)
     pools: Mapped[list[PoolMonitor]] = relationship(
         back_populates="monitor", order_by="PoolMonitor.pool_id"
     )
 
 
 class PoolMonitor(Base):
-    """The association of a health monitor with a pool; it carries the status upstream showed."""
+    """The association of a health monitor with a pool; it carries the status upstream showed.
+
+    A v2 monitor (owned by its pool) has exactly one, so v1 sees it associated with that pool.
+    """
 
     __tablename__ = "pool_monitors"
     pool_id: Mapped[str] = mapped_column(ForeignKey("pools.id"), primary_key=True)
@@ -244,3 +400,58 @@ class PoolMonitor(Base):
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
     pool: Mapped[Pool] = relationship(back_populates="monitors")
     monitor: Mapped[HealthMonitor] = relationship(back_populates="pools")
+
+
+class L7Policy(Base):
+    __tablename__ = "l7policies"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(String(255), index=True)
+    listener_id: Mapped[str] = mapped_column(ForeignKey("listeners.id"), index=True)
+    name: Mapped[str] = mapped_column(String(255), default="")
+    description: Mapped[str] = mapped_column(String(255), default="")
+    action: Mapped[str] = mapped_column(String(32))
+    position: Mapped[int] = mapped_column(Integer)
+    redirect_pool_id: Mapped[str | None] = mapped_column(
+        ForeignKey("pools.id"), nullable=True, index=True
+    )
+    redirect_url: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    redirect_prefix: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    redirect_http_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    admin_state_up: Mapped[bool] = mapped_column(Boolean, default=True)
+    provisioning_status: Mapped[str] = mapped_column(String(16), default="PENDING_CREATE")
+    operating_status: Mapped[str] = mapped_column(String(16), default="OFFLINE")
+    created_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True, default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
+    tags: Mapped[list[str] | None] = mapped_column(JSON, nullable=True, default=list)
+    listener: Mapped[Listener] = relationship(
+        back_populates="l7policies", foreign_keys=[listener_id]
+    )
+    rules: Mapped[list[L7Rule]] = relationship(
+        back_populates="policy", cascade="all, delete-orphan", order_by="L7Rule.id"
+    )
+
+
+class L7Rule(Base):
+    __tablename__ = "l7rules"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(String(255), index=True)
+    l7policy_id: Mapped[str] = mapped_column(ForeignKey("l7policies.id"), index=True)
+    type: Mapped[str] = mapped_column(String(32))
+    compare_type: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    value: Mapped[str] = mapped_column(String(255))
+    invert: Mapped[bool] = mapped_column(Boolean, default=False)
+    admin_state_up: Mapped[bool] = mapped_column(Boolean, default=True)
+    provisioning_status: Mapped[str] = mapped_column(String(16), default="PENDING_CREATE")
+    operating_status: Mapped[str] = mapped_column(String(16), default="OFFLINE")
+    created_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True, default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
+    tags: Mapped[list[str] | None] = mapped_column(JSON, nullable=True, default=list)
+    policy: Mapped[L7Policy] = relationship(back_populates="rules")
+
+
+def v1_status(provisioning: str, operating: str) -> str:
+    """v1's one status: PENDING_*/ERROR from provisioning, else ACTIVE/INACTIVE from health."""
+    if provisioning != "ACTIVE":
+        return provisioning
+    return "INACTIVE" if operating in ("ERROR", "OFFLINE") else "ACTIVE"
