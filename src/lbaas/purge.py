@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from lbaas.domain.naming import network_bridge
 from lbaas.storage.db import Store
-from lbaas.storage.models import FloatingIp, Network, Pool
+from lbaas.storage.models import FloatingIp, LoadBalancer, Network
 
 log = logging.getLogger(__name__)
 Say = Callable[[str], None]
@@ -64,7 +64,7 @@ def _recorded(data_dir: Path) -> Recorded:
         with store.read() as session:
             return Recorded(
                 bridges={network_bridge(n.id, n.bridge) for n in session.scalars(select(Network))},
-                lb_ids=set(session.scalars(select(Pool.id))),
+                lb_ids=set(session.scalars(select(LoadBalancer.id))),
                 floating_ips=set(session.scalars(select(FloatingIp.id))),
             )
     except Exception as exc:  # a database from an older or broken run: purge the rest anyway

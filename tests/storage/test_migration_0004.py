@@ -52,8 +52,9 @@ def _seed_v1(engine: Engine) -> None:
             id="s1", tenant_id="p", network_id="n1", name="", ip_version=4,
             cidr="198.18.0.0/24", allocation_pools=[], enable_dhcp=True))
         conn.execute(t["ports"].insert().values(
-            id="port1", tenant_id="p", network_id="n1", name="vip", mac_address="fa:16:3e:00:00:01",
-            admin_state_up=True, status="ACTIVE", device_id="pool1", device_owner="neutron:LOADBALANCER"))
+            id="port1", tenant_id="p", network_id="n1", name="vip",
+            mac_address="fa:16:3e:00:00:01", admin_state_up=True, status="ACTIVE",
+            device_id="pool1", device_owner="neutron:LOADBALANCER"))
         conn.execute(t["ip_allocations"].insert().values(
             subnet_id="s1", ip_address="198.18.0.10", port_id="port1"))
         pool = dict(tenant_id="p", description="", subnet_id="s1", protocol="HTTP",

@@ -96,7 +96,7 @@ def _snapshot(store: Store, agent_id: str, revision: int) -> DesiredState:
 def _rebalance(store: Store, settings: Settings) -> int:
     """Bind waiting pools and move dead agents' pools; writes only when there is work."""
     with store.read() as session:
-        if not scheduler.pools_to_move(session, settings):
+        if not scheduler.lbs_to_move(session, settings):
             return 0
     with store.write() as tx:
         return scheduler.rebalance(tx.session, settings, tx.revision)

@@ -109,6 +109,10 @@ class LoadBalancerDetail(BaseModel):
     listeners: dict[str, ProxyCounters] = Field(default_factory=dict)
     pools: dict[str, ProxyCounters] = Field(default_factory=dict)
     members: dict[str, ProxyCounters] = Field(default_factory=dict)
+    # Agents of before v2 send their one frontend and backend unkeyed; the API files them under
+    # the load balancer's first listener and its default pool.
+    listener: ProxyCounters | None = None
+    pool: ProxyCounters | None = None
 
 
 class LoadBalancerReport(BaseModel):

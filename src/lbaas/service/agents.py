@@ -12,7 +12,7 @@ from lbaas.errors import BadRequest, InUse, not_found
 from lbaas.service import scheduler
 from lbaas.service.context import Context
 from lbaas.settings import Settings
-from lbaas.storage.models import Agent, Pool, utcnow
+from lbaas.storage.models import Agent, LoadBalancer, Pool, utcnow
 
 NAME_MAX = 255  # the agents table's columns
 
@@ -90,16 +90,21 @@ def delete_agent(session: Session, settings: Settings, ctx: Context, agent_id: s
             f"sent no heartbeat for {settings.agent_down_time} seconds).",
             type="AgentInUse",
         )
-    for pool in session.scalars(select(Pool).where(Pool.agent_id == agent.id)):
-        pool.agent_id = None
+    for lb in session.scalars(select(LoadBalancer).where(LoadBalancer.agent_id == agent.id)):
+        lb.agent_id = None
     session.delete(agent)
 
 
 def pools_on_agent(session: Session, ctx: Context, agent_id: str) -> list[Pool]:
     get_agent(session, ctx, agent_id)
-    return list(session.scalars(select(Pool).where(Pool.agent_id == agent_id).order_by(Pool.id)))
+    query = (
+        select(Pool).join(Pool.load_balancer).where(LoadBalancer.agent_id == agent_id)
+        .order_by(Pool.id)
+    )
+    return list(session.scalars(query))
 
 
 def hosting_agent(session: Session, ctx: Context, pool: Pool) -> Agent | None:
     ctx.require_admin()
-    return session.get(Agent, pool.agent_id) if pool.agent_id else None
+    agent_id = pool.load_balancer.agent_id
+    return session.get(Agent, agent_id) if agent_id else None

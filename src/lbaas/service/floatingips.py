@@ -20,9 +20,9 @@ from lbaas.service.ports import (
     get_port,
     port_address,
 )
-from lbaas.service.vips import vip_of_port
+from lbaas.service.vips import lb_of_port
 from lbaas.storage.db import WriteTx
-from lbaas.storage.models import FloatingIp, Port, Vip
+from lbaas.storage.models import FloatingIp, LoadBalancer, Port
 
 
 def list_floatingips(session: Session, ctx: Context) -> list[FloatingIp]:
@@ -106,8 +106,8 @@ def _associate(
 ) -> None:
     session = tx.session
     port = get_port(session, ctx, port_id)
-    vip = vip_of_port(session, port.id)
-    if vip is None:
+    lb = lb_of_port(session, port.id)
+    if lb is None:
         raise BadRequest(
             f"Port {port_id} is not a VIP port: floating IPs here reach load balancer VIPs.",
             type="BadRequest",
@@ -126,19 +126,21 @@ def _associate(
             type="FloatingIPPortAlreadyAssociated",
         )
     fip.port_id, fip.fixed_ip_address = port.id, address
-    _vip_changed(tx, vip)
+    _vip_changed(tx, lb)
 
 
 def _disassociate(tx: WriteTx, fip: FloatingIp) -> None:
     if fip.port_id is None:
         return
-    vip = vip_of_port(tx.session, fip.port_id)
+    lb = lb_of_port(tx.session, fip.port_id)
     fip.port_id, fip.fixed_ip_address = None, None
-    if vip is not None:
-        _vip_changed(tx, vip)
+    if lb is not None:
+        _vip_changed(tx, lb)
 
 
-def _vip_changed(tx: WriteTx, vip: Vip) -> None:
-    """The VIP's reach changed: pending until its agent has plugged or unplugged the address."""
-    vip.status = status.after_update(vip.status)
-    touch(tx.session, vip.pool, tx.revision)
+def _vip_changed(tx: WriteTx, lb: LoadBalancer) -> None:
+    """The VIP's reach changed: its listeners (v1: the VIP) are pending until its agent has
+    plugged or unplugged the address."""
+    for listener in lb.listeners:
+        listener.provisioning_status = status.after_update(listener.provisioning_status)
+    touch(tx.session, lb, tx.revision)

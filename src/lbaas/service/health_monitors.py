@@ -8,7 +8,7 @@ from lbaas.domain import status
 from lbaas.errors import BadRequest, Conflict, InUse, NotFound
 from lbaas.service import quotas
 from lbaas.service.context import Context
-from lbaas.service.objects import get_for_update, get_visible, touch
+from lbaas.service.objects import get_for_update, get_visible, touch_pool
 from lbaas.settings import Settings
 from lbaas.storage.db import WriteTx
 from lbaas.storage.models import HealthMonitor, Pool, PoolMonitor
@@ -46,7 +46,7 @@ def update_health_monitor(
     if body:
         for assoc in monitor.pools:
             assoc.status = status.after_update(assoc.status)
-            touch(tx.session, assoc.pool, tx.revision)
+            touch_pool(tx.session, assoc.pool, tx.revision)
     return monitor
 
 
@@ -72,7 +72,7 @@ def associate(tx: WriteTx, ctx: Context, pool_id: str, monitor_id: str) -> None:
     session.add(PoolMonitor(pool_id=pool.id, monitor_id=monitor.id, status=status.PENDING_CREATE))
     session.flush()
     session.refresh(pool)
-    touch(session, pool, tx.revision)
+    touch_pool(session, pool, tx.revision)
 
 
 def disassociate(tx: WriteTx, ctx: Context, pool_id: str, monitor_id: str) -> None:
@@ -87,7 +87,7 @@ def disassociate(tx: WriteTx, ctx: Context, pool_id: str, monitor_id: str) -> No
     session.delete(assoc)
     session.flush()
     session.refresh(pool)
-    touch(session, pool, tx.revision)
+    touch_pool(session, pool, tx.revision)
 
 
 def _check_delay(delay: int, timeout: int) -> None:

@@ -11,7 +11,7 @@ from lbaas.domain import status
 from lbaas.errors import Conflict
 from lbaas.service import quotas
 from lbaas.service.context import Context
-from lbaas.service.objects import get_for_update, get_visible, touch
+from lbaas.service.objects import get_for_update, get_visible, touch_pool
 from lbaas.settings import Settings
 from lbaas.storage.db import WriteTx
 from lbaas.storage.models import Member, Pool
@@ -30,11 +30,12 @@ def create_member(tx: WriteTx, settings: Settings, ctx: Context, body: dict[str,
         protocol_port=body["protocol_port"],
         weight=body["weight"],
         admin_state_up=body["admin_state_up"],
-        status=status.PENDING_CREATE,
+        provisioning_status=status.PENDING_CREATE,
+        operating_status="NO_MONITOR",
     )
     session.add(member)
     session.flush()
-    touch(session, pool, tx.revision)
+    touch_pool(session, pool, tx.revision)
     return member
 
 
@@ -46,15 +47,15 @@ def update_member(
     if "pool_id" in body and body["pool_id"] != member.pool_id:
         new_pool = get_visible(session, ctx, Pool, body["pool_id"])
         _check_room(session, settings, new_pool, member.address, member.protocol_port)
-        touch(session, member.pool, tx.revision)
+        touch_pool(session, member.pool, tx.revision)
         member.pool = new_pool  # through the relationship: both pools' member lists follow
         session.flush()
     for key in ("weight", "admin_state_up"):
         if key in body:
             setattr(member, key, body[key])
     if body:
-        member.status = status.after_update(member.status)
-        touch(session, member.pool, tx.revision)
+        member.provisioning_status = status.after_update(member.provisioning_status)
+        touch_pool(session, member.pool, tx.revision)
     return member
 
 
@@ -62,7 +63,7 @@ def delete_member(tx: WriteTx, ctx: Context, member_id: str) -> None:
     member = get_for_update(tx.session, ctx, Member, member_id)
     pool = member.pool
     tx.session.delete(member)
-    touch(tx.session, pool, tx.revision)
+    touch_pool(tx.session, pool, tx.revision)
 
 
 def _check_room(session: Session, settings: Settings, pool: Pool, address: str, port: int) -> None:

@@ -1,9 +1,8 @@
 """Metrics read from the database at scrape time, so every API server sharing it shows the same.
 
-In v1 a load balancer is a pool with its VIP: `loadbalancer_id`/`loadbalancer_name` are the
-pool's id and name (the id agents and HAProxy know it by), the listener is the VIP (HAProxy's
-frontend), the pool is HAProxy's backend and each member one of its servers. Each scrape reads
-the database in four queries however many objects it holds.
+A load balancer (v1: a pool with its VIP, of the pool's id and name) has listeners (HAProxy's
+frontends; v1: the VIP), pools (backends) and members (servers). Each scrape reads the database
+in six queries however many objects it holds.
 """
 
 from __future__ import annotations
@@ -25,7 +24,16 @@ from lbaas.domain import status
 from lbaas.domain.agent import RECONCILE_BUCKETS
 from lbaas.settings import Settings
 from lbaas.storage.db import Store
-from lbaas.storage.models import Agent, Member, Pool, Revision, Vip, utcnow
+from lbaas.storage.models import (
+    Agent,
+    Listener,
+    LoadBalancer,
+    Member,
+    Pool,
+    Revision,
+    utcnow,
+    v1_status,
+)
 
 LB_LABELS = ["project", "loadbalancer_id", "loadbalancer_name"]
 LEVEL_LABELS = {
@@ -63,15 +71,22 @@ class DatabaseCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         with self.store.read() as session:
             revision = session.scalar(select(Revision.value).where(Revision.id == 1)) or 0
+            lbs = session.execute(
+                select(LoadBalancer.id, LoadBalancer.tenant_id, LoadBalancer.name,
+                       LoadBalancer.provisioning_status, LoadBalancer.bytes_in,
+                       LoadBalancer.bytes_out, LoadBalancer.active_connections,
+                       LoadBalancer.total_connections, LoadBalancer.statistics)
+                .order_by(LoadBalancer.id)
+            ).all()
+            listeners = session.execute(
+                select(Listener.id, Listener.loadbalancer_id, Listener.name).order_by(Listener.id)
+            ).all()
             pools = session.execute(
-                select(Pool.id, Pool.tenant_id, Pool.name, Pool.status, Pool.bytes_in,
-                       Pool.bytes_out, Pool.active_connections, Pool.total_connections,
-                       Pool.statistics, Vip.id, Vip.name)
-                .outerjoin(Vip, Vip.pool_id == Pool.id).order_by(Pool.id)
+                select(Pool.id, Pool.loadbalancer_id, Pool.name).order_by(Pool.id)
             ).all()
             members = session.execute(
                 select(Member.id, Member.pool_id, Member.address, Member.protocol_port,
-                       Member.status).order_by(Member.id)
+                       Member.provisioning_status, Member.operating_status).order_by(Member.id)
             ).all()
             agents = session.execute(
                 select(Agent.host, Agent.heartbeat_at, Agent.metrics).order_by(Agent.host)
@@ -80,7 +95,7 @@ class DatabaseCollector(Collector):
             "lbaas_desired_state_revision", "Revision of the whole desired state")
         revision_family.add_metric([], revision)
         yield revision_family
-        yield from _load_balancer_families(pools, members)
+        yield from _load_balancer_families(lbs, listeners, pools, members)
         yield from _agent_families(agents, utcnow() - timedelta(
             seconds=self.settings.agent_down_time))
 
@@ -88,31 +103,41 @@ class DatabaseCollector(Collector):
         return []  # read the database only when scraped, never at registration
 
 
-def _load_balancer_families(pools: Sequence[Any], members: Sequence[Any]) -> Iterator[Metric]:
+def _load_balancer_families(
+    lbs: Sequence[Any], listeners: Sequence[Any], pools: Sequence[Any], members: Sequence[Any]
+) -> Iterator[Metric]:
     levels = {level: _Level(level) for level in LEVEL_LABELS}
     lb_up = GaugeMetricFamily("lbaas_loadbalancer_up", "1 if the load balancer is ACTIVE",
                               labels=LB_LABELS)
     member_up = GaugeMetricFamily("lbaas_member_up", "1 if the member is ACTIVE (healthy)",
                                   labels=LEVEL_LABELS["member"])
-    by_id: dict[str, tuple[list[str], Mapping[str, Any]]] = {}
-    for (pool_id, project, name, pool_status, bytes_in, bytes_out, current, total, detail,
-         vip_id, vip_name) in pools:
-        lb = [project, pool_id, name]
-        detail = detail or {}
-        by_id[pool_id] = (lb, detail.get("members") or {})
-        lb_up.add_metric(lb, 1.0 if pool_status == status.ACTIVE else 0.0)
-        if vip_id is not None and detail.get("listener"):
-            levels["listener"].add([*lb, vip_id, vip_name], detail["listener"])
+    by_lb: dict[str, tuple[list[str], Mapping[str, Any], dict[str, int]]] = {}
+    for (lb_id, project, name, provisioning, bytes_in, bytes_out, current, total,
+         detail) in lbs:
+        labels = [project, lb_id, name]
         columns = dict(zip(POOL_COLUMNS, (bytes_in, bytes_out, total, current), strict=True))
-        levels["pool"].add([*lb, pool_id, name], {**(detail.get("pool") or {}), **columns})
-    for member_id, pool_id, address, port, member_status in members:
-        if pool_id not in by_id:
-            continue
-        lb, counters = by_id[pool_id]
-        labels = [*lb, member_id, f"{address}:{port}"]
-        member_up.add_metric(labels, 1.0 if member_status == status.ACTIVE else 0.0)
+        by_lb[lb_id] = (labels, detail or {}, columns)
+        lb_up.add_metric(labels, 1.0 if provisioning == status.ACTIVE else 0.0)
+    for listener_id, lb_id, name in listeners:
+        labels, detail, _ = by_lb[lb_id]
+        counters = (detail.get("listeners") or {}).get(listener_id)
+        if counters:
+            levels["listener"].add([*labels, listener_id, name], counters)
+    member_lb: dict[str, tuple[list[str], Mapping[str, Any]]] = {}
+    for pool_id, lb_id, name in pools:
+        labels, detail, columns = by_lb[lb_id]
+        member_lb[pool_id] = (labels, detail.get("members") or {})
+        counters = dict((detail.get("pools") or {}).get(pool_id) or {})
+        if pool_id == lb_id:  # a v1 pool: its load balancer's counters are the pool's
+            counters.update(columns)
+        levels["pool"].add([*labels, pool_id, name], counters)
+    for member_id, pool_id, address, port, provisioning, operating in members:
+        labels, counters = member_lb[pool_id]
+        member_labels = [*labels, member_id, f"{address}:{port}"]
+        up = v1_status(provisioning, operating) == status.ACTIVE
+        member_up.add_metric(member_labels, 1.0 if up else 0.0)
         if member_id in counters:
-            levels["member"].add(labels, counters[member_id])
+            levels["member"].add(member_labels, counters[member_id])
     yield lb_up
     yield member_up
     for level in levels.values():

@@ -11,24 +11,44 @@ from sqlalchemy.orm import Session, selectinload
 from lbaas.domain import status
 from lbaas.errors import not_found
 from lbaas.service.context import Context
-from lbaas.storage.models import Agent, HealthMonitor, Member, Pool, Port, Vip, utcnow
+from lbaas.storage.models import (
+    Agent,
+    HealthMonitor,
+    L7Policy,
+    L7Rule,
+    Listener,
+    LoadBalancer,
+    Member,
+    Pool,
+    Port,
+    utcnow,
+)
 
-T = TypeVar("T", Pool, Vip, Member, HealthMonitor)
+T = TypeVar("T", Pool, Listener, Member, HealthMonitor, LoadBalancer, L7Policy, L7Rule)
 
+# v1's names in 404 messages (a listener is what v1 calls a VIP)
 KINDS: dict[type, str] = {
     Pool: "Pool",
-    Vip: "Vip",
+    Listener: "Vip",
     Member: "Member",
     HealthMonitor: "Health_monitor",
+    LoadBalancer: "LoadBalancer",
+    L7Policy: "L7Policy",
+    L7Rule: "L7Rule",
 }
 
 
 def get_visible(session: Session, ctx: Context, model: type[T], object_id: str) -> T:
     """The object if it exists and the caller's project may see it; else the upstream 404."""
     obj = session.get(model, object_id)
-    if obj is None or not ctx.sees(obj.tenant_id):
+    if obj is None or not ctx.sees(obj.tenant_id) or not _in_v1(obj):
         raise not_found(KINDS[model], object_id)
     return obj
+
+
+def _in_v1(obj: object) -> bool:
+    """A listener is a v1 VIP only with a default pool; the rest of v1's view is unfiltered."""
+    return not isinstance(obj, Listener) or obj.default_pool_id is not None
 
 
 def get_for_update(session: Session, ctx: Context, model: type[T], object_id: str) -> T:
@@ -39,9 +59,16 @@ def get_for_update(session: Session, ctx: Context, model: type[T], object_id: st
 def _eager(model: type) -> list[Any]:
     """What each kind's view reads, loaded with the list instead of one query per object."""
     if model is Pool:
-        return [selectinload(Pool.vip), selectinload(Pool.members), selectinload(Pool.monitors)]
-    if model is Vip:
-        return [selectinload(Vip.port).selectinload(Port.fixed_ips)]
+        return [
+            selectinload(Pool.listeners), selectinload(Pool.members),
+            selectinload(Pool.monitors), selectinload(Pool.load_balancer),
+        ]
+    if model is Listener:
+        return [
+            selectinload(Listener.load_balancer)
+            .selectinload(LoadBalancer.vip_port).selectinload(Port.fixed_ips),
+            selectinload(Listener.default_pool),
+        ]
     if model is HealthMonitor:
         return [selectinload(HealthMonitor.pools)]
     return []
@@ -51,6 +78,8 @@ def list_visible(session: Session, ctx: Context, model: type[T]) -> list[T]:
     query = select(model).order_by(model.id).options(*_eager(model))
     if not ctx.is_admin:
         query = query.where(model.tenant_id == ctx.project_id)
+    if model is Listener:
+        query = query.where(Listener.default_pool_id.is_not(None))
     return list(session.scalars(query))
 
 
@@ -69,13 +98,20 @@ def list_visible_rows(
     return list(session.execute(query).all())
 
 
-def touch(session: Session, pool: Pool, revision: int) -> None:
-    """Record that the pool's load balancer changed in this revision: its agent will apply it."""
-    pool.revision = revision
-    pool.changed_at = utcnow()
-    if pool.agent_id is None:
-        pool.status_description = status.WAITING_FOR_AGENT
+def touch(session: Session, lb: LoadBalancer, revision: int) -> None:
+    """Record that the load balancer changed in this revision: its agent will apply it."""
+    lb.revision = revision
+    lb.changed_at = utcnow()
+    if lb.agent_id is None:
+        lb.status_description = status.WAITING_FOR_AGENT
         return
-    agent = session.get(Agent, pool.agent_id)
+    agent = session.get(Agent, lb.agent_id)
     host = agent.host if agent else "?"
-    pool.status_description = status.WAITING_FOR_APPLY.format(host=host)
+    lb.status_description = status.WAITING_FOR_APPLY.format(host=host)
+
+
+def touch_pool(session: Session, pool: Pool, revision: int) -> None:
+    """touch() the pool's load balancer; a pool on a shared (v2) one also shows the note."""
+    touch(session, pool.load_balancer, revision)
+    if not pool.home:
+        pool.status_description = pool.load_balancer.status_description

@@ -18,7 +18,7 @@ from lbaas.errors import BadRequest, InUse, not_found
 from lbaas.service.context import Context
 from lbaas.service.networks import visible_network
 from lbaas.service.ports import OWNER_FLOATINGIP, OWNER_VIP, create_port, get_port
-from lbaas.service.vips import vip_of_port
+from lbaas.service.vips import lb_of_port
 from lbaas.storage.db import WriteTx
 from lbaas.storage.models import FloatingIp, Network, Port, Subnet
 
@@ -122,11 +122,10 @@ def _subnet_for(
 
 
 def _refuse_if_owned(session: Session, port: Port, advice: str) -> None:
-    vip = vip_of_port(session, port.id)
-    if vip is not None:
-        raise InUse(
-            f"Port {port.id} belongs to VIP {vip.id}: {advice}.", type="ServicePortInUse"
-        )
+    lb = lb_of_port(session, port.id)
+    if lb is not None:
+        owner = f"VIP {lb.listeners[0].id}" if lb.listeners else f"load balancer {lb.id}"
+        raise InUse(f"Port {port.id} belongs to {owner}: {advice}.", type="ServicePortInUse")
     fip = session.scalar(select(FloatingIp).where(FloatingIp.floating_port_id == port.id))
     if fip is not None:
         raise InUse(

@@ -1,22 +1,34 @@
 """What agents report: the outcome of applying a revision, member health and statistics.
 
-A report about an older revision than the pool's current one does not end a PENDING state: the
-newer change has not been applied yet. Reports from an agent that no longer hosts a pool are
-ignored, so an agent coming back from the dead cannot overwrite its successor's state.
+A report about an older revision than the load balancer's current one does not end a PENDING
+state: the newer change has not been applied yet. Reports from an agent that no longer hosts a
+load balancer are ignored, so an agent coming back from the dead cannot overwrite its
+successor's state. Operating statuses follow member health (Octavia's rules).
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from lbaas.domain import status
-from lbaas.domain.agent import AgentReport, LoadBalancerReport
+from lbaas.domain.agent import AgentReport, LoadBalancerDetail, LoadBalancerReport
 from lbaas.service import member_hints
-from lbaas.storage.models import Member, Pool, PoolMonitor, Vip, utcnow
+from lbaas.storage.models import (
+    HealthMonitor,
+    L7Policy,
+    L7Rule,
+    Listener,
+    LoadBalancer,
+    Member,
+    Pool,
+    PoolMonitor,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 SETTLE = (*status.PENDING, status.ERROR)
@@ -27,74 +39,157 @@ COUNTER_MAX = 2**63 - 1  # the statistics columns (BIGINT)
 def apply_report(session: Session, agent_id: str, report: AgentReport) -> list[float]:
     """Apply the report; returns, for each change it brought into effect, the seconds since the
     write that made it (for the change-to-effect metric)."""
-    # Every pool of the report with its members, monitors and VIP in four queries, not three
-    # lazy loads per pool (a statistics report covers every load balancer of the agent).
     ids = [item.id for item in report.loadbalancers]
-    query = select(Pool).where(Pool.id.in_(ids)).options(
-        selectinload(Pool.members), selectinload(Pool.monitors), selectinload(Pool.vip)
+    pools = selectinload(LoadBalancer.pools)
+    query = select(LoadBalancer).where(LoadBalancer.id.in_(ids)).options(
+        selectinload(LoadBalancer.listeners).selectinload(Listener.l7policies)
+        .selectinload(L7Policy.rules),
+        pools.selectinload(Pool.members),
+        pools.selectinload(Pool.monitors).selectinload(PoolMonitor.monitor),
     )
-    pools = {pool.id: pool for pool in session.scalars(query)} if ids else {}
+    lbs = {lb.id: lb for lb in session.scalars(query)} if ids else {}
     settled: list[float] = []
     for item in report.loadbalancers:
-        pool = pools.get(item.id)
-        if pool is None or pool.agent_id != agent_id:
+        lb = lbs.get(item.id)
+        if lb is None or lb.agent_id != agent_id:
             continue
         if item.stats is not None:
-            pool.bytes_in = _counter(item.stats.bytes_in)
-            pool.bytes_out = _counter(item.stats.bytes_out)
-            pool.active_connections = _counter(item.stats.active_connections)
-            pool.total_connections = _counter(item.stats.total_connections)
+            lb.bytes_in = _counter(item.stats.bytes_in)
+            lb.bytes_out = _counter(item.stats.bytes_out)
+            lb.active_connections = _counter(item.stats.active_connections)
+            lb.total_connections = _counter(item.stats.total_connections)
         if item.detail is not None:
-            pool.statistics = item.detail.model_dump(mode="json", exclude_none=True)
-        if item.revision == pool.revision:
-            if item.outcome == "ok" and pool.status in status.PENDING:
-                settled.append(_seconds_since(pool.changed_at))
-            _settle(pool, item)
-        _apply_health(session, pool, item)
+            lb.statistics = _keyed(lb, item.detail)
+        if item.revision == lb.revision:
+            if item.outcome == "ok" and _pending(lb):
+                settled.append(_seconds_since(lb.changed_at))
+            _settle(lb, item)
+        _apply_health(session, lb, item)
+        if item.outcome == "ok":
+            _set_operating(lb)
     return [seconds for seconds in settled if seconds >= 0]
+
+
+def _keyed(lb: LoadBalancer, detail: LoadBalancerDetail) -> dict[str, Any]:
+    """The detail as stored: counters keyed by listener, pool and member id."""
+    listeners = {k: v.model_dump(mode="json", exclude_none=True)
+                 for k, v in detail.listeners.items()}
+    pools = {k: v.model_dump(mode="json", exclude_none=True) for k, v in detail.pools.items()}
+    if detail.listener is not None and lb.listeners:
+        listeners[lb.listeners[0].id] = detail.listener.model_dump(mode="json", exclude_none=True)
+    if detail.pool is not None:
+        pool_id = lb.listeners[0].default_pool_id if lb.listeners else lb.id
+        if pool_id:
+            pools[pool_id] = detail.pool.model_dump(mode="json", exclude_none=True)
+    members = {k: v.model_dump(mode="json", exclude_none=True) for k, v in detail.members.items()}
+    return {"listeners": listeners, "pools": pools, "members": members}
+
+
+def _pending(lb: LoadBalancer) -> bool:
+    objects: list[LoadBalancer | Listener | Pool] = [lb, *lb.listeners, *lb.pools]
+    return any(obj.provisioning_status in status.PENDING for obj in objects)
 
 
 def _seconds_since(moment: datetime | None) -> float:
     return -1.0 if moment is None else (utcnow() - moment).total_seconds()
 
 
-def _settle(pool: Pool, item: LoadBalancerReport) -> None:
-    """End the PENDING states of everything in the pool: ACTIVE, or ERROR with the reason.
+def _settle(lb: LoadBalancer, item: LoadBalancerReport) -> None:
+    """End the PENDING states of everything in the load balancer: ACTIVE, or ERROR with the
+    reason.
 
     An "ok" outcome may carry a warning (part of the spec not served, e.g. a floating IP on a
-    host without nft): pool and VIP show it as their status_description until it goes away.
+    host without nft): load balancer, pools and listeners show it as their status_description
+    until it goes away.
     """
     ok = item.outcome == "ok"
     new_status = status.ACTIVE if ok else status.ERROR
     reason = None if ok else _text(item.reason or "The agent could not apply this configuration.")
     note = (_text(item.warning) or None) if ok else reason
-    if pool.status in SETTLE or not ok:
-        if pool.status != new_status:
-            log.info("pool %s %s -> %s %s", pool.id, pool.status, new_status, note or "")
-        pool.status, pool.status_description = new_status, note
-    elif ok:
-        pool.status_description = note
-    objects: list[Member | PoolMonitor] = [*pool.members, *pool.monitors]
-    for obj in objects:
-        if obj.status in SETTLE:
-            obj.status, obj.status_description = new_status, reason
-    vip: Vip | None = pool.vip
-    if vip is not None and (vip.status in SETTLE or (ok and vip.status == status.ACTIVE)):
-        vip.status, vip.status_description = new_status, note
+    deployed: list[LoadBalancer | Pool] = [lb, *lb.pools]
+    for part in deployed:
+        if part.provisioning_status in SETTLE or not ok:
+            if part.provisioning_status != new_status:
+                log.info("%s %s %s -> %s %s", type(part).__name__, part.id,
+                         part.provisioning_status, new_status, note or "")
+            part.provisioning_status = new_status
+        part.status_description = note
+    for listener in lb.listeners:
+        current = listener.provisioning_status
+        if current in SETTLE or (ok and current == status.ACTIVE):
+            listener.provisioning_status, listener.status_description = new_status, note
+    for pool in lb.pools:
+        _settle_pool_children(pool, new_status, reason)
+    for listener in lb.listeners:
+        for policy in listener.l7policies:
+            l7: list[L7Policy | L7Rule] = [policy, *policy.rules]
+            for obj in l7:
+                if obj.provisioning_status in SETTLE:
+                    obj.provisioning_status = new_status
 
 
-def _apply_health(session: Session, pool: Pool, item: LoadBalancerReport) -> None:
+def _settle_pool_children(pool: Pool, new_status: str, reason: str | None) -> None:
+    for member in pool.members:
+        if member.provisioning_status in SETTLE:
+            member.provisioning_status, member.status_description = new_status, reason
+            if new_status == status.ACTIVE:
+                member.operating_status = "ONLINE" if pool.monitors else "NO_MONITOR"
+    for assoc in pool.monitors:
+        if assoc.status in SETTLE:
+            assoc.status, assoc.status_description = new_status, reason
+        monitor: HealthMonitor = assoc.monitor
+        if monitor.pool_id == pool.id and monitor.provisioning_status in SETTLE:
+            monitor.provisioning_status = new_status
+            monitor.operating_status = "ONLINE" if new_status == status.ACTIVE else "ERROR"
+
+
+def _apply_health(session: Session, lb: LoadBalancer, item: LoadBalancerReport) -> None:
     if item.outcome != "ok":
         return
-    for member in pool.members:
-        health = item.members.get(member.id)
-        if health is None or member.status in status.PENDING:
-            continue
-        hint = None
-        if health.status == status.INACTIVE:
-            hint = member_hints.outside_network(session, pool, member.address)
-        text = _text("; ".join(filter(None, [hint, health.description])))
-        member.status, member.status_description = health.status, text or None
+    for pool in lb.pools:
+        for member in pool.members:
+            health = item.members.get(member.id)
+            if health is None or member.provisioning_status in status.PENDING:
+                continue
+            hint = None
+            if health.status == status.INACTIVE:
+                hint = member_hints.outside_network(session, pool, member.address)
+            text = _text("; ".join(filter(None, [hint, health.description])))
+            member.operating_status = _member_operating(member, health.status)
+            if member.provisioning_status == status.ERROR:  # serving again: v1 showed ACTIVE
+                member.provisioning_status = status.ACTIVE
+            member.status_description = text or None
+
+
+def _member_operating(member: Member, health: str) -> str:
+    if health == status.ACTIVE:
+        return "ONLINE" if member.pool.monitors else "NO_MONITOR"
+    return "OFFLINE" if not member.admin_state_up else "ERROR"
+
+
+def _set_operating(lb: LoadBalancer) -> None:
+    """Octavia's operating statuses from member health: a pool is ERROR when no member is
+    up, DEGRADED when some are down; the load balancer takes the worst of its pools."""
+    worst = "ONLINE"
+    for pool in lb.pools:
+        pool.operating_status = _pool_operating(pool)
+        if pool.operating_status == "ERROR" or (
+            pool.operating_status == "DEGRADED" and worst == "ONLINE"
+        ):
+            worst = "DEGRADED" if pool.operating_status == "DEGRADED" else "ERROR"
+    for listener in lb.listeners:
+        listener.operating_status = "ONLINE" if listener.admin_state_up else "OFFLINE"
+    lb.operating_status = worst if lb.admin_state_up else "OFFLINE"
+
+
+def _pool_operating(pool: Pool) -> str:
+    if not pool.admin_state_up:
+        return "OFFLINE"
+    states = [m.operating_status for m in pool.members if m.admin_state_up]
+    down = sum(1 for s in states if s == "ERROR")
+    if states and down == len(states):
+        return "ERROR"
+    return "DEGRADED" if down else "ONLINE"
 
 
 def _text(text: str) -> str:

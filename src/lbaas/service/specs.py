@@ -10,43 +10,57 @@ from sqlalchemy.orm import Session, selectinload
 
 from lbaas.domain.spec import (
     FloatingIpSpec,
+    L7PolicySpec,
+    L7RuleSpec,
+    ListenerSpec,
+    ListenerTlsSpec,
     LoadBalancerSpec,
     MemberSpec,
     MonitorSpec,
     NetworkLegSpec,
+    PoolSpec,
+    PoolTlsSpec,
     SessionPersistenceSpec,
-    VipSpec,
+    TimeoutsSpec,
 )
 from lbaas.service.networks import bridge_of
 from lbaas.storage.models import (
     FloatingIp,
+    L7Policy,
+    Listener,
+    LoadBalancer,
     Member,
     Network,
     Pool,
     PoolMonitor,
     Port,
     Subnet,
-    Vip,
 )
 
 
 def specs_for_agent(session: Session, agent_id: str) -> list[LoadBalancerSpec]:
-    """The specs of every pool bound to the agent, in id order.
+    """The specs of every load balancer bound to the agent, in id order.
 
-    A pool without a VIP comes bare (no members, monitor or floating IPs): the agent deploys
-    nothing for it and only acknowledges its revision, which settles the pool and everything in
-    it. Its members are not loaded at all, so pools filled before their VIP exists (10 pools of
-    1,000 members, say) do not weigh on the snapshot that every write sends to the agent.
+    A load balancer without a VIP (a v1 pool without its VIP) comes bare (no listeners, pools
+    or floating IPs): the agent deploys nothing for it and only acknowledges its revision, which
+    settles it and everything in it. Its pools are not loaded at all, so pools filled before
+    their VIP exists do not weigh on the snapshot that every write sends to the agent.
     """
-    bound = select(Pool).where(Pool.agent_id == agent_id)
-    bare = [_bare_spec(pool) for pool in session.scalars(bound.where(~Pool.vip.has()))]
-    query = bound.where(Pool.vip.has()).options(
-        selectinload(Pool.members),
-        selectinload(Pool.monitors).selectinload(PoolMonitor.monitor),
-        selectinload(Pool.vip).selectinload(Vip.port).selectinload(Port.fixed_ips),
+    bound = select(LoadBalancer).where(LoadBalancer.agent_id == agent_id)
+    bare = [
+        _bare_spec(lb)
+        for lb in session.scalars(bound.where(LoadBalancer.vip_port_id.is_(None)))
+    ]
+    pools = selectinload(LoadBalancer.pools)
+    query = bound.where(LoadBalancer.vip_port_id.is_not(None)).options(
+        pools.selectinload(Pool.members),
+        pools.selectinload(Pool.monitors).selectinload(PoolMonitor.monitor),
+        selectinload(LoadBalancer.listeners).selectinload(Listener.l7policies)
+        .selectinload(L7Policy.rules),
+        selectinload(LoadBalancer.vip_port).selectinload(Port.fixed_ips),
     )
-    pools = list(session.scalars(query))
-    vip_ports = [p.vip.port_id for p in pools if p.vip]
+    lbs = list(session.scalars(query))
+    vip_ports = [lb.vip_port_id for lb in lbs if lb.vip_port_id]
     fips: dict[str, list[FloatingIp]] = {}
     if vip_ports:
         for fip in session.scalars(select(FloatingIp).where(FloatingIp.port_id.in_(vip_ports))):
@@ -55,28 +69,23 @@ def specs_for_agent(session: Session, agent_id: str) -> list[LoadBalancerSpec]:
     # build_spec looks subnets, networks and floating ports up with session.get(), which finds
     # them in the session only while something holds them (the identity map keeps weak
     # references): without this, one or two queries per load balancer.
-    held = _rows_referenced(session, pools, fips)
-    specs = [build_spec(session, pool, fips) for pool in pools]
+    held = _rows_referenced(session, lbs, fips)
+    specs = [build_spec(session, lb, fips) for lb in lbs]
     del held
     return sorted(specs + bare, key=lambda spec: spec.id)
 
 
-def _bare_spec(pool: Pool) -> LoadBalancerSpec:
+def _bare_spec(lb: LoadBalancer) -> LoadBalancerSpec:
     return LoadBalancerSpec(
-        id=pool.id,
-        revision=pool.revision,
-        protocol=pool.protocol,  # type: ignore[arg-type]
-        lb_method=pool.lb_method,  # type: ignore[arg-type]
-        admin_state_up=pool.admin_state_up,
-        vip=None,
+        id=lb.id, revision=lb.revision, admin_state_up=lb.admin_state_up, vip=None
     )
 
 
 def _rows_referenced(
-    session: Session, pools: list[Pool], fips: dict[str, list[FloatingIp]]
+    session: Session, lbs: list[LoadBalancer], fips: dict[str, list[FloatingIp]]
 ) -> list[object]:
-    """Every subnet, network and floating port the pools' specs refer to, in three queries."""
-    ports: list[Port] = [p.vip.port for p in pools if p.vip]
+    """Every subnet, network and floating port the specs refer to, in three queries."""
+    ports: list[Port] = [lb.vip_port for lb in lbs if lb.vip_port]
     floating_ids = [f.floating_port_id for found in fips.values() for f in found]
     if floating_ids:
         query = select(Port).where(Port.id.in_(floating_ids)).options(
@@ -93,14 +102,16 @@ def _rows_referenced(
     return held
 
 
-def build_spec(session: Session, pool: Pool, fips: dict[str, list[FloatingIp]]) -> LoadBalancerSpec:
-    """The whole spec of a pool with a VIP."""
-    assert pool.vip is not None
-    floating = sorted(fips.get(pool.vip.port_id, []), key=lambda f: f.id)
-    return _bare_spec(pool).model_copy(update={
-        "vip": _vip_spec(session, pool.vip),
-        "members": tuple(_member_spec(m) for m in pool.members),
-        "monitor": _monitor_spec(pool),
+def build_spec(
+    session: Session, lb: LoadBalancer, fips: dict[str, list[FloatingIp]]
+) -> LoadBalancerSpec:
+    """The whole spec of a load balancer with a VIP."""
+    assert lb.vip_port is not None
+    floating = sorted(fips.get(lb.vip_port.id, []), key=lambda f: f.id)
+    return _bare_spec(lb).model_copy(update={
+        "vip": _leg(session, lb.vip_port),
+        "listeners": tuple(_listener_spec(listener) for listener in lb.listeners),
+        "pools": tuple(_pool_spec(pool) for pool in lb.pools),
         "floating_ips": tuple(_fip_spec(session, f) for f in floating),
     })
 
@@ -126,21 +137,115 @@ def _prefixlen(cidr: str) -> int:
     return int(netaddr.IPNetwork(cidr).prefixlen)
 
 
-def _vip_spec(session: Session, vip: Vip) -> VipSpec:
+def _listener_spec(listener: Listener) -> ListenerSpec:
+    headers = listener.insert_headers or {}
+    return ListenerSpec(
+        id=listener.id,
+        protocol=listener.protocol,  # type: ignore[arg-type]
+        protocol_port=listener.protocol_port,
+        admin_state_up=listener.admin_state_up,
+        connection_limit=listener.connection_limit,
+        default_pool_id=listener.default_pool_id,
+        timeouts=_timeouts(listener),
+        insert_headers=tuple(  # type: ignore[arg-type]
+            sorted(name for name, value in headers.items() if str(value).lower() == "true")
+        ),
+        allowed_cidrs=tuple(listener.allowed_cidrs or ()),
+        tls=_listener_tls(listener),
+        l7policies=tuple(_policy_spec(p) for p in listener.l7policies if p.admin_state_up),
+    )
+
+
+def _timeouts(listener: Listener) -> TimeoutsSpec | None:
+    """None for a v1 VIP (no timeouts set): HAProxy's defaults as v1 had them."""
+    values = {
+        "client_data": listener.timeout_client_data,
+        "member_connect": listener.timeout_member_connect,
+        "member_data": listener.timeout_member_data,
+        "tcp_inspect": listener.timeout_tcp_inspect,
+    }
+    if all(v is None for v in values.values()):
+        return None
+    return TimeoutsSpec(**{k: v for k, v in values.items() if v is not None})
+
+
+def certificate_id(ref: str) -> str:
+    """The id a certificate reference names (a container URL ends with it)."""
+    return ref.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _listener_tls(listener: Listener) -> ListenerTlsSpec | None:
+    if listener.protocol != "TERMINATED_HTTPS" or not listener.default_tls_container_ref:
+        return None
+    return ListenerTlsSpec(
+        default_certificate_id=certificate_id(listener.default_tls_container_ref),
+        sni_certificate_ids=tuple(certificate_id(r) for r in listener.sni_container_refs or ()),
+        client_authentication=listener.client_authentication,  # type: ignore[arg-type]
+        client_ca_id=_ref_id(listener.client_ca_tls_container_ref),
+        client_crl_id=_ref_id(listener.client_crl_container_ref),
+        ciphers=listener.tls_ciphers,
+        versions=tuple(listener.tls_versions or ()),  # type: ignore[arg-type]
+        alpn_protocols=tuple(listener.alpn_protocols or ()),  # type: ignore[arg-type]
+    )
+
+
+def _ref_id(ref: str | None) -> str | None:
+    return certificate_id(ref) if ref else None
+
+
+def _policy_spec(policy: L7Policy) -> L7PolicySpec:
+    return L7PolicySpec(
+        id=policy.id,
+        action=policy.action,  # type: ignore[arg-type]
+        position=policy.position,
+        rules=tuple(
+            L7RuleSpec(
+                id=r.id,
+                type=r.type,  # type: ignore[arg-type]
+                compare_type=r.compare_type,  # type: ignore[arg-type]
+                key=r.key,
+                value=r.value,
+                invert=r.invert,
+            )
+            for r in policy.rules
+            if r.admin_state_up
+        ),
+        redirect_pool_id=policy.redirect_pool_id,
+        redirect_url=policy.redirect_url,
+        redirect_prefix=policy.redirect_prefix,
+        redirect_http_code=policy.redirect_http_code,
+    )
+
+
+def _pool_spec(pool: Pool) -> PoolSpec:
     persistence = None
-    if vip.persistence_type:
+    if pool.session_persistence_type:
         persistence = SessionPersistenceSpec(
-            type=vip.persistence_type,  # type: ignore[arg-type]
-            cookie_name=vip.persistence_cookie,
+            type=pool.session_persistence_type,  # type: ignore[arg-type]
+            cookie_name=pool.session_persistence_cookie_name,
         )
-    return VipSpec(
-        id=vip.id,
-        protocol=vip.protocol,  # type: ignore[arg-type]
-        protocol_port=vip.protocol_port,
-        connection_limit=vip.connection_limit,
-        admin_state_up=vip.admin_state_up,
+    return PoolSpec(
+        id=pool.id,
+        protocol=pool.protocol,  # type: ignore[arg-type]
+        lb_method=pool.lb_method,  # type: ignore[arg-type]
+        admin_state_up=pool.admin_state_up,
+        members=tuple(_member_spec(m) for m in pool.members),
+        monitor=_monitor_spec(pool),
         session_persistence=persistence,
-        leg=_leg(session, vip.port),
+        tls=_pool_tls(pool),
+    )
+
+
+def _pool_tls(pool: Pool) -> PoolTlsSpec | None:
+    if not pool.tls_enabled:
+        return None
+    return PoolTlsSpec(
+        client_certificate_id=_ref_id(pool.tls_container_ref),
+        ca_certificate_id=_ref_id(pool.ca_tls_container_ref),
+        crl_id=_ref_id(pool.crl_container_ref),
+        ciphers=pool.tls_ciphers,
+        versions=tuple(pool.tls_versions or ()),  # type: ignore[arg-type]
+        alpn_protocols=tuple(pool.alpn_protocols or ()),  # type: ignore[arg-type]
     )
 
 
@@ -151,24 +256,36 @@ def _member_spec(member: Member) -> MemberSpec:
         protocol_port=member.protocol_port,
         weight=member.weight,
         admin_state_up=member.admin_state_up,
+        backup=member.backup,
+        monitor_address=member.monitor_address,
+        monitor_port=member.monitor_port,
     )
 
 
 def _monitor_spec(pool: Pool) -> MonitorSpec | None:
-    associations = sorted(pool.monitors, key=lambda a: (a.created_at, a.monitor_id))
+    """The pool's own (v2) monitor, or else the first admin-up one associated with it (v1)."""
+    associations = sorted(
+        pool.monitors, key=lambda a: (a.monitor.pool_id != pool.id, a.created_at, a.monitor_id)
+    )
     for assoc in associations:
         m = assoc.monitor
-        if m.admin_state_up:
-            return MonitorSpec(
-                id=m.id,
-                type=m.type,  # type: ignore[arg-type]
-                delay=m.delay,
-                timeout=m.timeout,
-                max_retries=m.max_retries,
-                http_method=m.http_method,
-                url_path=m.url_path,
-                expected_codes=m.expected_codes,
-            )
+        if not m.admin_state_up:
+            continue
+        v2 = m.pool_id == pool.id
+        return MonitorSpec(
+            id=m.id,
+            type=m.type,  # type: ignore[arg-type]
+            delay=m.delay,
+            timeout=m.timeout,
+            # v2: max_retries is "rise", max_retries_down "fall"; v1 had only the fall
+            max_retries=m.max_retries_down if v2 else m.max_retries,
+            rise=m.max_retries if v2 else None,
+            http_method=m.http_method,
+            url_path=m.url_path,
+            expected_codes=m.expected_codes,
+            http_version=m.http_version,  # type: ignore[arg-type]
+            domain_name=m.domain_name,
+        )
     return None
 
 

@@ -193,7 +193,7 @@ class LoadBalancer(Base):
 
 
 class Listener(Base):
-    """A protocol port on the VIP. A v1 VIP is a listener (same id) whose default pool is its pool."""
+    """A protocol port on the VIP. A v1 VIP: a listener (same id) with its pool as default."""
 
     __tablename__ = "listeners"
     __table_args__ = (

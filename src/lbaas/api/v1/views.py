@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from lbaas.service.ports import port_address
 from lbaas.service.vips import persistence_of
 from lbaas.settings import Settings
 from lbaas.storage.models import (
@@ -19,6 +18,7 @@ from lbaas.storage.models import (
     Port,
     Subnet,
     Vip,
+    v1_status,
 )
 
 HTTP_ONLY = ("http_method", "url_path", "expected_codes")
@@ -47,32 +47,47 @@ def pool_view(pool: Pool) -> dict[str, Any]:
         ],
         "admin_state_up": pool.admin_state_up,
         "status": pool.status,
-        "status_description": pool.status_description,
+        "status_description": (
+            pool.load_balancer.status_description if pool.home else pool.status_description
+        ),
     }
 
 
 def stats_view(pool: Pool) -> dict[str, int]:
+    """A v1 pool's counters are its load balancer's; a pool of a shared (v2) one has its
+    backend's, from the last detailed report."""
+    lb = pool.load_balancer
+    if pool.home:
+        return {
+            "bytes_in": lb.bytes_in,
+            "bytes_out": lb.bytes_out,
+            "active_connections": lb.active_connections,
+            "total_connections": lb.total_connections,
+        }
+    counters = ((lb.statistics or {}).get("pools") or {}).get(pool.id) or {}
     return {
-        "bytes_in": pool.bytes_in,
-        "bytes_out": pool.bytes_out,
-        "active_connections": pool.active_connections,
-        "total_connections": pool.total_connections,
+        "bytes_in": int(counters.get("bytes_in") or 0),
+        "bytes_out": int(counters.get("bytes_out") or 0),
+        "active_connections": int(counters.get("connections") or 0),
+        "total_connections": int(counters.get("connections_total") or 0),
     }
 
 
 def vip_view(vip: Vip) -> dict[str, Any]:
+    """A listener with a default pool, as v1's VIP: the load balancer's address and port."""
+    lb = vip.load_balancer
     return {
         "id": vip.id,
         "tenant_id": vip.tenant_id,
         "name": vip.name,
         "description": vip.description,
-        "subnet_id": vip.subnet_id,
-        "address": port_address(vip.port),
-        "port_id": vip.port_id,
+        "subnet_id": lb.vip_subnet_id,
+        "address": lb.vip_address,
+        "port_id": lb.vip_port_id,
         "protocol_port": vip.protocol_port,
         "protocol": vip.protocol,
-        "pool_id": vip.pool_id,
-        "session_persistence": persistence_of(vip),
+        "pool_id": vip.default_pool_id,
+        "session_persistence": persistence_of(vip.default_pool) if vip.default_pool else None,
         "connection_limit": vip.connection_limit,
         "admin_state_up": vip.admin_state_up,
         "status": vip.status,
@@ -82,13 +97,17 @@ def vip_view(vip: Vip) -> dict[str, Any]:
 
 MEMBER_FIELDS = (
     "id", "tenant_id", "pool_id", "address", "protocol_port", "weight", "admin_state_up",
-    "status", "status_description",
+    "provisioning_status", "operating_status", "status_description",
 )
 
 
 def member_row_view(row: Sequence[Any]) -> dict[str, Any]:
     """member_view of a row of the columns MEMBER_FIELDS names, in that order (for lists)."""
-    return dict(zip(MEMBER_FIELDS, row, strict=True))
+    view = dict(zip(MEMBER_FIELDS, row, strict=True))
+    description = view.pop("status_description")
+    view["status"] = v1_status(view.pop("provisioning_status"), view.pop("operating_status"))
+    view["status_description"] = description
+    return view
 
 
 def member_view(member: Member) -> dict[str, Any]:

@@ -148,7 +148,7 @@ def _create_l7() -> None:
 
 def _add_columns() -> None:
     """New columns of pools, members and monitors, nullable until the data is in."""
-    pools = [
+    pools: list[sa.Column[Any]] = [
         sa.Column("loadbalancer_id", sa.String(36), nullable=True),
         sa.Column("session_persistence_type", sa.String(16), nullable=True),
         sa.Column("session_persistence_cookie_name", sa.String(1024), nullable=True),
@@ -160,14 +160,14 @@ def _add_columns() -> None:
         sa.Column("tls_ciphers", sa.String(2048), nullable=True),
         sa.Column("alpn_protocols", sa.JSON(), nullable=True),
     ]
-    members = [
+    members: list[sa.Column[Any]] = [
         sa.Column("name", sa.String(255), nullable=True),
         sa.Column("backup", sa.Boolean(), nullable=True),
         sa.Column("monitor_address", sa.String(64), nullable=True),
         sa.Column("monitor_port", sa.Integer(), nullable=True),
         sa.Column("subnet_id", sa.String(36), nullable=True),
     ]
-    monitors = [
+    monitors: list[sa.Column[Any]] = [
         sa.Column("pool_id", sa.String(36), nullable=True),
         sa.Column("name", sa.String(255), nullable=True),
         sa.Column("max_retries_down", sa.Integer(), nullable=True),
@@ -203,7 +203,8 @@ def _migrate_data() -> None:
     vips = {row.pool_id: row for row in conn.execute(sa.select(t["vips"]))}
     ports = {row.id: row for row in conn.execute(sa.select(t["ports"]))}
     addresses: dict[str, Any] = {}
-    for row in conn.execute(sa.select(t["ip_allocations"]).order_by(t["ip_allocations"].c.ip_address)):
+    allocations = t["ip_allocations"]
+    for row in conn.execute(sa.select(allocations).order_by(allocations.c.ip_address)):
         addresses.setdefault(row.port_id, row)
     for pool in list(conn.execute(sa.select(t["pools"]))):
         vip = vips.get(pool.id)
