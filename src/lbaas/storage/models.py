@@ -251,6 +251,10 @@ class Listener(Base):
         return self.load_balancer.vip_port_id
 
     @property
+    def port(self) -> Port | None:
+        return self.load_balancer.vip_port
+
+    @property
     def subnet_id(self) -> str | None:
         return self.load_balancer.vip_subnet_id
 
