@@ -221,7 +221,7 @@ def test_vip_move_redeploys_the_new_pool(api: Api, lb: dict[str, Any],
     before = api.revision_of(lb["agent"], target["id"])
     api.put(f"{LB}/vips/{lb['vip']}", {"vip": {"pool_id": target["id"]}})
     specs = {s["id"]: s for s in api.desired(lb["agent"])["loadbalancers"]}
-    assert specs[target["id"]]["vip"]["id"] == lb["vip"]
+    assert [lst["id"] for lst in specs[target["id"]]["listeners"]] == [lb["vip"]]
     assert specs[lb["pool"]]["vip"] is None
     assert specs[target["id"]]["revision"] > before
     assert api.show(f"{LB}/vips/{lb['vip']}")["status"] == "PENDING_UPDATE"
@@ -237,8 +237,8 @@ def test_member_move_redeploys_both_pools(api: Api, lb: dict[str, Any],
     old_revision = api.revision_of(lb["agent"], lb["pool"])
     api.put(f"{LB}/members/{lb['member']}", {"member": {"pool_id": target["id"]}})
     specs = {s["id"]: s for s in api.desired(lb["agent"])["loadbalancers"]}
-    assert specs[lb["pool"]]["members"] == []
-    assert [m["id"] for m in specs[target["id"]]["members"]] == [lb["member"]]
+    assert specs[lb["pool"]]["pools"][0]["members"] == []
+    assert [m["id"] for m in specs[target["id"]]["pools"][0]["members"]] == [lb["member"]]
     assert specs[lb["pool"]]["revision"] > old_revision
 
 
@@ -253,15 +253,15 @@ def test_deletes_are_immediate(api: Api, lb: dict[str, Any]) -> None:
 
 def test_the_first_admin_up_monitor_is_in_force(api: Api, lb: dict[str, Any]) -> None:
     spec = next(s for s in api.desired(lb["agent"])["loadbalancers"] if s["id"] == lb["pool"])
-    assert spec["monitor"]["id"] == lb["monitor"]
+    assert spec["pools"][0]["monitor"]["id"] == lb["monitor"]
     later = [api.monitor(type="TCP") for _ in range(4)]
     for monitor in later:
         api.associate(lb["pool"], monitor["id"])
     spec = next(s for s in api.desired(lb["agent"])["loadbalancers"] if s["id"] == lb["pool"])
-    assert spec["monitor"]["id"] == lb["monitor"]
+    assert spec["pools"][0]["monitor"]["id"] == lb["monitor"]
     api.put(f"{LB}/health_monitors/{lb['monitor']}", {"health_monitor": {"admin_state_up": False}})
     spec = next(s for s in api.desired(lb["agent"])["loadbalancers"] if s["id"] == lb["pool"])
-    assert spec["monitor"]["id"] == later[0]["id"]
+    assert spec["pools"][0]["monitor"]["id"] == later[0]["id"]
 
 
 def test_a_pool_without_vip_comes_bare_and_its_acknowledgement_settles_its_members(
@@ -274,7 +274,7 @@ def test_a_pool_without_vip_comes_bare_and_its_acknowledgement_settles_its_membe
     api.associate(pool, api.monitor()["id"])
     (spec,) = api.desired(agent)["loadbalancers"]
     assert spec["vip"] is None
-    assert spec["members"] == [] and spec["monitor"] is None and spec["floating_ips"] == []
+    assert spec["pools"] == [] and spec["listeners"] == [] and spec["floating_ips"] == []
 
     api.report(agent, {"id": pool, "revision": spec["revision"], "outcome": "ok"})
     assert api.show(f"{LB}/pools/{pool}")["status"] == "ACTIVE"
@@ -282,5 +282,5 @@ def test_a_pool_without_vip_comes_bare_and_its_acknowledgement_settles_its_membe
 
     api.vip(pool, subnet)
     (spec,) = api.desired(agent)["loadbalancers"]
-    assert spec["vip"] is not None and spec["monitor"] is not None
-    assert sorted(m["id"] for m in spec["members"]) == sorted(members)
+    assert spec["vip"] is not None and spec["pools"][0]["monitor"] is not None
+    assert sorted(m["id"] for m in spec["pools"][0]["members"]) == sorted(members)

@@ -101,10 +101,12 @@ def _load_balancer_families(pools: Sequence[Any], members: Sequence[Any]) -> Ite
         detail = detail or {}
         by_id[pool_id] = (lb, detail.get("members") or {})
         lb_up.add_metric(lb, 1.0 if pool_status == status.ACTIVE else 0.0)
-        if vip_id is not None and detail.get("listener"):
-            levels["listener"].add([*lb, vip_id, vip_name], detail["listener"])
+        listener = (detail.get("listeners") or {}).get(vip_id) if vip_id is not None else None
+        if listener:
+            levels["listener"].add([*lb, vip_id, vip_name], listener)
         columns = dict(zip(POOL_COLUMNS, (bytes_in, bytes_out, total, current), strict=True))
-        levels["pool"].add([*lb, pool_id, name], {**(detail.get("pool") or {}), **columns})
+        pool = (detail.get("pools") or {}).get(pool_id) or {}
+        levels["pool"].add([*lb, pool_id, name], {**pool, **columns})
     for member_id, pool_id, address, port, member_status in members:
         if pool_id not in by_id:
             continue

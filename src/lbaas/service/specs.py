@@ -10,12 +10,13 @@ from sqlalchemy.orm import Session, selectinload
 
 from lbaas.domain.spec import (
     FloatingIpSpec,
+    ListenerSpec,
     LoadBalancerSpec,
     MemberSpec,
     MonitorSpec,
     NetworkLegSpec,
+    PoolSpec,
     SessionPersistenceSpec,
-    VipSpec,
 )
 from lbaas.service.networks import bridge_of
 from lbaas.storage.models import (
@@ -62,13 +63,18 @@ def specs_for_agent(session: Session, agent_id: str) -> list[LoadBalancerSpec]:
 
 
 def _bare_spec(pool: Pool) -> LoadBalancerSpec:
-    return LoadBalancerSpec(
+    return LoadBalancerSpec(id=pool.id, revision=pool.revision, vip=None)
+
+
+def _pool_spec(pool: Pool, persistence: SessionPersistenceSpec | None) -> PoolSpec:
+    return PoolSpec(
         id=pool.id,
-        revision=pool.revision,
         protocol=pool.protocol,  # type: ignore[arg-type]
         lb_method=pool.lb_method,  # type: ignore[arg-type]
         admin_state_up=pool.admin_state_up,
-        vip=None,
+        members=tuple(_member_spec(m) for m in pool.members),
+        monitor=_monitor_spec(pool),
+        session_persistence=persistence,
     )
 
 
@@ -98,9 +104,9 @@ def build_spec(session: Session, pool: Pool, fips: dict[str, list[FloatingIp]]) 
     assert pool.vip is not None
     floating = sorted(fips.get(pool.vip.port_id, []), key=lambda f: f.id)
     return _bare_spec(pool).model_copy(update={
-        "vip": _vip_spec(session, pool.vip),
-        "members": tuple(_member_spec(m) for m in pool.members),
-        "monitor": _monitor_spec(pool),
+        "vip": _leg(session, pool.vip.port),
+        "listeners": (_listener_spec(pool.vip, pool.id),),
+        "pools": (_pool_spec(pool, _persistence(pool.vip)),),
         "floating_ips": tuple(_fip_spec(session, f) for f in floating),
     })
 
@@ -126,21 +132,26 @@ def _prefixlen(cidr: str) -> int:
     return int(netaddr.IPNetwork(cidr).prefixlen)
 
 
-def _vip_spec(session: Session, vip: Vip) -> VipSpec:
-    persistence = None
-    if vip.persistence_type:
-        persistence = SessionPersistenceSpec(
-            type=vip.persistence_type,  # type: ignore[arg-type]
-            cookie_name=vip.persistence_cookie,
-        )
-    return VipSpec(
+def _persistence(vip: Vip) -> SessionPersistenceSpec | None:
+    if not vip.persistence_type:
+        return None
+    return SessionPersistenceSpec(
+        type=vip.persistence_type,  # type: ignore[arg-type]
+        cookie_name=vip.persistence_cookie,
+    )
+
+
+def _listener_spec(vip: Vip, pool_id: str) -> ListenerSpec:
+    """A v1 VIP is a listener whose default pool is its pool; v1 always inserted
+    X-Forwarded-For in HTTP mode."""
+    return ListenerSpec(
         id=vip.id,
         protocol=vip.protocol,  # type: ignore[arg-type]
         protocol_port=vip.protocol_port,
         connection_limit=vip.connection_limit,
         admin_state_up=vip.admin_state_up,
-        session_persistence=persistence,
-        leg=_leg(session, vip.port),
+        default_pool_id=pool_id,
+        insert_headers=("X-Forwarded-For",),
     )
 
 
