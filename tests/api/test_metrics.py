@@ -109,11 +109,12 @@ def test_requests_are_counted_by_route_template(api: Api, lb: dict[str, Any]) ->
 def _detail(lb: dict[str, Any]) -> dict[str, Any]:
     first, second = lb["members"]
     return {
-        "listener": {"bytes_in": 100, "bytes_out": 900, "connections": 2,
-                     "connections_total": 40, "requests": 50, "request_errors": 1,
-                     "responses": {"2xx": 45, "5xx": 3, "other": 2}},
-        "pool": {"requests": 50, "connection_errors": 4, "response_errors": 5,
-                 "response_time_ms": 12, "total_time_ms": 30, "responses": {"2xx": 45}},
+        "listeners": {lb["vip"]: {"bytes_in": 100, "bytes_out": 900, "connections": 2,
+                                  "connections_total": 40, "requests": 50, "request_errors": 1,
+                                  "responses": {"2xx": 45, "5xx": 3, "other": 2}}},
+        "pools": {lb["pool"]: {"requests": 50, "connection_errors": 4, "response_errors": 5,
+                               "response_time_ms": 12, "total_time_ms": 30,
+                               "responses": {"2xx": 45}}},
         "members": {
             first: {"requests": 30, "bytes_out": 500, "response_time_ms": 10,
                     "responses": {"2xx": 30}},

@@ -31,12 +31,13 @@ import pytest
 
 from lbaas.domain.spec import (
     FloatingIpSpec,
+    ListenerSpec,
     LoadBalancerSpec,
     MemberSpec,
     MonitorSpec,
     NetworkLegSpec,
+    PoolSpec,
     SessionPersistenceSpec,
-    VipSpec,
 )
 from lbaas.drivers.base import Placement
 from lbaas.drivers.haproxy import process
@@ -131,18 +132,18 @@ class Harness:
             members = tuple(self.member(name) for name in members)
         vip_fields = {"connection_limit": -1, "admin_state_up": True, "session_persistence": None}
         vip_fields |= changes.pop("vip", {})
-        vip = VipSpec(
-            id=f"v-{self.lb_id}", protocol="HTTP", protocol_port=self.port, leg=_leg(), **vip_fields
+        persistence = vip_fields.pop("session_persistence")
+        listener = ListenerSpec(
+            id=f"v-{self.lb_id}", protocol=changes.get("protocol", "HTTP"),
+            protocol_port=self.port,
+            default_pool_id=self.lb_id, insert_headers=("X-Forwarded-For",), **vip_fields
         )
-        fields = {
-            "id": self.lb_id,
-            "revision": revision,
-            "protocol": "HTTP",
-            "lb_method": "ROUND_ROBIN",
-            "admin_state_up": True,
-            "vip": vip,
-            "members": members,
-        }
+        pool_fields = {"protocol": "HTTP", "lb_method": "ROUND_ROBIN", "admin_state_up": True,
+                       "members": members, "session_persistence": persistence}
+        pool_fields |= {k: changes.pop(k) for k in list(changes) if k in PoolSpec.model_fields}
+        pool = PoolSpec(id=self.lb_id, **pool_fields)
+        fields = {"id": self.lb_id, "revision": revision, "vip": _leg(),
+                  "listeners": (listener,), "pools": (pool,)}
         return LoadBalancerSpec(**(fields | changes))
 
     def deploy(self, spec: LoadBalancerSpec) -> None:
@@ -271,11 +272,12 @@ def test_runtime_state_survives_a_later_reload(lb: Harness) -> None:
     lb.deploy(lb.spec("ab"))
     down = lb.spec((lb.member("a", admin_state_up=False), lb.member("b")), revision=2)
     lb.deploy(down)
-    lb.deploy(down.model_copy(update={"lb_method": "LEAST_CONNECTIONS", "revision": 3}))
+    lb.deploy(lb.spec((lb.member("a", admin_state_up=False), lb.member("b")), revision=3,
+                      lb_method="LEAST_CONNECTIONS"))
     assert set(lb.names(4)) == {"b"}
     up = lb.spec("ab", revision=4, lb_method="LEAST_CONNECTIONS")
     lb.deploy(up)
-    lb.deploy(up.model_copy(update={"lb_method": "ROUND_ROBIN", "revision": 5}))
+    lb.deploy(lb.spec("ab", revision=5, lb_method="ROUND_ROBIN"))
     assert set(lb.names(4)) == {"a", "b"}
 
 
@@ -577,7 +579,6 @@ def test_https_passthrough_with_https_monitor(lb: Harness, tmp_path: Path) -> No
             expected_codes="200",
         )
         spec = lb.spec((plain, secure), protocol="HTTPS", monitor=monitor)
-        spec = spec.model_copy(update={"vip": spec.vip.model_copy(update={"protocol": "HTTPS"})})
         lb.deploy(spec)
 
         def settled() -> bool:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from tests.unit.drivers.haproxy.specs import leg
 
-from lbaas.domain.spec import LoadBalancerSpec, MemberSpec, VipSpec
+from lbaas.domain.spec import ListenerSpec, LoadBalancerSpec, MemberSpec, PoolSpec
 from lbaas.drivers.base import Placement
 from lbaas.drivers.haproxy.driver import HaproxyDriver
 from lbaas.drivers.haproxy.runtime import RuntimeApi
@@ -37,16 +37,18 @@ def _port() -> int:
 
 
 def _spec(revision: int, port: int, up: bool, weight: int, lb_method: str) -> LoadBalancerSpec:
-    vip = VipSpec(id="vip-1", protocol="HTTP", protocol_port=port, connection_limit=-1,
-                  admin_state_up=True, session_persistence=None, leg=leg("127.0.0.1"))
+    listener = ListenerSpec(id="vip-1", protocol="HTTP", protocol_port=port,
+                            admin_state_up=True, default_pool_id="lb-state")
     members = (
         MemberSpec(id="m1", address="127.0.0.2", protocol_port=80, weight=1,
                    admin_state_up=True),
         MemberSpec(id="m2", address="127.0.0.3", protocol_port=80, weight=weight,
                    admin_state_up=up),
     )
-    return LoadBalancerSpec(id="lb-state", revision=revision, protocol="HTTP",
-                            lb_method=lb_method, admin_state_up=True, vip=vip, members=members)
+    pool = PoolSpec(id="lb-state", protocol="HTTP", lb_method=lb_method, admin_state_up=True,
+                    members=members)
+    return LoadBalancerSpec(id="lb-state", revision=revision, vip=leg("127.0.0.1"),
+                            listeners=(listener,), pools=(pool,))
 
 
 def _servers(state_dir: Path) -> dict[str, tuple[int, bool]]:
@@ -114,8 +116,10 @@ def test_align_server_state_rewrites_only_the_specs_members() -> None:
         "3 lb-state 3 gone 127.0.0.4 2 1 7 7 10\n"
         "4 other 1 m1 127.0.0.2 2 1 9 9 10\n"
     )
-    down = spec.model_copy(update={"members": (spec.members[0].model_copy(
-        update={"admin_state_up": False}), spec.members[1])})
+    members = spec.pools[0].members
+    pool = spec.pools[0].model_copy(update={"members": (members[0].model_copy(
+        update={"admin_state_up": False}), members[1])})
+    down = spec.model_copy(update={"pools": (pool,)})
     assert align_server_state(text, down) == header + (
         "3 lb-state 1 m1 127.0.0.2 2 1 1 1 10\n"
         "3 lb-state 2 m2 127.0.0.3 2 4 4 1 10\n"

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from pyroute2 import IPRoute, netns
 
-from lbaas.domain.spec import FloatingIpSpec, LoadBalancerSpec, NetworkLegSpec, VipSpec
+from lbaas.domain.spec import FloatingIpSpec, ListenerSpec, LoadBalancerSpec, NetworkLegSpec
 from lbaas.drivers.base import Placement
 from lbaas.drivers.network import links, names
 from lbaas.drivers.network.commands import in_namespace, run
@@ -69,15 +69,8 @@ def make_spec(
     vip: str = VIP,
     floating: tuple[tuple[str, str], ...] = (),  # (bridge, address)
 ) -> LoadBalancerSpec:
-    vip_spec = VipSpec(
-        id=f"vip-{lb_id}",
-        protocol="HTTP",
-        protocol_port=80,
-        connection_limit=-1,
-        admin_state_up=True,
-        session_persistence=None,
-        leg=leg(tenant, vip, TENANT_GW, "fa:16:3e:00:10:10"),
-    )
+    listener = ListenerSpec(id=f"vip-{lb_id}", protocol="HTTP", protocol_port=80,
+                            admin_state_up=True)
     fips = tuple(
         FloatingIpSpec(
             id=f"fip-{n}",
@@ -88,10 +81,8 @@ def make_spec(
     return LoadBalancerSpec(
         id=lb_id,
         revision=1,
-        protocol="HTTP",
-        lb_method="ROUND_ROBIN",
-        admin_state_up=True,
-        vip=vip_spec,
+        vip=leg(tenant, vip, TENANT_GW, "fa:16:3e:00:10:10"),
+        listeners=(listener,),
         floating_ips=fips,
     )
 

@@ -313,31 +313,47 @@ def test_bodies_that_are_not_utf8_are_400(api: Api, world: World, resource: str)
 
 
 def _spec(**changes: Any) -> LoadBalancerSpec:
-    from lbaas.domain.spec import SessionPersistenceSpec, VipSpec
+    from lbaas.domain.spec import ListenerSpec, PoolSpec, SessionPersistenceSpec
 
-    vip = VipSpec(id="vip-1", protocol="HTTP", protocol_port=80, connection_limit=-1,
-                  admin_state_up=True, leg=leg(),
-                  session_persistence=SessionPersistenceSpec(type="APP_COOKIE",
-                                                             cookie_name="JSESSIONID"))
-    spec = LoadBalancerSpec(id="lb-1", revision=1, protocol="HTTP", lb_method="ROUND_ROBIN",
-                            admin_state_up=True, vip=vip, members=(member(1),),
-                            monitor=monitor("HTTP"))
+    listener = ListenerSpec(id="vip-1", protocol="HTTP", protocol_port=80, admin_state_up=True,
+                            default_pool_id="pool-1", insert_headers=("X-Forwarded-For",))
+    pool = PoolSpec(id="pool-1", protocol="HTTP", lb_method="ROUND_ROBIN", admin_state_up=True,
+                    members=(member(1),), monitor=monitor("HTTP"),
+                    session_persistence=SessionPersistenceSpec(type="APP_COOKIE",
+                                                               cookie_name="JSESSIONID"))
+    spec = LoadBalancerSpec(id="lb-1", revision=1, vip=leg(), listeners=(listener,),
+                            pools=(pool,))
     return spec.model_copy(update=changes)
 
 
+def _pool(spec: LoadBalancerSpec, **update: Any) -> dict[str, Any]:
+    return {"pools": (spec.pools[0].model_copy(update=update),)}
+
+
+def _monitor(spec: LoadBalancerSpec, **update: Any) -> dict[str, Any]:
+    monitor_ = spec.pools[0].monitor
+    assert monitor_ is not None
+    return _pool(spec, monitor=monitor_.model_copy(update=update))
+
+
+def _pool_id(spec: LoadBalancerSpec, value: str) -> dict[str, Any]:
+    listener = spec.listeners[0].model_copy(update={"default_pool_id": value})
+    return {"listeners": (listener,), **_pool(spec, id=value)}
+
+
 RENDERED_BY_HAND = {
-    "url_path": lambda s, v: {"monitor": s.monitor.model_copy(update={"url_path": v})},
-    "http_method": lambda s, v: {"monitor": s.monitor.model_copy(update={"http_method": v})},
-    "expected_codes": lambda s, v: {"monitor": s.monitor.model_copy(
-        update={"expected_codes": v})},
-    "cookie_name": lambda s, v: {"vip": s.vip.model_copy(update={
-        "session_persistence": s.vip.session_persistence.model_copy(
-            update={"cookie_name": v})})},
-    "member address": lambda s, v: {"members": (s.members[0].model_copy(
-        update={"address": v}),)},
-    "member id": lambda s, v: {"members": (s.members[0].model_copy(update={"id": v}),)},
-    "vip id": lambda s, v: {"vip": s.vip.model_copy(update={"id": v})},
-    "pool id": lambda s, v: {"id": v},
+    "url_path": lambda s, v: _monitor(s, url_path=v),
+    "http_method": lambda s, v: _monitor(s, http_method=v),
+    "expected_codes": lambda s, v: _monitor(s, expected_codes=v),
+    "cookie_name": lambda s, v: _pool(s, session_persistence=s.pools[0].session_persistence
+                                      .model_copy(update={"cookie_name": v})),
+    "member address": lambda s, v: _pool(s, members=(s.pools[0].members[0].model_copy(
+        update={"address": v}),)),
+    "member id": lambda s, v: _pool(s, members=(s.pools[0].members[0].model_copy(
+        update={"id": v}),)),
+    "vip id": lambda s, v: {"listeners": (s.listeners[0].model_copy(update={"id": v}),)},
+    "pool id": _pool_id,
+    "loadbalancer id": lambda s, v: {"id": v},
 }
 
 

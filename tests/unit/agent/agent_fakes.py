@@ -89,7 +89,7 @@ class FakeDevice:
             spec = self.specs.get(lb_id)
             if spec is None or lb_id not in self.running:
                 return Observation(running=False)
-            members = {m.id: MemberHealth(status="ACTIVE") for m in spec.members}
+            members = {m.id: MemberHealth(status="ACTIVE") for p in spec.pools for m in p.members}
             return Observation(running=True, stats=PoolStatistics(bytes_in=42), members=members)
 
     def crash(self, lb_id: str) -> None:

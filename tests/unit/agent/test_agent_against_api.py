@@ -119,7 +119,7 @@ def test_a_pool_with_a_vip_is_deployed_and_turns_active(
     member = _create(v1, "/v2.0/lb/members", "member", pool_id=pool["id"],
                      address="198.18.1.11", protocol_port=80)
     assert wait_until(lambda: _get(v1, "members", "member", member["id"])["status"] == "ACTIVE")
-    assert len(device.specs[pool["id"]].members) == 2
+    assert len(device.specs[pool["id"]].pools[0].members) == 2
 
 
 @pytest.mark.usefixtures("agent")

@@ -122,7 +122,8 @@ def _spec(backend: ThreadingHTTPServer, revision: int = 1) -> LoadBalancerSpec:
     base = make_spec(LB_ID, revision=revision, port=VIP_PORT, members=0)
     member = MemberSpec(id="m1", address="127.0.0.1", protocol_port=backend.server_address[1],
                         weight=1, admin_state_up=True)
-    return base.model_copy(update={"members": (member,)})
+    pool = base.pools[0].model_copy(update={"members": (member,)})
+    return base.model_copy(update={"pools": (pool,)})
 
 
 def _get(url: str) -> str:

@@ -33,7 +33,7 @@ from lbaas.drivers.haproxy.errors import (
     RuntimeApiError,
 )
 from lbaas.drivers.haproxy.paths import StatePaths, events_socket
-from lbaas.drivers.haproxy.render import MODES, render_config, server_address, server_options
+from lbaas.drivers.haproxy.render import render_config, server_address, server_options
 from lbaas.drivers.haproxy.runtime import DRAIN_TIMEOUT, RuntimeApi
 from lbaas.drivers.haproxy.server_state import align_server_state
 from lbaas.drivers.haproxy.validate import check_id
@@ -65,6 +65,9 @@ class HaproxyDriver:
             self.undeploy(spec.id)
             return
         paths = StatePaths.for_lb(self.state_dir, spec.id)
+        if not spec.listeners:
+            self._idle(spec, placement, paths)
+            return
         applied = read_applied(paths)
         running = process.is_running(paths)
         if running and applied is not None and _same(applied, spec, placement):
@@ -85,6 +88,16 @@ class HaproxyDriver:
             self._start(spec, placement, paths)
         else:
             self._update(spec, placement, paths, applied, config)
+        write_applied(paths, spec, placement)
+
+    def _idle(self, spec: LoadBalancerSpec, placement: Placement, paths: StatePaths) -> None:
+        """A load balancer without listeners runs no HAProxy (its VIP is plugged all the same):
+        stop one that runs, and record the spec so that `observe` knows none should run."""
+        if process.master_pid(paths) is not None:
+            process.stop(paths)
+            log.info("lb %s: no listener left, stopped haproxy (revision %d)",
+                     spec.id, spec.revision)
+        paths.directory.mkdir(parents=True, exist_ok=True)
         write_applied(paths, spec, placement)
 
     def undeploy(self, lb_id: str) -> None:
@@ -110,11 +123,11 @@ class HaproxyDriver:
         # the agent's statistics thread, which observes every load balancer of the host.
         try:
             stats, members, detail = RuntimeApi(paths.stats_socket).observe_all(
-                check_id("pool id", lb_id)
+                check_id("loadbalancer id", lb_id)
             )
         except HaproxyError as exc:
             if not process.is_running(paths):
-                return Observation(running=False)
+                return Observation(running=_nothing_to_run(paths))
             log.warning("lb %s: cannot read statistics: %s", lb_id, exc)
             return Observation(running=True)
         return Observation(
@@ -148,10 +161,22 @@ class HaproxyDriver:
                     except TimeoutError:
                         continue
                     match = _SERVER_EVENT.search(datagram.decode("utf-8", "replace"))
-                    if match:
-                        on_change(match["backend"])
+                    lb_id = self.lb_of_backend(match["backend"]) if match else None
+                    if lb_id is not None:
+                        on_change(lb_id)
             finally:
                 path.unlink(missing_ok=True)
+
+    def lb_of_backend(self, backend: str) -> str | None:
+        """The load balancer whose HAProxy has a backend (a pool) of this name: the one named
+        so (a v1 pool with its VIP), else the one whose applied spec holds that pool."""
+        if (self.state_dir / backend).is_dir():
+            return backend
+        for lb_id in sorted(self.deployed()):
+            applied = read_applied(StatePaths(self.state_dir / lb_id))
+            if applied is not None and applied[0].pool(backend) is not None:
+                return lb_id
+        return None
 
     def _accept_config(self, paths: StatePaths, config: str) -> None:
         """Write, `haproxy -c` and swap in a configuration; a rejected one is kept aside."""
@@ -225,16 +250,16 @@ class HaproxyDriver:
     ) -> bool:
         """Apply member changes over the runtime API; False (reload instead) if one fails."""
         api = RuntimeApi(paths.stats_socket)
-        backend = spec.id
-        mode = MODES[spec.protocol]
+        pools = {pool.id: pool for pool in spec.pools}
         try:
-            for member_id in changes.removed:
+            for backend, member_id in changes.removed:
                 _remove_server(api, backend, member_id)
-            for member in changes.added:
-                options = [o for o in server_options(member, spec, mode) if o != "disabled"]
+            for backend, member in changes.added:
+                options = server_options(member, pools[backend], paths)
+                options = [o for o in options if o != "disabled"]
                 api.add_server(backend, member.id, server_address(member), options)
                 api.set_ready(backend, member.id, member.admin_state_up)
-            for member in changes.updated:
+            for backend, member in changes.updated:
                 api.set_weight(backend, member.id, member.weight)
                 api.set_ready(backend, member.id, member.admin_state_up)
         except HaproxyError as exc:
@@ -283,6 +308,12 @@ def _sessions(api: RuntimeApi, backend: str, server: str) -> int:
     return -1
 
 
+def _nothing_to_run(paths: StatePaths) -> bool:
+    """Whether the spec applied last has no listener, so that no HAProxy should run."""
+    applied = read_applied(paths)
+    return applied is not None and not applied[0].listeners
+
+
 def _same(
     applied: tuple[LoadBalancerSpec, Placement], spec: LoadBalancerSpec, placement: Placement
 ) -> bool:
@@ -325,7 +356,7 @@ def carry_counters(paths: StatePaths, lb_id: str) -> None:
     new one reports (`with_carried`).
     """
     try:
-        live, _ = RuntimeApi(paths.stats_socket).observe(check_id("pool id", lb_id))
+        live, _ = RuntimeApi(paths.stats_socket).observe(check_id("loadbalancer id", lb_id))
     except HaproxyError as exc:
         log.warning("lb %s: counters before reload unreadable, not carried: %s", lb_id, exc)
         return

@@ -55,17 +55,17 @@ class RuntimeApi:
         """`show stat` for frontends, backends and servers (type mask 1|2|4) as CSV text."""
         return self.execute("show stat -1 7 -1")
 
-    def observe(self, backend: str) -> tuple[PoolStatistics, dict[str, MemberHealth]]:
-        """Counters and member health of one backend."""
-        return parse_stat_csv(self.show_stat(), backend)
+    def observe(self, lb_id: str) -> tuple[PoolStatistics, dict[str, MemberHealth]]:
+        """Counters of the load balancer and the health of its members."""
+        return parse_stat_csv(self.show_stat(), lb_id)
 
     def observe_all(
-        self, backend: str
+        self, lb_id: str
     ) -> tuple[PoolStatistics, dict[str, MemberHealth], LoadBalancerDetail]:
-        """Counters and member health of one backend, and the detail metrics are made of."""
+        """Counters and member health of the load balancer, and the detail metrics are made of."""
         text = self.show_stat()
-        stats, members = parse_stat_csv(text, backend)
-        return stats, members, parse_detail(text, backend)
+        stats, members = parse_stat_csv(text, lb_id)
+        return stats, members, parse_detail(text)
 
     def show_servers_state(self) -> str:
         """The server-state dump HAProxy reads back after a reload."""
@@ -120,34 +120,45 @@ class RuntimeApi:
         return b"".join(chunks).decode("utf-8", "replace")
 
 
-def parse_stat_csv(text: str, backend: str) -> tuple[PoolStatistics, dict[str, MemberHealth]]:
-    """Statistics of `backend` and the health of each of its servers from `show stat` CSV."""
-    stats = PoolStatistics()
-    members: dict[str, MemberHealth] = {}
-    for row in _stat_rows(text):
-        if row.get("pxname") != backend:
-            continue
-        if row.get("type") == STAT_TYPE_BACKEND:
-            stats = pool_statistics(row)
-        elif row.get("type") == STAT_TYPE_SERVER:
-            members[row["svname"]] = member_health(row)
-    return stats, members
+def parse_stat_csv(text: str, lb_id: str) -> tuple[PoolStatistics, dict[str, MemberHealth]]:
+    """A load balancer's statistics and the health of every server (member) from `show stat`.
+
+    The statistics are the backend's named by the load balancer's id when there is one (a v1
+    pool with its VIP: the pool's counters, as v1 always reported), else the sum of the
+    frontends' (every listener's traffic, as Octavia reports a load balancer's).
+    """
+    rows = _stat_rows(text)
+    members = {row["svname"]: member_health(row)
+               for row in rows if row.get("type") == STAT_TYPE_SERVER}
+    own = [row for row in rows if row.get("type") == STAT_TYPE_BACKEND
+           and row.get("pxname") == lb_id]
+    if own:
+        return pool_statistics(own[0]), members
+    frontends = [pool_statistics(row) for row in rows if row.get("type") == STAT_TYPE_FRONTEND]
+    return _sum_statistics(frontends), members
 
 
-def parse_detail(text: str, backend: str) -> LoadBalancerDetail:
-    """The counters of the frontend (this process has one), of `backend` and its servers."""
+def parse_detail(text: str) -> LoadBalancerDetail:
+    """The counters of every frontend (listener), backend (pool) and server (member)."""
     detail = LoadBalancerDetail()
     for row in _stat_rows(text):
         kind = row.get("type")
         if kind == STAT_TYPE_FRONTEND:
-            detail.listener = proxy_counters(row)
-        elif row.get("pxname") != backend:
-            continue
+            detail.listeners[row["pxname"]] = proxy_counters(row)
         elif kind == STAT_TYPE_BACKEND:
-            detail.pool = proxy_counters(row)
+            detail.pools[row["pxname"]] = proxy_counters(row)
         elif kind == STAT_TYPE_SERVER:
             detail.members[row["svname"]] = proxy_counters(row)
     return detail
+
+
+def _sum_statistics(parts: list[PoolStatistics]) -> PoolStatistics:
+    return PoolStatistics(
+        bytes_in=sum(p.bytes_in for p in parts),
+        bytes_out=sum(p.bytes_out for p in parts),
+        active_connections=sum(p.active_connections for p in parts),
+        total_connections=sum(p.total_connections for p in parts),
+    )
 
 
 def proxy_counters(row: dict[str, str]) -> ProxyCounters:

@@ -5,8 +5,9 @@ each server's health. But the file also carries what the runtime API set: a serv
 maintenance (`set server ... state maint`) or given a weight at run time. HAProxy restores those
 over the new configuration whenever the server's configured state looks unchanged, so a member
 turned admin-up (or re-weighted) in the same change as one that needs a reload would come back
-in maintenance (or with its old weight). Each line of the spec's backend is therefore rewritten
-to say what the spec says: maintenance forced exactly for admin-down members, the spec's weight.
+in maintenance (or with its old weight). Each line of a spec's backends (its pools) is therefore
+rewritten to say what the spec says: maintenance forced exactly for admin-down members, the
+spec's weight.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ FMAINT = 0x01  # SRV_ADMF_FMAINT: maintenance forced from the runtime API (or `d
 
 def align_server_state(text: str, spec: LoadBalancerSpec) -> str:
     """`text` (a `show servers state` dump) with the spec's members' admin state and weight."""
-    members = {member.id: member for member in spec.members}
+    members = {(pool.id, member.id): member for pool in spec.pools for member in pool.members}
     columns: dict[str, int] = {}
     out = []
     for line in text.splitlines():
@@ -33,8 +34,8 @@ def align_server_state(text: str, spec: LoadBalancerSpec) -> str:
         ):
             out.append(line)
             continue
-        member = members.get(fields[columns["srv_name"]])
-        if fields[columns["be_name"]] != spec.id or member is None:
+        member = members.get((fields[columns["be_name"]], fields[columns["srv_name"]]))
+        if member is None:
             out.append(line)
             continue
         admin = int(fields[columns["srv_admin_state"]])

@@ -35,7 +35,7 @@ class FakeNetworkDriver:
         self._maybe_fail(spec.id)
         if spec.vip is None:
             raise ValueError(f"load balancer {spec.id} has no VIP to plug")
-        placement = Placement(namespace=self.prefix + spec.id, bind_address=spec.vip.leg.address)
+        placement = Placement(namespace=self.prefix + spec.id, bind_address=spec.vip.address)
         self.placements[spec.id] = placement
         self.specs[spec.id] = spec
         return placement

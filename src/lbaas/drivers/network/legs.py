@@ -82,7 +82,7 @@ def plan_legs(namespace: str, spec: LoadBalancerSpec) -> tuple[Leg, ...]:
     """The VIP leg first, then one leg per floating IP ordered by id."""
     if spec.vip is None:
         raise InvalidNetworkSpec(f"load balancer {spec.id} has no VIP to plug")
-    legs = [_leg(namespace, "vip", names.VIP_IFNAME, spec.vip.leg, None)]
+    legs = [_leg(namespace, "vip", names.VIP_IFNAME, spec.vip, None)]
     taken: set[int] = set()
     for fip in sorted(spec.floating_ips, key=lambda f: f.id):
         mark = _free_mark(names.floating_mark(fip.id), taken)

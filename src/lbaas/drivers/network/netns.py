@@ -53,7 +53,7 @@ DAD_WINDOW = 0.1  # seconds to listen for another holder of an address new in a 
 # a socket listens on $1:$2 in this namespace, then announce $6 on $5, $4 times. The values
 # come as arguments, never as script text.
 _ANNOUNCE_SCRIPT = (
-    'n=0; while [ "$n" -lt "$3" ] && ! ss -Hltn src "$1:$2" | grep -q .; do '
+    'n=0; while [ "$2" != 0 ] && [ "$n" -lt "$3" ] && ! ss -Hltn src "$1:$2" | grep -q .; do '
     'sleep 0.01; n=$((n + 1)); done; exec arping -q -U -c "$4" -I "$5" "$6"'
 )
 
@@ -110,7 +110,7 @@ class NetnsDriver:
         with links.plumbing(f"plug {spec.id} into {namespace}"):
             pending = self._plug_links(namespace, legs)
         self._pending[namespace] = replace(
-            pending, started=started, vip_port=spec.vip.protocol_port, has_nft=has_nft
+            pending, started=started, vip_port=_announce_port(spec), has_nft=has_nft
         )
         return placement
 
@@ -333,6 +333,13 @@ class _Pending:
     started: float = 0.0
     vip_port: int = 0
     has_nft: bool = True  # False: the legs are the VIP leg alone, and no NAT is loaded
+
+
+def _announce_port(spec: LoadBalancerSpec) -> int:
+    """The port whose listening socket says HAProxy serves: the first enabled listener's
+    (0: none, announce at once)."""
+    ports = [lst.protocol_port for lst in spec.listeners if lst.admin_state_up]
+    return ports[0] if ports and spec.admin_state_up else 0
 
 
 def _index(inside: Any, ifname: str) -> int:

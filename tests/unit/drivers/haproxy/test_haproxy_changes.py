@@ -13,9 +13,9 @@ def test_member_add_remove_update_are_runtime_changes() -> None:
     new = lb(revision=2, members=(member(1, weight=5), member(3, admin_state_up=False)))
     changes = plan_member_changes(old, new)
     assert changes is not None
-    assert [m.id for m in changes.added] == ["member-3"]
-    assert changes.removed == ("member-2",)
-    assert [(m.id, m.weight) for m in changes.updated] == [("member-1", 5)]
+    assert [(pool, m.id) for pool, m in changes.added] == [("pool-1", "member-3")]
+    assert changes.removed == (("pool-1", "member-2"),)
+    assert [(m.id, m.weight) for _, m in changes.updated] == [("member-1", 5)]
 
 
 def test_unchanged_members_give_no_changes() -> None:
@@ -40,4 +40,4 @@ def test_adding_under_http_cookie_persistence_needs_a_reload() -> None:
     assert plan_member_changes(old, lb(vip=cookie, members=(member(1), member(2)))) is None
     removal = plan_member_changes(old, lb(vip=cookie, members=()))
     assert removal is not None
-    assert removal.removed == ("member-1",)
+    assert removal.removed == (("pool-1", "member-1"),)

@@ -81,15 +81,16 @@ def test_detail_counts_requests_per_frontend_backend_and_server(
     # read it: wait (generously) for the count rather than read it once
     deadline = time.monotonic() + 30
     while True:
-        detail = parse_detail(api.show_stat(), "stats-1")
-        assert detail.listener is not None and detail.pool is not None
-        if detail.listener.responses.get("5xx") or time.monotonic() > deadline:
+        detail = parse_detail(api.show_stat())
+        assert set(detail.listeners) == {"vip-1"} and set(detail.pools) == {"stats-1"}
+        listener = detail.listeners["vip-1"]
+        if listener.responses.get("5xx") or time.monotonic() > deadline:
             break
         time.sleep(0.05)
-    assert detail.listener.requests == 1
-    assert detail.listener.responses["5xx"] == 1
-    assert detail.listener.bytes_out is not None and detail.listener.bytes_out > 0
-    assert detail.pool.response_time_ms is not None  # reported for backends
+    assert listener.requests == 1
+    assert listener.responses["5xx"] == 1
+    assert listener.bytes_out is not None and listener.bytes_out > 0
+    assert detail.pools["stats-1"].response_time_ms is not None  # reported for backends
     assert set(detail.members) == {"member-1", "member-2"}
     assert driver.observe("stats-1").detail == detail
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lbaas.domain.spec import LoadBalancerSpec, NetworkLegSpec, VipSpec
+from lbaas.domain.spec import LoadBalancerSpec, NetworkLegSpec
 from lbaas.drivers.base import NetworkDriver, Placement
 from lbaas.drivers.network.fake import FakeNetworkDriver
 
@@ -19,18 +19,7 @@ def spec(lb_id: str) -> LoadBalancerSpec:
         gateway_ip=None,
         mac_address="fa:16:3e:00:00:01",
     )
-    vip = VipSpec(
-        id="v",
-        protocol="TCP",
-        protocol_port=80,
-        connection_limit=-1,
-        admin_state_up=True,
-        session_persistence=None,
-        leg=leg,
-    )
-    return LoadBalancerSpec(
-        id=lb_id, revision=1, protocol="TCP", lb_method="ROUND_ROBIN", admin_state_up=True, vip=vip
-    )
+    return LoadBalancerSpec(id=lb_id, revision=1, vip=leg)
 
 
 def test_plugs_and_tears_down_in_memory() -> None:

@@ -12,7 +12,7 @@ from lbaas.drivers.network.host import HostDriver, _free_address, loopback_addre
 
 def spec(lb_id: str) -> LoadBalancerSpec:
     return LoadBalancerSpec(
-        id=lb_id, revision=1, protocol="TCP", lb_method="ROUND_ROBIN", admin_state_up=True, vip=None
+        id=lb_id, revision=1, vip=None
     )
 
 

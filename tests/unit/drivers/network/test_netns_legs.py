@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lbaas.domain.spec import FloatingIpSpec, LoadBalancerSpec, NetworkLegSpec, VipSpec
+from lbaas.domain.spec import FloatingIpSpec, LoadBalancerSpec, NetworkLegSpec
 from lbaas.drivers.network import names
 from lbaas.drivers.network.errors import InvalidNetworkSpec
 from lbaas.drivers.network.legs import check_ipv4_leg, check_mac, plan_legs
@@ -31,24 +31,7 @@ def leg(
 
 
 def spec(vip_leg: NetworkLegSpec | None = None, *fips: FloatingIpSpec) -> LoadBalancerSpec:
-    vip = VipSpec(
-        id="v",
-        protocol="HTTP",
-        protocol_port=80,
-        connection_limit=-1,
-        admin_state_up=True,
-        session_persistence=None,
-        leg=vip_leg or leg(),
-    )
-    return LoadBalancerSpec(
-        id="lb1",
-        revision=1,
-        protocol="HTTP",
-        lb_method="ROUND_ROBIN",
-        admin_state_up=True,
-        vip=vip,
-        floating_ips=fips,
-    )
+    return LoadBalancerSpec(id="lb1", revision=1, vip=vip_leg or leg(), floating_ips=fips)
 
 
 def fip(fip_id: str, address: str, mac: str) -> FloatingIpSpec:
