@@ -2,6 +2,7 @@
 
     LbaasError                     500  unexpected: a bug
      ├── BadRequest                400  the request is malformed or breaks a rule
+ │    └── InvalidCertificate   400  a certificate, key, CA bundle or CRL ref that cannot serve
      ├── NotAuthenticated          401  no token, or an unknown or revoked one
      ├── NotAuthorized             403  the token may not do this
      ├── NotFound                  404  no such object (or not visible to this project)
@@ -35,6 +36,10 @@ class LbaasError(Exception):
 class BadRequest(LbaasError):
     status = 400
     default_type = "BadRequest"
+
+
+class InvalidCertificate(BadRequest):
+    default_type = "InvalidCertificate"
 
 
 class NotAuthenticated(LbaasError):
