@@ -7,6 +7,7 @@
      ├── NotAuthorized             403  the token may not do this
      ├── NotFound                  404  no such object (or not visible to this project)
      ├── MethodNotAllowed          405
+ ├── NotAcceptable             406  no representation for the Accept header
      ├── Conflict                  409  the request clashes with the current state
      │    ├── InUse                409  the object is still used by another
      │    └── OverQuota            409  the project's quota would be exceeded
@@ -60,6 +61,11 @@ class NotFound(LbaasError):
 class MethodNotAllowed(LbaasError):
     status = 405
     default_type = "HTTPMethodNotAllowed"
+
+
+class NotAcceptable(LbaasError):
+    status = 406
+    default_type = "HTTPNotAcceptable"
 
 
 class Conflict(LbaasError):
