@@ -42,7 +42,8 @@ def test_version_document_needs_no_token(api: Api) -> None:
 
 def test_secret_round_trip(alice: Api) -> None:
     ref = store(alice, "  -----BEGIN CERTIFICATE-----\nabc\n  ", name="web",
-                secret_type="certificate", algorithm="aes", bit_length=256, mode="cbc", expiration="2999-01-01T00:00:00Z")
+                secret_type="certificate", algorithm="aes", bit_length=256, mode="cbc",
+                expiration="2999-01-01T00:00:00Z")
     assert ref.startswith(f"{URL}/secrets/")
     secret_id = ref.rsplit("/", 1)[1]
     shown = alice.get(f"/v1/secrets/{secret_id}").json()
