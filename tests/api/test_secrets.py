@@ -4,6 +4,7 @@ python-barbicanclient reads them, ownership per project, and hostile payloads.""
 from __future__ import annotations
 
 import base64
+import json
 from typing import Any
 
 import pytest
@@ -164,6 +165,8 @@ BAD_SECRETS = [
     ({"payload": "x", "payload_content_type": "text/plain", "transport_key_needed": "true"},
      "Transport keys"),
     ({"payload": "x", "payload_content_type": "text/plain", "owner": "bob"}, "Unrecognized"),
+    ({"payload": "a\ud800", "payload_content_type": "text/plain"}, "not valid Unicode"),
+    ({"payload": "x", "payload_content_type": "text/plain", "name": "\udfff"}, "not valid"),
 ]
 
 
@@ -171,7 +174,10 @@ BAD_SECRETS = [
 def test_hostile_secrets_are_refused_and_change_nothing(api: Api, alice: Api, body: Any,
                                                         wording: str) -> None:
     before = api.world()
-    barbican_error(alice.post("/v1/secrets", body), 400, wording)
+    raw = json.dumps(body).encode()  # ASCII escapes: lone surrogates ("\ud800") go as sent
+    answer = alice.request("POST", "/v1/secrets", content=raw,
+                           headers={"Content-Type": "application/json"})
+    barbican_error(answer, 400, wording)
     assert api.world() == before
 
 

@@ -92,7 +92,7 @@ def _payload(data: dict[str, Any], max_bytes: int) -> tuple[bytes, str]:
     if normal in TEXT_TYPES:
         if encoding is not None:
             raise BadRequest("payload_content_encoding must not be given for text/plain")
-        payload, content_type = raw.strip().encode("utf-8"), "text/plain"
+        payload, content_type = _utf8(raw.strip(), "payload"), "text/plain"
     elif normal in BINARY_TYPES:
         if encoding != "base64":
             raise BadRequest(f"payload_content_encoding must be 'base64' for {normal}")
@@ -187,7 +187,15 @@ def _text(data: dict[str, Any], name: str) -> str | None:
         raise BadRequest(f"{name} must be a string of at most 255 characters")
     if any(ord(c) < 32 or ord(c) == 127 for c in value):
         raise BadRequest(f"{name} must not hold control characters")
+    _utf8(value, name)
     return value.strip() or None
+
+
+def _utf8(text: str, name: str) -> bytes:
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate ("\ud800") is valid JSON, not text
+        raise BadRequest(f"{name} is not valid Unicode text") from exc
 
 
 def _time(moment: datetime | None) -> str | None:
