@@ -14,11 +14,12 @@ from typing import Any
 
 from starlette.routing import BaseRoute, Host, Mount, Route, WebSocketRoute
 
-# Answer without a token: the service's own liveness and discovery pages, the OpenAPI document
+# Answer without a token: the service's own liveness and discovery pages (`/v1`: the key
+# manager's version document, which barbicanclient reads first), the OpenAPI document
 # and its viewers, and the dashboard's page and static files (the page signs in with a token and
 # then calls the API, which decides). Nothing else may be public.
 PUBLIC = {
-    ("GET", "/healthz"), ("GET", "/"),
+    ("GET", "/healthz"), ("GET", "/"), ("GET", "/v1"),
     ("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/docs/oauth2-redirect"),
     ("GET", "/redoc"),
     ("GET", "/dashboard"), ("GET", "/dashboard/"), ("GET", "/dashboard/static/{name}"),

@@ -2,10 +2,12 @@
 
     LbaasError                     500  unexpected: a bug
      ├── BadRequest                400  the request is malformed or breaks a rule
+ │    └── InvalidCertificate   400  a certificate, key, CA bundle or CRL ref that cannot serve
      ├── NotAuthenticated          401  no token, or an unknown or revoked one
      ├── NotAuthorized             403  the token may not do this
      ├── NotFound                  404  no such object (or not visible to this project)
      ├── MethodNotAllowed          405
+ ├── NotAcceptable             406  no representation for the Accept header
      ├── Conflict                  409  the request clashes with the current state
      │    ├── InUse                409  the object is still used by another
      │    └── OverQuota            409  the project's quota would be exceeded
@@ -37,6 +39,10 @@ class BadRequest(LbaasError):
     default_type = "BadRequest"
 
 
+class InvalidCertificate(BadRequest):
+    default_type = "InvalidCertificate"
+
+
 class NotAuthenticated(LbaasError):
     status = 401
     default_type = "HTTPUnauthorized"
@@ -55,6 +61,11 @@ class NotFound(LbaasError):
 class MethodNotAllowed(LbaasError):
     status = 405
     default_type = "HTTPMethodNotAllowed"
+
+
+class NotAcceptable(LbaasError):
+    status = 406
+    default_type = "HTTPNotAcceptable"
 
 
 class Conflict(LbaasError):

@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     auth_failures_per_minute: int = Field(default=100, ge=1)
 
+    # secrets (the Barbican-compatible /v1): the key that encrypts payloads at rest, created
+    # 0600 on first use; API servers sharing a database must name the same key file
+    secret_key_file: Path | None = None  # default: data_dir/secret.key
+    max_secret_bytes: int = Field(default=64 * 1024, ge=1024)
+    max_secrets_per_project: int = Field(default=1000, ge=1)  # and as many containers
+
     @field_validator("listen", "metrics_listen")
     @classmethod
     def _check_listen(cls, value: str | None, info: ValidationInfo) -> str | None:
@@ -66,6 +72,10 @@ class Settings(BaseSettings):
     @property
     def listen_port(self) -> int:
         return int(self.listen.rpartition(":")[2])
+
+    @property
+    def effective_secret_key_file(self) -> Path:
+        return self.secret_key_file or self.data_dir / "secret.key"
 
     @property
     def effective_database_url(self) -> str:

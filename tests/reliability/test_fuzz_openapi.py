@@ -81,6 +81,9 @@ BODY_EXAMPLES = {
     ("put", "/v2.0/floatingips/{object_id}"): {"floatingip": {"port_id": None}},
     ("post", "/v2.0/ports"): {"port": {"network_id": "seed:network", "name": "fuzz",
                                        "fixed_ips": [{"subnet_id": "seed:subnet"}]}},
+    ("post", "/v1/secrets"): {"payload": "fuzz", "payload_content_type": "text/plain"},
+    ("post", "/v1/containers"): {"type": "certificate", "secret_refs": [
+        {"name": "certificate", "secret_ref": "seed:secret"}]},
 }
 PATH_EXAMPLES = {
     ("post", f"{LB}/pools/{{pool_id}}/health_monitors"): {"pool_id": "seed:pool"},
@@ -98,10 +101,18 @@ PATH_EXAMPLES = {
     ("delete", "/v2.0/ports/{object_id}"): {"object_id": "seed:spare_port"},
     ("delete", "/v2.0/agents/{agent_id}"): {"agent_id": "seed:stopped_agent"},
     ("delete", "/v2.0/tokens/{token_id}"): {"token_id": "seed:spare_token"},
+    # secrets and containers are listed as Barbican lists them (refs, no ids), so the fuzz's
+    # live ids do not name them: each operation starts from a seeded one
+    ("get", "/v1/secrets/{secret_id}"): {"secret_id": "seed:secret"},
+    ("get", "/v1/secrets/{secret_id}/payload"): {"secret_id": "seed:secret"},
+    ("delete", "/v1/secrets/{secret_id}"): {"secret_id": "seed:spare_secret"},
+    ("get", "/v1/containers/{container_id}"): {"container_id": "seed:container"},
+    ("delete", "/v1/containers/{container_id}"): {"container_id": "seed:spare_container"},
 }
 RESERVED = ("free_pool", "free_monitor", "assoc_pool", "assoc_monitor", "spare_network",
             "spare_subnet", "spare_pool", "spare_member", "vip_pool", "spare_vip",
-            "spare_monitor", "spare_fip", "spare_port", "stopped_agent", "spare_token")
+            "spare_monitor", "spare_fip", "spare_port", "stopped_agent", "spare_token",
+            "spare_secret", "spare_container")
 RUNS = [("sqlite", "admin"), ("sqlite", "member"), ("postgresql", "admin"),
         ("postgresql", "member")]
 
@@ -189,8 +200,22 @@ class Served:
             # main subnet: one on spare_subnet would keep its deletion from ever succeeding
             made(name, "/v2.0/ports", "port", {"network_id": "seed:network", "name": name,
                                                "fixed_ips": [{"subnet_id": "seed:subnet"}]})
+        self._seed_secrets()
         self._seed_admin_only()
         self.reserved.update(seeded[name] for name in RESERVED)
+
+    def _seed_secrets(self) -> None:
+        """Secrets and certificate containers of the caller (a spare of each to delete)."""
+        for name in ("secret", "spare_secret"):
+            answer = self.http.post("/v1/secrets", json={"payload": name,
+                                                         "payload_content_type": "text/plain"})
+            assert answer.status_code == 201, answer.text
+            self.seeded[name] = answer.json()["secret_ref"].rsplit("/", 1)[1]
+        for name in ("container", "spare_container"):
+            answer = self.http.post("/v1/containers", json={"type": "certificate", "secret_refs": [
+                {"name": "certificate", "secret_ref": self.seeded["secret"]}]})
+            assert answer.status_code == 201, answer.text
+            self.seeded[name] = answer.json()["container_ref"].rsplit("/", 1)[1]
 
     def _seed_admin_only(self) -> None:
         """Agents (one stopped: its last heartbeat set back past agent_down_time, so that it

@@ -33,6 +33,11 @@ from lbaas.storage.db import Store
 LB = "/v2.0/lb"
 # A tenant_id other than one's own in a create is a 400 (upstream's message), before any lookup.
 FOREIGN_TENANT = {("POST", f"{LB}/health_monitors"), ("POST", "/v2.0/networks")}
+# A create that names nothing of anyone's (a secret: no project in its body) makes the caller's
+# own object; what it is seen by is tested with the secrets (tests/api/test_secrets.py).
+NAMES_NOTHING = {("POST", "/v1/secrets")}
+# Readable by a project's members, not its readers (as Barbican's secret:decrypt).
+MEMBERS_ONLY_READS = {("GET", "/v1/secrets/{secret_id}/payload")}
 
 
 @pytest.fixture
@@ -93,7 +98,15 @@ class World:
         self.bob_subnet = own_subnet(self.bob, "198.18.3.0/24")
         self.port = alice.create("/v2.0/ports", "port", network_id=self.network["id"],
                                  name="secret-host", device_owner="compute:lbaas-lab")
-        self.secrets = {self.port["id"], self.pool["id"], self.spare_pool["id"], self.member["id"],
+        secret_ref = alice.post("/v1/secrets", {"payload": "key", "payload_content_type":
+                                                "text/plain"}).json()["secret_ref"]
+        self.secret = secret_ref.rsplit("/", 1)[1]
+        self.spare_secret = alice.post("/v1/secrets", {
+            "payload": "spare", "payload_content_type": "text/plain"}).json()["secret_ref"]
+        self.container = alice.post("/v1/containers", {"type": "certificate", "secret_refs": [
+            {"name": "certificate", "secret_ref": secret_ref}]}).json()["container_ref"]
+        self.secrets = {self.secret, self.container.rsplit("/", 1)[1],
+                        self.port["id"], self.pool["id"], self.spare_pool["id"], self.member["id"],
                         self.monitor["id"], self.spare_monitor["id"], self.vip["id"],
                         self.vip["port_id"], self.fip["id"], self.subnet["id"],
                         self.network["id"]}
@@ -196,7 +209,27 @@ class World:
                 f"/agent/v1/agents/{agent}/reports", {"loadbalancers": [
                     {"id": pool, "revision": 1, "outcome": "error", "reason": "evil"}]}),
             ("GET", "/metrics"): ("/metrics", None),
+            **self._key_manager_calls(),
             **{route: (route[1].replace("{name}", "app.js"), None) for route in PUBLIC},
+        }
+
+
+    def _key_manager_calls(self) -> dict[tuple[str, str], tuple[str, Any]]:
+        secret, container = self.secret, self.container.rsplit("/", 1)[1]
+        spare = self.spare_secret.rsplit("/", 1)[1]
+        return {
+            ("GET", "/v1/secrets"): ("/v1/secrets", None),
+            ("POST", "/v1/secrets"): ("/v1/secrets", {"payload": "x",
+                                                      "payload_content_type": "text/plain"}),
+            ("GET", "/v1/secrets/{secret_id}"): (f"/v1/secrets/{secret}", None),
+            ("GET", "/v1/secrets/{secret_id}/payload"): (f"/v1/secrets/{secret}/payload", None),
+            ("DELETE", "/v1/secrets/{secret_id}"): (f"/v1/secrets/{spare}", None),
+            ("GET", "/v1/containers"): ("/v1/containers", None),
+            ("POST", "/v1/containers"): ("/v1/containers", {"type": "certificate",
+                                                            "secret_refs": [{
+                "name": "certificate", "secret_ref": self.spare_secret}]}),
+            ("GET", "/v1/containers/{container_id}"): (f"/v1/containers/{container}", None),
+            ("DELETE", "/v1/containers/{container_id}"): (f"/v1/containers/{container}", None),
         }
 
 
@@ -235,7 +268,7 @@ def test_another_project_gets_404_or_403_and_learns_nothing(api: Api, world: Wor
     before = api.world()
     problems = []
     for (method, template), (path, body) in sorted(world.calls().items()):
-        if (method, template) in PUBLIC or _is_collection(method, template):
+        if (method, template) in PUBLIC | NAMES_NOTHING or _is_collection(method, template):
             continue
         response = world.bob.request(method, path, body)
         # admin-only: 403, or 404 where the object is looked up first (it is not B's)
@@ -264,6 +297,8 @@ def test_a_reader_cannot_write(api: Api, world: World) -> None:
         want = (403 if admin_only(template) else 200) if method == "GET" else 403
         if (method, template) == ("GET", "/v2.0/quotas/{project_id}"):
             want = 200  # its own project's quota, as upstream
+        if (method, template) in MEMBERS_ONLY_READS:
+            want = 403
         if response.status_code != want:
             problems.append(f"{method} {path}: {response.status_code}, want {want}: "
                             f"{response.text[:200]}")
@@ -303,7 +338,8 @@ def test_lists_never_show_another_projects_objects(world: World) -> None:
     problems = []
     collections = [path for (method, path) in world.calls() if _is_collection(method, path)
                    and not admin_only(path)]
-    assert len(collections) == 9  # 8 kinds of object, and quotas/tenant (the caller's own)
+    # 8 kinds of object, quotas/tenant (the caller's own), secrets and containers
+    assert len(collections) == 11
     for path in collections:
         for query in [*FILTERS, *(f"?id={s}" for s in sorted(world.secrets))]:
             response = world.bob.get(path + query)

@@ -12,12 +12,13 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from lbaas import __version__
-from lbaas.api import agent_routes, errors, metrics
+from lbaas.api import agent_routes, barbican, errors, metrics
 from lbaas.api.auth_guard import AuthGuard
-from lbaas.api.middleware import BodyLimit, ControlCharacterPath, JsonSuffix
+from lbaas.api.middleware import BodyLimit, ControlCharacterPath, JsonSuffix, TrailingSlash
 from lbaas.api.v1 import admin_routes, lb_routes, net_routes
 from lbaas.dashboard import router as dashboard_router
 from lbaas.errors import LbaasError
+from lbaas.service.secret_box import SecretBox
 from lbaas.settings import Settings
 from lbaas.storage.db import Store
 
@@ -62,10 +63,11 @@ def create_app(settings: Settings, store: Store, admin_token: str) -> FastAPI:
     app.state.admin_token = admin_token
     app.state.auth_guard = AuthGuard(max_failures=settings.auth_failures_per_minute)
     app.state.ready = False
+    app.state.secret_box = SecretBox(settings.effective_secret_key_file)
     api_metrics = metrics.ApiMetrics(store, settings)
     app.state.metrics = api_metrics
     errors.install(app)
-    for module in (lb_routes, net_routes, admin_routes, agent_routes, metrics):
+    for module in (lb_routes, net_routes, admin_routes, agent_routes, metrics, barbican):
         app.router.routes.extend(module.router.routes)
     app.include_router(dashboard_router)
 
@@ -91,6 +93,7 @@ def create_app(settings: Settings, store: Store, admin_token: str) -> FastAPI:
     # Innermost, so it sees the route the router chose (the others may copy the scope).
     app.add_middleware(metrics.RequestMetrics, metrics=api_metrics)  # type: ignore[arg-type]
     app.add_middleware(JsonSuffix)  # type: ignore[arg-type]
+    app.add_middleware(TrailingSlash, prefix="/v1/")  # type: ignore[arg-type]
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)  # type: ignore[arg-type]
     app.add_middleware(ControlCharacterPath)  # type: ignore[arg-type]
     return app

@@ -13,6 +13,7 @@ from fastapi import Depends, Request
 from lbaas.api.v1.request import parse_json
 from lbaas.errors import NotAuthenticated
 from lbaas.service.context import Context
+from lbaas.service.secret_box import SecretBox
 from lbaas.service.tokens import authenticate
 from lbaas.settings import Settings
 from lbaas.storage.db import Store
@@ -67,6 +68,12 @@ async def get_body(request: Request, _ctx: Annotated[Context, Depends(get_contex
     return parse_json(raw, request.headers.get("content-type"), settings.max_body_bytes)
 
 
+async def get_secret_box(request: Request) -> SecretBox:
+    """The key that seals secret payloads (one per application, read once)."""
+    box: SecretBox = request.app.state.secret_box
+    return box
+
+
 async def get_query(request: Request) -> list[tuple[str, str]]:
     return list(request.query_params.multi_items())
 
@@ -75,4 +82,5 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[Store, Depends(get_store)]
 ContextDep = Annotated[Context, Depends(get_context)]
 BodyDep = Annotated[Any, Depends(get_body)]
+SecretBoxDep = Annotated[SecretBox, Depends(get_secret_box)]
 QueryDep = Annotated[list[tuple[str, str]], Depends(get_query)]

@@ -33,6 +33,22 @@ class JsonSuffix:
         await self.app(scope, receive, send)
 
 
+class TrailingSlash:
+    """Paths under `prefix` answer with or without a trailing slash (barbicanclient POSTs to
+    `/v1/secrets/`), without a redirect."""
+
+    def __init__(self, app: ASGIApp, prefix: str) -> None:
+        self.app = app
+        self.prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] == "http" and path.startswith(self.prefix) and path.endswith("/"):
+            scope = dict(scope)
+            scope["path"] = path.rstrip("/") or "/"
+        await self.app(scope, receive, send)
+
+
 class ControlCharacterPath:
     """A path with control characters (such as a %00 in an id) names nothing: 404 at once.
 

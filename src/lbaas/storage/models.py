@@ -13,6 +13,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     UniqueConstraint,
 )
@@ -22,6 +23,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 # MySQL/MariaDB DATETIME keeps whole seconds unless told otherwise; heartbeats and the order in
 # which monitors were associated need sub-second times (migration 0002).
 Timestamp = DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+# MySQL/MariaDB BLOB stops at 64 KiB; an encrypted secret of max_secret_bytes is a little more.
+Ciphertext = LargeBinary().with_variant(mysql.MEDIUMBLOB(), "mysql", "mariadb")
 
 
 def new_id() -> str:
@@ -459,3 +462,52 @@ def v1_status(provisioning: str, operating: str) -> str:
     if provisioning != "ACTIVE":
         return provisioning
     return "INACTIVE" if operating in ("ERROR", "OFFLINE") else "ACTIVE"
+
+
+class Secret(Base):
+    """A secret of the Barbican-compatible API (migration 0005). The payload is encrypted at rest
+    (service/secret_box.py), bound to the row's id and project."""
+
+    __tablename__ = "secrets"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    project_id: Mapped[str] = mapped_column(String(255), index=True)
+    name: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    secret_type: Mapped[str] = mapped_column(String(80))
+    algorithm: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    bit_length: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    mode: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    expiration: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
+    content_type: Mapped[str] = mapped_column(String(64))  # text/plain, application/octet-stream
+    payload: Mapped[bytes] = mapped_column(Ciphertext)
+    creator_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+class SecretContainer(Base):
+    """A container of secrets (only the `certificate` type), migration 0005."""
+
+    __tablename__ = "secret_containers"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    project_id: Mapped[str] = mapped_column(String(255), index=True)
+    name: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    type: Mapped[str] = mapped_column(String(32))
+    creator_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    secrets: Mapped[list[ContainerSecret]] = relationship(
+        back_populates="container", order_by="ContainerSecret.name",
+        cascade="all, delete-orphan",
+    )
+
+
+class ContainerSecret(Base):
+    """One named secret of a container; a secret a container names cannot be deleted."""
+
+    __tablename__ = "container_secrets"
+    container_id: Mapped[str] = mapped_column(
+        ForeignKey("secret_containers.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    secret_id: Mapped[str] = mapped_column(ForeignKey("secrets.id"), index=True)
+    container: Mapped[SecretContainer] = relationship(back_populates="secrets")
