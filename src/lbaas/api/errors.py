@@ -1,4 +1,5 @@
-"""The one place where errors become HTTP responses, in Neutron's error body shape."""
+"""The one place where errors become HTTP responses: Neutron's error body on the v1 facade's
+routes, Octavia's fault body on the v2 routes (`lbaas.api.v2.paths.is_v2`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from lbaas.errors import LbaasError
+from lbaas.api.v2.faults import POLICY_FORBIDDEN, fault
+from lbaas.api.v2.paths import is_v2
+from lbaas.errors import LbaasError, NotAuthorized
 
 log = logging.getLogger(__name__)
 
@@ -35,40 +38,55 @@ def neutron_error(status: int, type_: str, message: str, detail: str = "") -> JS
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+def error_for(path: str, status: int, type_: str, message: str, detail: str = "") -> JSONResponse:
+    """The error body the API at `path` speaks: Octavia's on v2 routes, Neutron's elsewhere."""
+    if is_v2(path):
+        return fault(status, message)
+    return neutron_error(status, type_, message, detail)
+
+
+def _v2_message(exc: LbaasError) -> str:
+    if isinstance(exc, NotAuthorized) and exc.type == "PolicyNotAuthorized":
+        return POLICY_FORBIDDEN
+    return exc.message
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(LbaasError)
-    async def _lbaas(_: Request, exc: LbaasError) -> JSONResponse:
+    async def _lbaas(request: Request, exc: LbaasError) -> JSONResponse:
         if exc.status >= 500 and exc.status != 503:
             log.error("internal error: %s", exc.message)
+        if is_v2(request.url.path):
+            return fault(exc.status, _v2_message(exc))
         return neutron_error(exc.status, exc.type, exc.message, exc.detail)
 
     @app.exception_handler(IntegrityError)
-    async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
+    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
         log.warning("integrity conflict: %s", exc.orig)
-        return neutron_error(
-            409, "Conflict", "The request conflicts with a concurrent change; retry it."
-        )
+        message = "The request conflicts with a concurrent change; retry it."
+        return error_for(request.url.path, 409, "Conflict", message)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         parts = []
         for err in exc.errors():
-            where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("query", "path"))
+            skip = ("query", "path", "body")
+            where = ".".join(str(p) for p in err.get("loc", ()) if p not in skip)
             parts.append(f"{where}: {err.get('msg')}")
+        if is_v2(request.url.path):
+            return fault(400, "Invalid input for field/attribute " + "; ".join(parts))
         return neutron_error(400, "HTTPBadRequest", "Invalid request: " + "; ".join(parts))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         message = exc.detail if isinstance(exc.detail, str) else "Request failed"
         if exc.status_code == 404:
             message = "The resource could not be found."
-        return neutron_error(exc.status_code, HTTP_TYPES.get(exc.status_code, "HTTPError"), message)
+        type_ = HTTP_TYPES.get(exc.status_code, "HTTPError")
+        return error_for(request.url.path, exc.status_code, type_, message)
 
     @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error")
-        return neutron_error(
-            500,
-            "HTTPInternalServerError",
-            "Request Failed: internal server error while processing your request.",
-        )
+        message = "Request Failed: internal server error while processing your request."
+        return error_for(request.url.path, 500, "HTTPInternalServerError", message)
