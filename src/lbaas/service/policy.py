@@ -53,7 +53,7 @@ POLICY: dict[str, Rule] = {
     "loadbalancer:put_failover": Rule.ADMIN,
     "quota:get_all": Rule.READ,
     "quota:get_one": Rule.READ,
-    "quota:get_defaults": Rule.ANY_READ,
+    "quota:get_defaults": Rule.READ,  # /quotas/defaults: about the caller's own project
     "quota:put": Rule.ADMIN,
     "quota:delete": Rule.ADMIN,
     "provider:get_all": Rule.ANY_READ,

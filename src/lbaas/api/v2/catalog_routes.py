@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from lbaas.api.deps import ContextDep, StoreDep
+from lbaas.api.v2 import schemas as s
 from lbaas.api.v2.common import (
     Id36,
     JsonAnswer,
@@ -140,7 +141,8 @@ class ZonePutBody(Strict):
 # -- providers -----------------------------------------------------------------------------
 
 
-@router.get(f"{PREFIX}/providers", tags=[TAG], operation_id="v2_list_providers")
+@router.get(f"{PREFIX}/providers", tags=[TAG], operation_id="v2_list_providers",
+            responses={200: s.many("providers", s.PROVIDER, links=False)})
 def list_providers(request: Request, ctx: ContextDep) -> JsonAnswer:
     """The provider drivers: ours, and Octavia's default names as its aliases."""
     authorize(ctx, "provider:get_all")
@@ -163,7 +165,8 @@ def _capabilities(
 
 
 @router.get(f"{PREFIX}/providers/{{provider}}/flavor_capabilities", tags=[TAG],
-            operation_id="v2_list_flavor_capabilities")
+            operation_id="v2_list_flavor_capabilities",
+            responses={200: s.many("flavor_capabilities", s.CAPABILITY, links=False)})
 def flavor_capabilities(request: Request, provider: str, ctx: ContextDep) -> dict[str, Any]:
     authorize(ctx, "provider-flavor:get_all")
     return _capabilities(request, provider, "flavor_capabilities",
@@ -171,7 +174,8 @@ def flavor_capabilities(request: Request, provider: str, ctx: ContextDep) -> dic
 
 
 @router.get(f"{PREFIX}/providers/{{provider}}/availability_zone_capabilities", tags=[TAG],
-            operation_id="v2_list_availability_zone_capabilities")
+            operation_id="v2_list_availability_zone_capabilities",
+            responses={200: s.many("availability_zone_capabilities", s.CAPABILITY, links=False)})
 def zone_capabilities(request: Request, provider: str, ctx: ContextDep) -> dict[str, Any]:
     authorize(ctx, "provider-availability-zone:get_all")
     return _capabilities(request, provider, "availability_zone_capabilities",
@@ -183,7 +187,8 @@ def zone_capabilities(request: Request, provider: str, ctx: ContextDep) -> dict[
 FP = f"{PREFIX}/flavorprofiles"
 
 
-@router.get(FP, tags=[TAG], operation_id="v2_list_flavorprofiles")
+@router.get(FP, tags=[TAG], operation_id="v2_list_flavorprofiles",
+            responses={200: s.many("flavorprofiles", s.FLAVOR_PROFILE)})
 def list_flavor_profiles(request: Request, store: StoreDep, ctx: ContextDep) -> JsonAnswer:
     query = list_query(request, flavors.FLAVOR_PROFILES)
     with store.read() as session:
@@ -191,7 +196,8 @@ def list_flavor_profiles(request: Request, store: StoreDep, ctx: ContextDep) -> 
         return list_answer(request, flavors.FLAVOR_PROFILES, query, result, flavor_profile_view)
 
 
-@router.post(FP, tags=[TAG], status_code=201, operation_id="v2_create_flavorprofile")
+@router.post(FP, tags=[TAG], status_code=201, operation_id="v2_create_flavorprofile",
+            responses={201: s.one("flavorprofile", s.FLAVOR_PROFILE)})
 def create_flavor_profile(
     body: FlavorProfilePostBody, store: StoreDep, ctx: ContextDep
 ) -> dict[str, Any]:
@@ -200,7 +206,8 @@ def create_flavor_profile(
         return {"flavorprofile": flavor_profile_view(made)}
 
 
-@router.get(FP + "/{profile_id}", tags=[TAG], operation_id="v2_show_flavorprofile")
+@router.get(FP + "/{profile_id}", tags=[TAG], operation_id="v2_show_flavorprofile",
+            responses={200: s.one("flavorprofile", s.FLAVOR_PROFILE)})
 def show_flavor_profile(
     request: Request, profile_id: str, store: StoreDep, ctx: ContextDep
 ) -> dict[str, Any]:
@@ -209,7 +216,8 @@ def show_flavor_profile(
     return {"flavorprofile": show_fields(request, view)}
 
 
-@router.put(FP + "/{profile_id}", tags=[TAG], operation_id="v2_update_flavorprofile")
+@router.put(FP + "/{profile_id}", tags=[TAG], operation_id="v2_update_flavorprofile",
+            responses={200: s.one("flavorprofile", s.FLAVOR_PROFILE)})
 def update_flavor_profile(
     profile_id: str, body: FlavorProfilePutBody, store: StoreDep, ctx: ContextDep
 ) -> dict[str, Any]:
@@ -232,7 +240,8 @@ def delete_flavor_profile(profile_id: str, store: StoreDep, ctx: ContextDep) -> 
 FL = f"{PREFIX}/flavors"
 
 
-@router.get(FL, tags=[TAG], operation_id="v2_list_flavors")
+@router.get(FL, tags=[TAG], operation_id="v2_list_flavors",
+            responses={200: s.many("flavors", s.FLAVOR)})
 def list_flavors(request: Request, store: StoreDep, ctx: ContextDep) -> JsonAnswer:
     query = list_query(request, flavors.FLAVORS)
     with store.read() as session:
@@ -240,14 +249,16 @@ def list_flavors(request: Request, store: StoreDep, ctx: ContextDep) -> JsonAnsw
         return list_answer(request, flavors.FLAVORS, query, result, flavor_view)
 
 
-@router.post(FL, tags=[TAG], status_code=201, operation_id="v2_create_flavor")
+@router.post(FL, tags=[TAG], status_code=201, operation_id="v2_create_flavor",
+            responses={201: s.one("flavor", s.FLAVOR)})
 def create_flavor(body: FlavorPostBody, store: StoreDep, ctx: ContextDep) -> dict[str, Any]:
     with store.write() as tx:
         return {"flavor": flavor_view(flavors.create_flavor(tx.session, ctx,
                                                             body.flavor.model_dump()))}
 
 
-@router.get(FL + "/{flavor_id}", tags=[TAG], operation_id="v2_show_flavor")
+@router.get(FL + "/{flavor_id}", tags=[TAG], operation_id="v2_show_flavor",
+            responses={200: s.one("flavor", s.FLAVOR)})
 def show_flavor(
     request: Request, flavor_id: str, store: StoreDep, ctx: ContextDep
 ) -> dict[str, Any]:
@@ -256,7 +267,8 @@ def show_flavor(
     return {"flavor": show_fields(request, view)}
 
 
-@router.put(FL + "/{flavor_id}", tags=[TAG], operation_id="v2_update_flavor")
+@router.put(FL + "/{flavor_id}", tags=[TAG], operation_id="v2_update_flavor",
+            responses={200: s.one("flavor", s.FLAVOR)})
 def update_flavor(
     flavor_id: str, body: FlavorPutBody, store: StoreDep, ctx: ContextDep
 ) -> dict[str, Any]:
@@ -278,7 +290,8 @@ def delete_flavor(flavor_id: str, store: StoreDep, ctx: ContextDep) -> Response:
 AZP = f"{PREFIX}/availabilityzoneprofiles"
 
 
-@router.get(AZP, tags=[TAG], operation_id="v2_list_availabilityzoneprofiles")
+@router.get(AZP, tags=[TAG], operation_id="v2_list_availabilityzoneprofiles",
+            responses={200: s.many("availability_zone_profiles", s.ZONE_PROFILE)})
 def list_zone_profiles(request: Request, store: StoreDep, ctx: ContextDep) -> JsonAnswer:
     query = list_query(request, flavors.ZONE_PROFILES)
     with store.read() as session:
@@ -286,7 +299,8 @@ def list_zone_profiles(request: Request, store: StoreDep, ctx: ContextDep) -> Js
         return list_answer(request, flavors.ZONE_PROFILES, query, result, zone_profile_view)
 
 
-@router.post(AZP, tags=[TAG], status_code=201, operation_id="v2_create_availabilityzoneprofile")
+@router.post(AZP, tags=[TAG], status_code=201, operation_id="v2_create_availabilityzoneprofile",
+            responses={201: s.one("availability_zone_profile", s.ZONE_PROFILE)})
 def create_zone_profile(
     body: ZoneProfilePostBody, store: StoreDep, ctx: ContextDep
 ) -> dict[str, Any]:
@@ -296,7 +310,8 @@ def create_zone_profile(
         return {"availability_zone_profile": zone_profile_view(made)}
 
 
-@router.get(AZP + "/{profile_id}", tags=[TAG], operation_id="v2_show_availabilityzoneprofile")
+@router.get(AZP + "/{profile_id}", tags=[TAG], operation_id="v2_show_availabilityzoneprofile",
+            responses={200: s.one("availability_zone_profile", s.ZONE_PROFILE)})
 def show_zone_profile(
     request: Request, profile_id: str, store: StoreDep, ctx: ContextDep
 ) -> dict[str, Any]:
@@ -305,7 +320,8 @@ def show_zone_profile(
     return {"availability_zone_profile": show_fields(request, view)}
 
 
-@router.put(AZP + "/{profile_id}", tags=[TAG], operation_id="v2_update_availabilityzoneprofile")
+@router.put(AZP + "/{profile_id}", tags=[TAG], operation_id="v2_update_availabilityzoneprofile",
+            responses={200: s.one("availability_zone_profile", s.ZONE_PROFILE)})
 def update_zone_profile(
     profile_id: str, body: ZoneProfilePutBody, store: StoreDep, ctx: ContextDep
 ) -> dict[str, Any]:
@@ -328,7 +344,8 @@ def delete_zone_profile(profile_id: str, store: StoreDep, ctx: ContextDep) -> Re
 AZ = f"{PREFIX}/availabilityzones"
 
 
-@router.get(AZ, tags=[TAG], operation_id="v2_list_availabilityzones")
+@router.get(AZ, tags=[TAG], operation_id="v2_list_availabilityzones",
+            responses={200: s.many("availability_zones", s.ZONE)})
 def list_zones(request: Request, store: StoreDep, ctx: ContextDep) -> JsonAnswer:
     query = list_query(request, flavors.ZONES)
     with store.read() as session:
@@ -337,14 +354,16 @@ def list_zones(request: Request, store: StoreDep, ctx: ContextDep) -> JsonAnswer
                            id_of=lambda zone: str(zone.name))
 
 
-@router.post(AZ, tags=[TAG], status_code=201, operation_id="v2_create_availabilityzone")
+@router.post(AZ, tags=[TAG], status_code=201, operation_id="v2_create_availabilityzone",
+            responses={201: s.one("availability_zone", s.ZONE)})
 def create_zone(body: ZonePostBody, store: StoreDep, ctx: ContextDep) -> dict[str, Any]:
     with store.write() as tx:
         made = flavors.create_zone(tx.session, ctx, body.availability_zone.model_dump())
         return {"availability_zone": zone_view(made)}
 
 
-@router.get(AZ + "/{zone_name}", tags=[TAG], operation_id="v2_show_availabilityzone")
+@router.get(AZ + "/{zone_name}", tags=[TAG], operation_id="v2_show_availabilityzone",
+            responses={200: s.one("availability_zone", s.ZONE)})
 def show_zone(
     request: Request, zone_name: str, store: StoreDep, ctx: ContextDep
 ) -> dict[str, Any]:
@@ -353,7 +372,8 @@ def show_zone(
     return {"availability_zone": show_fields(request, view)}
 
 
-@router.put(AZ + "/{zone_name}", tags=[TAG], operation_id="v2_update_availabilityzone")
+@router.put(AZ + "/{zone_name}", tags=[TAG], operation_id="v2_update_availabilityzone",
+            responses={200: s.one("availability_zone", s.ZONE)})
 def update_zone(
     zone_name: str, body: ZonePutBody, store: StoreDep, ctx: ContextDep
 ) -> dict[str, Any]:
@@ -381,7 +401,8 @@ AMPHORAE = listing.Collection("amphorae", None,
                               {name: listing.Attr(listing.IN_MEMORY) for name in AMPHORA_ATTRS})
 
 
-@router.get(f"{OCTAVIA}/amphorae", tags=[TAG], operation_id="v2_list_amphorae")
+@router.get(f"{OCTAVIA}/amphorae", tags=[TAG], operation_id="v2_list_amphorae",
+            responses={200: s.many("amphorae", s.AMPHORA)})
 def list_amphorae(request: Request, ctx: ContextDep) -> JsonAnswer:
     """Always empty: HAProxy runs in a namespace on an agent, not in a VM. An amphora id names
     nothing (404)."""

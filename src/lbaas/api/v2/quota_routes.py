@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import Field
 
 from lbaas.api.deps import ContextDep, SettingsDep, StoreDep
+from lbaas.api.v2 import schemas as s
 from lbaas.api.v2.common import JsonAnswer, Strict, changes
 from lbaas.api.v2.paths import PREFIX
 from lbaas.errors import BadRequest
@@ -54,7 +55,8 @@ def _values(body: QuotaPut) -> dict[str, int | None]:
     return result
 
 
-@router.get(QUOTAS, tags=[TAG], operation_id="v2_list_quotas")
+@router.get(QUOTAS, tags=[TAG], operation_id="v2_list_quotas",
+            responses={200: s.many("quotas", s.QUOTA_ROW)})
 def list_quotas(
     request: Request, store: StoreDep, settings: SettingsDep, ctx: ContextDep
 ) -> JsonAnswer:
@@ -71,13 +73,15 @@ def list_quotas(
     return JsonAnswer({"quotas": rows, "quotas_links": []})
 
 
-@router.get(QUOTAS + "/defaults", tags=[TAG], operation_id="v2_show_quota_defaults")
+@router.get(QUOTAS + "/defaults", tags=[TAG], operation_id="v2_show_quota_defaults",
+            responses={200: s.one("quota", s.QUOTA)})
 def show_defaults(settings: SettingsDep, ctx: ContextDep) -> dict[str, Any]:
     """The limits a project has until it is given its own (what `quota defaults show` reads)."""
     return {"quota": quotas_v2.show_defaults(settings, ctx, None)}
 
 
-@router.get(QUOTAS + "/{project_id}", tags=[TAG], operation_id="v2_show_quota")
+@router.get(QUOTAS + "/{project_id}", tags=[TAG], operation_id="v2_show_quota",
+            responses={200: s.one("quota", s.QUOTA)})
 def show_quota(
     project_id: str, store: StoreDep, settings: SettingsDep, ctx: ContextDep
 ) -> dict[str, Any]:
@@ -86,7 +90,8 @@ def show_quota(
 
 
 @router.get(QUOTAS + "/{project_id}/default", tags=[TAG],
-            operation_id="v2_show_project_quota_defaults")
+            operation_id="v2_show_project_quota_defaults",
+            responses={200: s.one("quota", s.QUOTA)})
 def show_project_defaults(
     project_id: str, settings: SettingsDep, ctx: ContextDep
 ) -> dict[str, Any]:
@@ -94,7 +99,8 @@ def show_project_defaults(
 
 
 @router.put(QUOTAS + "/{project_id}", tags=[TAG], status_code=202,
-            operation_id="v2_update_quota")
+            operation_id="v2_update_quota",
+            responses={202: s.one("quota", s.QUOTA)})
 def update_quota(
     project_id: str, body: QuotaPutBody, store: StoreDep, settings: SettingsDep,
     ctx: ContextDep,
