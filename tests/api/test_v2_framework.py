@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from tests.api.conftest import Api, error
 
 V2 = "/v2.0/lbaas"

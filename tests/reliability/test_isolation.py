@@ -26,9 +26,8 @@ from tests.api.conftest import Api, error, own_subnet
 from tests.conftest import ADMIN_TOKEN
 from tests.route_table import PUBLIC, admin_only, app_routes, shared
 
-from lbaas.api.v2.paths import is_v2
-
 from lbaas.api.app import create_app
+from lbaas.api.v2.paths import is_v2
 from lbaas.settings import Settings
 from lbaas.storage.db import Store
 
