@@ -5,7 +5,7 @@ container's named secrets are `container_secrets` rows, which keep a secret from
 while a container names it.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 """
 
 import sqlalchemy as sa
