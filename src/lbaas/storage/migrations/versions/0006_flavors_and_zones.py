@@ -9,7 +9,7 @@ from alembic import op
 from sqlalchemy.dialects import mysql
 
 revision = "0006"
-down_revision = "0005"  # re-pointed when the v2 branches are merged
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
