@@ -106,6 +106,7 @@ def delete_health_monitor(tx: WriteTx, ctx: Context, monitor_id: str) -> None:
     for assoc in list(monitor.pools):
         session.delete(assoc)
     session.flush()
+    session.expire(monitor)
     session.delete(monitor)
     session.flush()
     session.refresh(pool)
