@@ -85,7 +85,7 @@ class World:
                 table = model.__table__  # type: ignore[attr-defined]
                 columns = [c for c in table.c if c.name not in ("created_at", "updated_at")]
                 rows = s.execute(select(*columns)).all()
-                out[model.__name__] = sorted((tuple(map(repr, r)) for r in rows))
+                out[model.__name__] = sorted(tuple(map(repr, r)) for r in rows)
             return out
 
     def refused(self, error: type[LbaasError], match: str,
