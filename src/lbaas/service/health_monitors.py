@@ -18,7 +18,7 @@ def create_health_monitor(
     tx: WriteTx, settings: Settings, ctx: Context, body: dict[str, Any]
 ) -> HealthMonitor:
     ctx.require_write()
-    _check_delay(body["delay"], body["timeout"])
+    check_delay(body["delay"], body["timeout"])
     quotas.check(tx.session, settings, project_id=body["tenant_id"], resource="health_monitor")
     monitor = HealthMonitor(
         tenant_id=body["tenant_id"],
@@ -40,7 +40,7 @@ def update_health_monitor(
     tx: WriteTx, ctx: Context, monitor_id: str, body: dict[str, Any]
 ) -> HealthMonitor:
     monitor = get_for_update(tx.session, ctx, HealthMonitor, monitor_id)
-    _check_delay(body.get("delay", monitor.delay), body.get("timeout", monitor.timeout))
+    check_delay(body.get("delay", monitor.delay), body.get("timeout", monitor.timeout))
     for key, value in body.items():
         setattr(monitor, key, value)
     if body:
@@ -90,7 +90,7 @@ def disassociate(tx: WriteTx, ctx: Context, pool_id: str, monitor_id: str) -> No
     touch_pool(session, pool, tx.revision)
 
 
-def _check_delay(delay: int, timeout: int) -> None:
+def check_delay(delay: int, timeout: int) -> None:
     if delay < timeout:
         raise BadRequest(
             "Delay must be greater than or equal to timeout", type="DelayOrTimeoutInvalid"

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from lbaas.domain import status
 from lbaas.errors import Conflict
-from lbaas.storage.models import Listener, LoadBalancer
+from lbaas.storage.models import L7Policy, Listener, LoadBalancer, Pool
 
 MUTABLE = (status.ACTIVE,)
 DELETABLE = (status.ACTIVE, status.ERROR)
@@ -35,3 +38,29 @@ def lock(lb: LoadBalancer, listeners: Iterable[Listener] = ()) -> None:
     lb.provisioning_status = status.PENDING_UPDATE
     for listener in listeners:
         listener.provisioning_status = status.after_update(listener.provisioning_status)
+
+
+def check_child_mutable(kind: str, obj: Pool | L7Policy) -> None:
+    """409 unless the parent of a member, monitor or rule is ACTIVE (Octavia's ImmutableObject)."""
+    if obj.provisioning_status not in MUTABLE:
+        raise Conflict(f"{kind} {obj.id} is immutable and cannot be updated.",
+                       type="ImmutableObject")
+
+
+def pool_listeners(session: Session, pool: Pool) -> list[Listener]:
+    """The listeners a change to the pool affects: those with it as their default pool and those
+    with an L7 policy redirecting to it."""
+    found = {listener.id: listener for listener in pool.listeners}
+    query = select(L7Policy).where(L7Policy.redirect_pool_id == pool.id)
+    for policy in session.scalars(query):
+        found.setdefault(policy.listener_id, policy.listener)
+    return [found[key] for key in sorted(found)]
+
+
+def lock_pool(session: Session, pool: Pool) -> None:
+    """A member or monitor of the pool changes: the load balancer and then the pool must be
+    ACTIVE; they and the pool's listeners go PENDING_UPDATE."""
+    check_mutable(pool.load_balancer)
+    check_child_mutable("Pool", pool)
+    lock(pool.load_balancer, pool_listeners(session, pool))
+    pool.provisioning_status = status.PENDING_UPDATE

@@ -8,7 +8,8 @@ from lbaas.domain import status
 from lbaas.errors import BadRequest
 from lbaas.service import lifecycle
 from lbaas.service.context import Context
-from lbaas.service.objects import get_for_update, get_visible, touch
+from lbaas.service.objects import get_for_update, get_v2, get_visible, touch
+from lbaas.service.v2_checks import check_listener_pool
 from lbaas.service.vips import _check_port_free
 from lbaas.storage.db import WriteTx
 from lbaas.storage.models import Listener, LoadBalancer, Pool
@@ -62,7 +63,7 @@ def create_listener(tx: WriteTx, ctx: Context, body: dict[str, Any]) -> Listener
 
 def update_listener(tx: WriteTx, ctx: Context, listener_id: str, body: dict[str, Any]) -> Listener:
     session = tx.session
-    listener = get_for_update(session, ctx, Listener, listener_id)
+    listener = get_v2(session, ctx, Listener, listener_id)
     lb = listener.load_balancer
     lifecycle.lock(lb, [listener])
     _apply(session, ctx, listener, lb, body)
@@ -72,7 +73,7 @@ def update_listener(tx: WriteTx, ctx: Context, listener_id: str, body: dict[str,
 
 def delete_listener(tx: WriteTx, ctx: Context, listener_id: str) -> None:
     session = tx.session
-    listener = get_for_update(session, ctx, Listener, listener_id)
+    listener = get_v2(session, ctx, Listener, listener_id)
     lb = listener.load_balancer
     lifecycle.lock(lb)
     for policy in list(listener.l7policies):
@@ -94,3 +95,4 @@ def _apply(session: Any, ctx: Context, listener: Listener, lb: LoadBalancer,
             raise BadRequest(
                 f"Pool {pool.id} is not on load balancer {lb.id}.", type="ValidationException"
             )
+        check_listener_pool(listener.protocol, pool.protocol)

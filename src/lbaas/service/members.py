@@ -77,8 +77,13 @@ def _check_room(session: Session, settings: Settings, pool: Pool, address: str, 
             f"Member with address {address} and port {port} already present in pool {pool.id}",
             type="MemberExists",
         )
+    check_pool_size(session, settings, pool, adding=1)
+
+
+def check_pool_size(session: Session, settings: Settings, pool: Pool, *, adding: int) -> None:
+    """409 TooManyMembers if the pool would go over `max_members_per_pool`."""
     count = session.scalar(select(func.count()).where(Member.pool_id == pool.id)) or 0
-    if count >= settings.max_members_per_pool:
+    if adding > 0 and count + adding > settings.max_members_per_pool:
         raise Conflict(
             f"Pool {pool.id} already has {count} members, the most a pool may have "
             f"(max_members_per_pool).",

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from lbaas.domain import status
-from lbaas.errors import not_found
+from lbaas.errors import NotFound, not_found
 from lbaas.service.context import Context
 from lbaas.storage.models import (
     Agent,
@@ -54,6 +54,30 @@ def _in_v1(obj: object) -> bool:
 def get_for_update(session: Session, ctx: Context, model: type[T], object_id: str) -> T:
     ctx.require_write()
     return get_visible(session, ctx, model, object_id)
+
+
+# v2's names in 404 messages (Octavia's "<resource> <id> not found.")
+V2_KINDS: dict[type, str] = {
+    Pool: "Pool",
+    Listener: "Listener",
+    Member: "Member",
+    HealthMonitor: "Health Monitor",
+    LoadBalancer: "Load Balancer",
+    L7Policy: "L7 Policy",
+    L7Rule: "L7 Rule",
+}
+
+
+def get_v2(session: Session, ctx: Context, model: type[T], object_id: str) -> T:
+    """For a v2 write: the object if the caller's project may see it (every listener, not only
+    v1's VIPs); else a 404 naming it as Octavia does."""
+    ctx.require_write()
+    obj = session.get(model, object_id)
+    if obj is None or not ctx.sees(obj.tenant_id):
+        kind = V2_KINDS[model]
+        raise NotFound(f"{kind} {object_id} not found.",
+                       type=f"{kind.replace(' ', '')}NotFound")
+    return obj
 
 
 def _eager(model: type) -> list[Any]:

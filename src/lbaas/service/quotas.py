@@ -10,13 +10,15 @@ from sqlalchemy.orm import Session
 from lbaas.errors import NotAuthorized, OverQuota
 from lbaas.service.context import Context
 from lbaas.settings import Settings
-from lbaas.storage.models import HealthMonitor, Member, Pool, Quota, Vip
+from lbaas.storage.models import HealthMonitor, L7Policy, L7Rule, Member, Pool, Quota, Vip
 
 RESOURCES: dict[str, Any] = {
     "pool": Pool,
     "vip": Vip,
     "member": Member,
     "health_monitor": HealthMonitor,
+    "l7policy": L7Policy,
+    "l7rule": L7Rule,
 }
 
 
@@ -37,18 +39,21 @@ def limits(session: Session, settings: Settings, project_id: str) -> dict[str, i
     return result
 
 
-def check(session: Session, settings: Settings, *, project_id: str, resource: str) -> None:
-    """Raise OverQuota if one more `resource` would exceed the project's limit.
+def check(
+    session: Session, settings: Settings, *, project_id: str, resource: str, adding: int = 1
+) -> None:
+    """Raise OverQuota if `adding` more `resource` would exceed the project's limit (v2's
+    l7policy and l7rule are limited only by a quota row set for them).
 
     Runs inside a write transaction, which holds the revision lock, so two requests cannot both
     pass the check for the last free slot.
     """
-    limit = limits(session, settings, project_id)[resource]
-    if limit < 0:
+    limit = limits(session, settings, project_id).get(resource, -1)
+    if limit < 0 or adding <= 0:
         return
     model = RESOURCES[resource]
     used = session.scalar(select(func.count()).where(model.tenant_id == project_id)) or 0
-    if used + 1 > limit:
+    if used + adding > limit:
         raise OverQuota(f"Quota exceeded for resources: ['{resource}']")
 
 

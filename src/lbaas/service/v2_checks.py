@@ -1,0 +1,104 @@
+"""Checks of v2 pool fields that the schema alone cannot make, with Octavia's wording where it
+has one. Each raises BadRequest (400) naming the field and the rule."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from lbaas.api.v1 import validators as v
+from lbaas.errors import BadRequest
+
+POOL_PROTOCOLS = ("TCP", "HTTP", "HTTPS")
+# Octavia's VALID_LISTENER_POOL_PROTOCOL_MAP, less what HAProxy here does not serve
+LISTENER_POOL_PROTOCOLS = {
+    "TCP": ("HTTP", "HTTPS", "TCP"),
+    "HTTP": ("HTTP",),
+    "HTTPS": ("HTTPS", "TCP"),
+    "TERMINATED_HTTPS": ("HTTP",),
+}
+LB_ALGORITHMS = ("ROUND_ROBIN", "LEAST_CONNECTIONS", "SOURCE_IP")
+TLS_VERSIONS = ("SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
+ALPN_PROTOCOLS = ("h2", "http/1.1", "http/1.0")
+CIPHERS = re.compile(r"[A-Za-z0-9\-+!:@=_.]{1,2048}")  # Octavia's VALID_CIPHER_RE
+
+
+def invalid(detail: str) -> BadRequest:
+    return BadRequest(f"Validation failure: {detail}", type="ValidationException")
+
+
+def check_pool_protocol(protocol: Any) -> str:
+    if protocol in ("UDP", "SCTP"):
+        raise invalid(f"Pool protocol {protocol} is not supported: HAProxy balances TCP, HTTP "
+                      "and HTTPS only (no UDP or SCTP).")
+    if protocol in ("PROXY", "PROXYV2"):
+        raise invalid(f"Pool protocol {protocol} is not supported by provider haproxy yet: "
+                      "use TCP, HTTP or HTTPS.")
+    if protocol not in POOL_PROTOCOLS:
+        raise invalid(f"Pool protocol '{v._short(protocol)}' is not one of "
+                      f"{', '.join(POOL_PROTOCOLS)}.")
+    return str(protocol)
+
+
+def check_listener_pool(listener_protocol: str, pool_protocol: str) -> None:
+    """Octavia's listener/pool protocol map: which pools a listener may send traffic to."""
+    if pool_protocol not in LISTENER_POOL_PROTOCOLS.get(listener_protocol, ()):
+        raise invalid(f"The pool protocol '{pool_protocol}' is invalid while the listener "
+                      f"protocol is '{listener_protocol}'.")
+
+
+def check_lb_algorithm(algorithm: Any) -> str:
+    if algorithm == "SOURCE_IP_PORT":
+        raise invalid("lb_algorithm SOURCE_IP_PORT is not supported by provider haproxy: use "
+                      "ROUND_ROBIN, LEAST_CONNECTIONS or SOURCE_IP.")
+    if algorithm not in LB_ALGORITHMS:
+        raise invalid(f"lb_algorithm '{v._short(algorithm)}' is not one of "
+                      f"{', '.join(LB_ALGORITHMS)}.")
+    return str(algorithm)
+
+
+def session_persistence(value: Any) -> tuple[str | None, str | None]:
+    """(type, cookie_name) of a session_persistence body; (None, None) for none."""
+    if value is None or value == {}:
+        return None, None
+    if isinstance(value, dict):
+        for key in ("persistence_timeout", "persistence_granularity"):
+            if value.get(key) is not None:
+                raise invalid("persistence_timeout and persistence_granularity is only for UDP "
+                              "protocol pools.")
+        value = {k: val for k, val in value.items() if val is not None or k == "type"}
+        value.pop("persistence_timeout", None)
+        value.pop("persistence_granularity", None)
+        if value.get("type") != "APP_COOKIE" and value.get("cookie_name"):
+            raise invalid('Field "cookie_name" can only be specified with session persistence '
+                          'of type "APP_COOKIE".')
+        if value.get("type") == "APP_COOKIE" and not value.get("cookie_name"):
+            raise invalid('Field "cookie_name" must be specified when using the "APP_COOKIE" '
+                          'session persistence type.')
+    reason = v.session_persistence(value)
+    if reason:
+        raise invalid(f"session_persistence: {reason}")
+    return value["type"], value.get("cookie_name")
+
+
+def check_tls_fields(body: dict[str, Any]) -> None:
+    """tls_versions, alpn_protocols and tls_ciphers as HAProxy takes them."""
+    _check_list(body, "tls_versions", TLS_VERSIONS)
+    _check_list(body, "alpn_protocols", ALPN_PROTOCOLS)
+    ciphers = body.get("tls_ciphers")
+    if ciphers is not None and (not isinstance(ciphers, str) or not CIPHERS.fullmatch(ciphers)):
+        raise invalid("tls_ciphers must be an OpenSSL cipher string (letters, digits and "
+                      "- + ! : @ = _ . only).")
+    for key in ("tls_container_ref", "ca_tls_container_ref", "crl_container_ref"):
+        ref = body.get(key)
+        if ref is not None and v.string()(ref):
+            raise invalid(f"{key}: {v.string()(ref)}")
+
+
+def _check_list(body: dict[str, Any], key: str, allowed: tuple[str, ...]) -> None:
+    values = body.get(key)
+    if values is None:
+        return
+    if not isinstance(values, list) or any(item not in allowed for item in values):
+        raise invalid(f"{key} must be a list of {', '.join(allowed)}; got "
+                      f"'{v._short(values)}'.")
