@@ -120,7 +120,7 @@ class World:
             if spec.deployable:
                 assert spec.vip is not None
                 paths = StatePaths.for_lb(RENDER_DIR, spec.id)
-                configs.append(render_config(spec, Placement("ns", spec.vip.leg.address), paths))
+                configs.append(render_config(spec, Placement("ns", spec.vip.address), paths))
         return sorted(configs)
 
     def shape(self) -> list[list[tuple[str, int]]]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from lbaas.domain.spec import LoadBalancerSpec, MemberSpec, MonitorSpec, PoolSpec
 from lbaas.drivers.haproxy import validate
 from lbaas.drivers.haproxy.address import socket_address
+from lbaas.drivers.haproxy.certs import certificate_path
 from lbaas.drivers.haproxy.paths import StatePaths
 
 MODES = {"TCP": "tcp", "HTTP": "http", "HTTPS": "tcp", "TERMINATED_HTTPS": "http"}
@@ -47,7 +48,7 @@ def render_backend(
         mode=mode,
         balance=BALANCE[pool.lb_method],
         lines=render_backend_lines(pool, spec, mode, timeouts),
-        servers=[render_server(m, pool, paths) for m in pool.members],
+        servers=[render_server(m, pool, spec, paths) for m in pool.members],
     )
 
 
@@ -121,10 +122,12 @@ def render_persistence_lines(pool: PoolSpec, spec: LoadBalancerSpec, mode: str) 
     ]
 
 
-def render_server(member: MemberSpec, pool: PoolSpec, paths: StatePaths) -> ServerLine:
+def render_server(
+    member: MemberSpec, pool: PoolSpec, spec: LoadBalancerSpec, paths: StatePaths
+) -> ServerLine:
     """One `server` line: the member id as name, its address, weight, check, cookie, state."""
     name = validate.check_id("member id", member.id)
-    options = " ".join(server_options(member, pool, paths))
+    options = " ".join(server_options(member, pool, spec, paths))
     return ServerLine(name, server_address(member), options)
 
 
@@ -133,22 +136,27 @@ def server_address(member: MemberSpec) -> str:
     return socket_address("member address", member.address, member.protocol_port)
 
 
-def server_options(member: MemberSpec, pool: PoolSpec, paths: StatePaths) -> list[str]:
+def server_options(
+    member: MemberSpec, pool: PoolSpec, spec: LoadBalancerSpec, paths: StatePaths
+) -> list[str]:
     """The arguments after a server's address, shared by the file and the runtime API."""
     options = [f"weight {validate.check_int('member weight', member.weight, 0, 256)}"]
-    options.extend(check_options(pool.monitor, member))
+    options.extend(check_options(pool.monitor, member, tls=pool.tls is not None))
     if MODES[pool.protocol] == "http" and _cookie_persistence(pool):
         options.append(f"cookie {validate.check_id('member id', member.id)}")
     if member.backup:
         options.append("backup")
-    options.extend(tls_options(pool, paths))
+    options.extend(tls_options(pool, spec, paths))
     if not member.admin_state_up:
         options.append("disabled")
     return options
 
 
-def check_options(monitor: MonitorSpec | None, member: MemberSpec | None = None) -> list[str]:
-    """Per-server health check arguments: interval, fall and rise, where to check, TLS."""
+def check_options(
+    monitor: MonitorSpec | None, member: MemberSpec | None = None, *, tls: bool = False
+) -> list[str]:
+    """Per-server health check arguments: interval, fall and rise, where to check, TLS (for
+    HTTPS and TLS-HELLO monitors; a re-encrypting pool's `ssl` covers its checks already)."""
     if monitor is None:
         return []
     delay = validate.check_int("monitor delay", monitor.delay, 1, 86400)
@@ -161,25 +169,26 @@ def check_options(monitor: MonitorSpec | None, member: MemberSpec | None = None)
         options.append(f"addr {validate.check_address('monitor_address', member.monitor_address)}")
     if member is not None and member.monitor_port is not None:
         options.append(f"port {validate.check_port('monitor_port', member.monitor_port)}")
-    if monitor.type in ("HTTPS", "TLS-HELLO"):
+    if monitor.type in ("HTTPS", "TLS-HELLO") and not tls:
         options.extend(["check-ssl", "verify none"])
     return options
 
 
-def tls_options(pool: PoolSpec, paths: StatePaths) -> list[str]:
+def tls_options(pool: PoolSpec, spec: LoadBalancerSpec, paths: StatePaths) -> list[str]:
     """Re-encryption to the members: `ssl`, what to verify them with, what to present."""
     tls = pool.tls
     if tls is None:
         return []
     options = ["ssl"]
     if tls.client_certificate_id is not None:
-        options.append(f"crt {paths.certificate(tls.client_certificate_id)}")
+        options.append(f"crt {certificate_path(spec, paths, tls.client_certificate_id)}")
     if tls.ca_certificate_id is None:
         options.append("verify none")
     else:
-        options += [f"ca-file {paths.certificate(tls.ca_certificate_id)}", "verify required"]
+        ca_file = certificate_path(spec, paths, tls.ca_certificate_id)
+        options += [f"ca-file {ca_file}", "verify required"]
         if tls.crl_id is not None:
-            options.append(f"crl-file {paths.certificate(tls.crl_id)}")
+            options.append(f"crl-file {certificate_path(spec, paths, tls.crl_id)}")
     if tls.ciphers is not None:
         options.append(f"ciphers {validate.check_ciphers(tls.ciphers)}")
     options.extend(tls_version_options(tls.versions))

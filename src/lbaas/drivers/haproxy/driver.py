@@ -25,6 +25,12 @@ from lbaas.domain.agent import PoolStatistics
 from lbaas.domain.spec import LoadBalancerSpec
 from lbaas.drivers.base import Observation, Placement
 from lbaas.drivers.haproxy import process
+from lbaas.drivers.haproxy.certs import (
+    certificate_files,
+    prune_certificate_files,
+    redacted,
+    write_certificate_files,
+)
 from lbaas.drivers.haproxy.changes import MemberChanges, plan_member_changes
 from lbaas.drivers.haproxy.errors import (
     CommandFailed,
@@ -76,6 +82,9 @@ class HaproxyDriver:
             return
         paths.directory.mkdir(parents=True, exist_ok=True)
         config = render_config(spec, placement, paths)
+        files = certificate_files(spec, paths)
+        if files:
+            write_certificate_files(paths.certificates, files)
         moved = applied is not None and applied[1].namespace != placement.namespace
         if running and not moved and _current_config(paths) == config:
             log.info("lb %s: configuration unchanged (revision %d)", spec.id, spec.revision)
@@ -89,6 +98,7 @@ class HaproxyDriver:
         else:
             self._update(spec, placement, paths, applied, config)
         write_applied(paths, spec, placement)
+        prune_certificate_files(paths.certificates, set(files))
 
     def _idle(self, spec: LoadBalancerSpec, placement: Placement, paths: StatePaths) -> None:
         """A load balancer without listeners runs no HAProxy (its VIP is plugged all the same):
@@ -223,7 +233,7 @@ class HaproxyDriver:
     ) -> None:
         changes = None
         if applied is not None and applied[1] == placement:
-            changes = plan_member_changes(applied[0], spec)
+            changes = plan_member_changes(applied[0], redacted(spec))
         if changes is not None and not changes:
             self._accept_config(paths, config)
             log.info("lb %s: no data plane change (revision %d)", spec.id, spec.revision)
@@ -255,7 +265,7 @@ class HaproxyDriver:
             for backend, member_id in changes.removed:
                 _remove_server(api, backend, member_id)
             for backend, member in changes.added:
-                options = server_options(member, pools[backend], paths)
+                options = server_options(member, pools[backend], spec, paths)
                 options = [o for o in options if o != "disabled"]
                 api.add_server(backend, member.id, server_address(member), options)
                 api.set_ready(backend, member.id, member.admin_state_up)
@@ -318,7 +328,7 @@ def _same(
     applied: tuple[LoadBalancerSpec, Placement], spec: LoadBalancerSpec, placement: Placement
 ) -> bool:
     """Whether the applied spec and placement equal these, revisions aside."""
-    return applied[1] == placement and applied[0].digest() == spec.digest()
+    return applied[1] == placement and applied[0].digest() == redacted(spec).digest()
 
 
 def read_applied(paths: StatePaths) -> tuple[LoadBalancerSpec, Placement] | None:
@@ -333,8 +343,9 @@ def read_applied(paths: StatePaths) -> tuple[LoadBalancerSpec, Placement] | None
 
 
 def write_applied(paths: StatePaths, spec: LoadBalancerSpec, placement: Placement) -> None:
+    """Record the spec (certificates by digest only) and placement applied."""
     body = {
-        "spec": spec.model_dump(mode="json"),
+        "spec": redacted(spec).model_dump(mode="json"),
         "placement": {"namespace": placement.namespace, "bind_address": placement.bind_address},
     }
     partial = paths.applied.with_name(paths.applied.name + ".tmp")

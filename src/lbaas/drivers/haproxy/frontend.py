@@ -13,6 +13,7 @@ from lbaas.domain.spec import ListenerSpec, LoadBalancerSpec
 from lbaas.drivers.haproxy import l7, validate
 from lbaas.drivers.haproxy.address import socket_address
 from lbaas.drivers.haproxy.backend import MODES, tls_version_options
+from lbaas.drivers.haproxy.certs import certificate_path, crt_list_path
 from lbaas.drivers.haproxy.errors import UnsafeConfigValue
 from lbaas.drivers.haproxy.paths import StatePaths
 
@@ -47,7 +48,7 @@ def render_frontend(
     return Frontend(
         name=validate.check_id("listener id", listener.id),
         mode=mode,
-        bind=" ".join([address, *bind_tls_options(listener, paths)]),
+        bind=" ".join([address, *bind_tls_options(listener, spec, paths)]),
         lines=render_frontend_lines(listener, spec, mode),
     )
 
@@ -131,7 +132,9 @@ def insert_header_lines(listener: ListenerSpec) -> list[str]:
     return lines
 
 
-def bind_tls_options(listener: ListenerSpec, paths: StatePaths) -> list[str]:
+def bind_tls_options(
+    listener: ListenerSpec, spec: LoadBalancerSpec, paths: StatePaths
+) -> list[str]:
     """TERMINATED_HTTPS: `ssl crt-list` (default certificate first), client certificates,
     versions, ciphers and ALPN."""
     if listener.protocol != "TERMINATED_HTTPS":
@@ -139,15 +142,15 @@ def bind_tls_options(listener: ListenerSpec, paths: StatePaths) -> list[str]:
     tls = listener.tls
     if tls is None:
         raise UnsafeConfigValue("tls", None, "a TERMINATED_HTTPS listener needs a certificate")
-    options = ["ssl", f"crt-list {paths.crt_list(validate.check_id('listener id', listener.id))}"]
+    options = ["ssl", f"crt-list {crt_list_path(spec, paths, listener)}"]
     if tls.client_authentication != "NONE":
         if tls.client_ca_id is None:
             raise UnsafeConfigValue("client_ca_tls_container_ref", None,
                                     "client authentication needs a CA")
-        options += [f"ca-file {paths.certificate(tls.client_ca_id)}",
+        options += [f"ca-file {certificate_path(spec, paths, tls.client_ca_id)}",
                     f"verify {VERIFY[tls.client_authentication]}"]
         if tls.client_crl_id is not None:
-            options.append(f"crl-file {paths.certificate(tls.client_crl_id)}")
+            options.append(f"crl-file {certificate_path(spec, paths, tls.client_crl_id)}")
     if tls.ciphers is not None:
         options.append(f"ciphers {validate.check_ciphers(tls.ciphers)}")
     options.extend(tls_version_options(tls.versions))

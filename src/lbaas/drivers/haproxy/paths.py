@@ -87,13 +87,6 @@ class StatePaths:
         """Certificates, keys, CAs and CRLs (0600 files named by id) and crt-lists."""
         return self.directory / "certs"
 
-    def certificate(self, certificate_id: str) -> Path:
-        return self.certificates / f"{check_id('certificate id', certificate_id)}.pem"
-
-    def crt_list(self, listener_id: str) -> Path:
-        """The certificates of a TERMINATED_HTTPS listener: default first, then SNI ones."""
-        return self.certificates / f"{check_id('listener id', listener_id)}.crtlist"
-
     @property
     def stderr_log(self) -> Path:
         return self.directory / "haproxy.stderr"
