@@ -19,6 +19,7 @@ from lbaas.api.deps import ContextDep, SettingsDep, StoreDep
 from lbaas.domain.agent import AgentRegistered, AgentRegistration, AgentReport, DesiredState
 from lbaas.errors import not_found
 from lbaas.service import agents, networks, reports, scheduler, specs
+from lbaas.service.secret_box import SecretBox
 from lbaas.settings import Settings
 from lbaas.storage.db import Store
 from lbaas.storage.models import Agent
@@ -59,7 +60,8 @@ async def desired_state(
         revision = await run_in_threadpool(store.revision)
         closing = getattr(request.app.state, "closing", False)  # the server is stopping
         if revision > since or time.monotonic() >= deadline or closing:
-            return await run_in_threadpool(_snapshot, store, agent_id, revision)
+            box = request.app.state.secret_box
+            return await run_in_threadpool(_snapshot, store, agent_id, revision, box)
         timeout = min(POLL_FALLBACK, max(0.0, deadline - time.monotonic()))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(changed.wait(), timeout)
@@ -80,7 +82,7 @@ def report(
     return Response(status_code=204)
 
 
-def _snapshot(store: Store, agent_id: str, revision: int) -> DesiredState:
+def _snapshot(store: Store, agent_id: str, revision: int, box: SecretBox) -> DesiredState:
     with store.read() as session:
         agent = session.get(Agent, agent_id)
         if agent is None:
@@ -88,7 +90,7 @@ def _snapshot(store: Store, agent_id: str, revision: int) -> DesiredState:
         return DesiredState(
             revision=revision,
             admin_state_up=agent.admin_state_up,
-            loadbalancers=specs.specs_for_agent(session, agent_id),
+            loadbalancers=specs.specs_for_agent(session, agent_id, box),
             bridges=networks.all_bridges(session),
         )
 

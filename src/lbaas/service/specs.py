@@ -24,6 +24,8 @@ from lbaas.domain.spec import (
     TimeoutsSpec,
 )
 from lbaas.service.networks import bridge_of
+from lbaas.service.secret_box import SecretBox
+from lbaas.service.spec_certificates import certificate_specs
 from lbaas.storage.models import (
     FloatingIp,
     L7Policy,
@@ -38,7 +40,9 @@ from lbaas.storage.models import (
 )
 
 
-def specs_for_agent(session: Session, agent_id: str) -> list[LoadBalancerSpec]:
+def specs_for_agent(
+    session: Session, agent_id: str, box: SecretBox | None = None
+) -> list[LoadBalancerSpec]:
     """The specs of every load balancer bound to the agent, in id order.
 
     A load balancer without a VIP (a v1 pool without its VIP) comes bare (no listeners, pools
@@ -70,7 +74,7 @@ def specs_for_agent(session: Session, agent_id: str) -> list[LoadBalancerSpec]:
     # them in the session only while something holds them (the identity map keeps weak
     # references): without this, one or two queries per load balancer.
     held = _rows_referenced(session, lbs, fips)
-    specs = [build_spec(session, lb, fips) for lb in lbs]
+    specs = [build_spec(session, lb, fips, box) for lb in lbs]
     del held
     return sorted(specs + bare, key=lambda spec: spec.id)
 
@@ -103,9 +107,10 @@ def _rows_referenced(
 
 
 def build_spec(
-    session: Session, lb: LoadBalancer, fips: dict[str, list[FloatingIp]]
+    session: Session, lb: LoadBalancer, fips: dict[str, list[FloatingIp]],
+    box: SecretBox | None = None,
 ) -> LoadBalancerSpec:
-    """The whole spec of a load balancer with a VIP."""
+    """The whole spec of a load balancer with a VIP (its certificates need the secrets' box)."""
     assert lb.vip_port is not None
     floating = sorted(fips.get(lb.vip_port.id, []), key=lambda f: f.id)
     return _bare_spec(lb).model_copy(update={
@@ -113,6 +118,7 @@ def build_spec(
         "listeners": tuple(_listener_spec(listener) for listener in lb.listeners),
         "pools": tuple(_pool_spec(pool) for pool in lb.pools),
         "floating_ips": tuple(_fip_spec(session, f) for f in floating),
+        "certificates": certificate_specs(session, box, lb, certificate_id),
     })
 
 
