@@ -25,18 +25,37 @@ PUBLIC = {
     ("GET", "/dashboard"), ("GET", "/dashboard/"), ("GET", "/dashboard/static/{name}"),
 }
 # Admin-only by upstream's policy: agents, quotas, tokens, the agents' own API, the metrics.
-ADMIN_ONLY_PREFIXES = ("/v2.0/agents", "/v2.0/quotas", "/v2.0/tokens", "/agent/v1/", "/metrics")
+ADMIN_ONLY_PREFIXES = ("/v2.0/agents", "/v2.0/quotas", "/v2.0/tokens", "/agent/v1/", "/metrics",
+                       # v2, by Octavia's default policy
+                       "/v2.0/lbaas/flavorprofiles", "/v2.0/lbaas/availabilityzoneprofiles",
+                       "/v2.0/octavia/")
+ADMIN_ONLY_SUFFIXES = ("/loadbalancer-agent", "/flavor_capabilities",
+                       "/availability_zone_capabilities")
+# v2: read by every project, written by an admin only (flavors, zones, providers; the quota
+# defaults are readable by all and have no write)
+SHARED_V2 = ("/v2", "/v2.0/lbaas/flavors", "/v2.0/lbaas/availabilityzones",
+             "/v2.0/lbaas/providers", "/v2.0/lbaas/quotas/defaults")
+# v2 quotas: a project reads its own, only an admin writes
+QUOTAS_V2 = "/v2.0/lbaas/quotas"
 
 
 # Under an admin-only prefix, yet open to every caller about itself (as upstream)
 FOR_EVERY_CALLER = ("/v2.0/quotas/tenant",)
 
 
-def admin_only(path: str) -> bool:
-    """Admin-only routes, and which agent hosts a pool (also upstream's policy)."""
+def shared(path: str) -> bool:
+    """v2 objects every project reads (none of them belongs to a project)."""
+    below = path.startswith(tuple(p + "/" for p in SHARED_V2[1:]))
+    return path in SHARED_V2 or (below and not path.endswith(ADMIN_ONLY_SUFFIXES))
+
+
+def admin_only(path: str, method: str = "GET") -> bool:
+    """Admin-only routes (for `method`), and which agent hosts a pool (upstream's policy)."""
     if path in FOR_EVERY_CALLER:
         return False
-    return path.startswith(ADMIN_ONLY_PREFIXES) or path.endswith("/loadbalancer-agent")
+    if method != "GET" and (shared(path) or path.startswith(QUOTAS_V2)):
+        return True
+    return path.startswith(ADMIN_ONLY_PREFIXES) or path.endswith(ADMIN_ONLY_SUFFIXES)
 
 
 def walk(routes: Iterable[BaseRoute], prefix: str = "") -> Iterator[tuple[str, str]]:

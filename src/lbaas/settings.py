@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     quota_vip: int = 10
     quota_member: int = -1
     quota_health_monitor: int = -1
+    # v2 only (the v2 pool, member and healthmonitor quotas are the ones above)
+    quota_loadbalancer: int = -1
+    quota_listener: int = -1
+    quota_l7policy: int = -1
+    quota_l7rule: int = -1
     max_members_per_pool: int = Field(default=1000, ge=1)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     auth_failures_per_minute: int = Field(default=100, ge=1)

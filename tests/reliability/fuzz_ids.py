@@ -58,6 +58,8 @@ class LiveIds:
             for path in self.collections:
                 answer = self.http.get(path)
                 body = _json_of(answer) if answer.status_code == 200 else None
+                if isinstance(body, dict):  # v2 lists carry "<plural>_links" beside them
+                    body = {k: v for k, v in body.items() if not k.endswith("_links")}
                 if isinstance(body, dict) and len(body) == 1:
                     items = next(iter(body.values()))
                     if isinstance(items, list) and all(isinstance(i, dict) for i in items):

@@ -56,6 +56,7 @@ PROJECT = "fuzz-project"
 SLOW = os.environ.get("LBAAS_SLOW") == "1"
 EXAMPLES = int(os.environ.get("LBAAS_FUZZ_EXAMPLES", "100" if SLOW else "10"))
 LB = "/v2.0/lb"
+V2 = "/v2.0/lbaas"
 # Explicit examples (the first case of its operation in each run is made this one) for the
 # operations whose success needs a
 # precondition random data rarely meets: a free pool, a CIDR, delay >= timeout, an external
@@ -84,6 +85,21 @@ BODY_EXAMPLES = {
     ("post", "/v1/secrets"): {"payload": "fuzz", "payload_content_type": "text/plain"},
     ("post", "/v1/containers"): {"type": "certificate", "secret_refs": [
         {"name": "certificate", "secret_ref": "seed:secret"}]},
+    ("post", f"{V2}/flavorprofiles"): {"flavorprofile": {
+        "name": "fuzz", "provider_name": "haproxy", "flavor_data": "{}"}},
+    ("put", f"{V2}/flavorprofiles/{{profile_id}}"): {"flavorprofile": {"name": "renamed"}},
+    ("post", f"{V2}/flavors"): {"flavor": {"name": "fuzz-flavor",
+                                           "flavor_profile_id": "seed:flavorprofile"}},
+    ("put", f"{V2}/flavors/{{flavor_id}}"): {"flavor": {"description": "renamed"}},
+    ("post", f"{V2}/availabilityzoneprofiles"): {"availability_zone_profile": {
+        "name": "fuzz", "provider_name": "haproxy", "availability_zone_data": "{}"}},
+    ("put", f"{V2}/availabilityzoneprofiles/{{profile_id}}"): {
+        "availability_zone_profile": {"name": "renamed"}},
+    ("post", f"{V2}/availabilityzones"): {"availability_zone": {
+        "name": "fuzz-zone", "availability_zone_profile_id": "seed:zoneprofile"}},
+    ("put", f"{V2}/availabilityzones/{{zone_name}}"): {"availability_zone": {
+        "description": "renamed"}},
+    ("put", f"{V2}/quotas/{{project_id}}"): {"quota": {"loadbalancer": 5}},
 }
 PATH_EXAMPLES = {
     ("post", f"{LB}/pools/{{pool_id}}/health_monitors"): {"pool_id": "seed:pool"},
@@ -108,11 +124,28 @@ PATH_EXAMPLES = {
     ("delete", "/v1/secrets/{secret_id}"): {"secret_id": "seed:spare_secret"},
     ("get", "/v1/containers/{container_id}"): {"container_id": "seed:container"},
     ("delete", "/v1/containers/{container_id}"): {"container_id": "seed:spare_container"},
+    **{(method, f"{V2}/flavorprofiles/{{profile_id}}"): {"profile_id": f"seed:{name}"}
+       for method, name in (("get", "flavorprofile"), ("put", "flavorprofile"),
+                            ("delete", "spare_flavorprofile"))},
+    **{(method, f"{V2}/flavors/{{flavor_id}}"): {"flavor_id": f"seed:{name}"}
+       for method, name in (("get", "flavor"), ("put", "flavor"), ("delete", "spare_flavor"))},
+    **{(method, f"{V2}/availabilityzoneprofiles/{{profile_id}}"): {"profile_id": f"seed:{name}"}
+       for method, name in (("get", "zoneprofile"), ("put", "zoneprofile"),
+                            ("delete", "spare_zoneprofile"))},
+    **{(method, f"{V2}/availabilityzones/{{zone_name}}"): {"zone_name": f"seed:{name}"}
+       for method, name in (("get", "zone"), ("put", "zone"), ("delete", "spare_zone"))},
+    **{(method, path): {"project_id": PROJECT} for method, path in (
+        ("get", f"{V2}/quotas/{{project_id}}"), ("get", f"{V2}/quotas/{{project_id}}/default"),
+        ("put", f"{V2}/quotas/{{project_id}}"), ("delete", f"{V2}/quotas/{{project_id}}"))},
+    **{("get", f"{V2}/providers/{{provider}}/{kind}"): {"provider": "haproxy"}
+       for kind in ("flavor_capabilities", "availability_zone_capabilities")},
 }
 RESERVED = ("free_pool", "free_monitor", "assoc_pool", "assoc_monitor", "spare_network",
             "spare_subnet", "spare_pool", "spare_member", "vip_pool", "spare_vip",
             "spare_monitor", "spare_fip", "spare_port", "stopped_agent", "spare_token",
-            "spare_secret", "spare_container")
+            "spare_secret", "spare_container",
+            "flavorprofile", "spare_flavorprofile", "flavor", "spare_flavor", "zoneprofile",
+            "spare_zoneprofile", "zone", "spare_zone")
 RUNS = [("sqlite", "admin"), ("sqlite", "member"), ("postgresql", "admin"),
         ("postgresql", "member")]
 
@@ -232,6 +265,28 @@ class Served:
                                                                 "roles": ["reader"]}})
         assert token.status_code == 201, token.text
         self.seeded["spare_token"] = str(token.json()["token"]["id"])
+        self._seed_v2_catalogue()
+
+    def _seed_v2_catalogue(self) -> None:
+        """Flavors and zones with their profiles (an admin's), a spare of each to delete."""
+        def made(name: str, path: str, key: str, body: dict[str, Any], id_key: str = "id"
+                 ) -> None:
+            answer = self.admin.post(path, json={key: put_seeded(body, self.seeded)})
+            assert answer.status_code == 201, answer.text
+            self.seeded[name] = str(answer.json()[key][id_key])
+
+        for name in ("flavorprofile", "spare_flavorprofile"):
+            made(name, f"{V2}/flavorprofiles", "flavorprofile", {
+                "name": name, "provider_name": "haproxy", "flavor_data": "{}"})
+        for name in ("flavor", "spare_flavor"):
+            made(name, f"{V2}/flavors", "flavor", {
+                "name": name, "flavor_profile_id": "seed:flavorprofile"})
+        for name in ("zoneprofile", "spare_zoneprofile"):
+            made(name, f"{V2}/availabilityzoneprofiles", "availability_zone_profile", {
+                "name": name, "provider_name": "haproxy", "availability_zone_data": "{}"})
+        for name in ("zone", "spare_zone"):
+            made(name, f"{V2}/availabilityzones", "availability_zone", {
+                "name": name, "availability_zone_profile_id": "seed:zoneprofile"}, "name")
 
     def fill(self, case: Any) -> None:
         """Real ids in place of most generated ones (the same choices for the same case); the
@@ -354,6 +409,6 @@ def test_every_operation_reached_2xx(served: Served, capsys: pytest.CaptureFixtu
     for kind in (2, 4, 5):
         record_count(f"fuzz {served.db_kind} {served.role}: {kind}xx answers", total[kind])
     never = [op for op in OPERATIONS if served.answers[op][2] == 0
-             and (served.role == "admin" or not admin_only(op.split(" ", 1)[1]))]
+             and (served.role == "admin" or not admin_only(*reversed(op.split(" ", 1))))]
     assert not never, f"operations that never reached 2xx as {served.role}: {never}"
     assert total[5] == 0

@@ -24,13 +24,21 @@ import pytest
 from fastapi.testclient import TestClient
 from tests.api.conftest import Api, error, own_subnet
 from tests.conftest import ADMIN_TOKEN
-from tests.route_table import PUBLIC, admin_only, app_routes
+from tests.route_table import PUBLIC, admin_only, app_routes, shared
 
 from lbaas.api.app import create_app
+from lbaas.api.v2.paths import is_v2
 from lbaas.settings import Settings
 from lbaas.storage.db import Store
 
 LB = "/v2.0/lb"
+V2 = "/v2.0/lbaas"
+# v2 quotas of another project: 403, as Octavia's policy (the project is named in the path; its
+# limits are not shown)
+OTHER_PROJECT_403 = {("GET", f"{V2}/quotas/{{project_id}}"),
+                     ("GET", f"{V2}/quotas/{{project_id}}/default")}
+# v2 quotas a project reads about itself
+OWN_QUOTA = {("GET", "/v2.0/quotas/{project_id}"), *OTHER_PROJECT_403}
 # A tenant_id other than one's own in a create is a 400 (upstream's message), before any lookup.
 FOREIGN_TENANT = {("POST", f"{LB}/health_monitors"), ("POST", "/v2.0/networks")}
 # A create that names nothing of anyone's (a secret: no project in its body) makes the caller's
@@ -105,11 +113,68 @@ class World:
             "payload": "spare", "payload_content_type": "text/plain"}).json()["secret_ref"]
         self.container = alice.post("/v1/containers", {"type": "certificate", "secret_refs": [
             {"name": "certificate", "secret_ref": secret_ref}]}).json()["container_ref"]
+        self._v2_catalogue(api)
         self.secrets = {self.secret, self.container.rsplit("/", 1)[1],
                         self.port["id"], self.pool["id"], self.spare_pool["id"], self.member["id"],
                         self.monitor["id"], self.spare_monitor["id"], self.vip["id"],
                         self.vip["port_id"], self.fip["id"], self.subnet["id"],
                         self.network["id"]}
+
+    def _v2_catalogue(self, api: Api) -> None:
+        """An admin's flavor and zone with their profiles (shared by every project)."""
+        self.flavorprofile = api.create(f"{V2}/flavorprofiles", "flavorprofile", name="fp",
+                                        provider_name="haproxy", flavor_data="{}")
+        self.flavor = api.create(f"{V2}/flavors", "flavor", name="fl",
+                                 flavor_profile_id=self.flavorprofile["id"])
+        self.zoneprofile = api.create(f"{V2}/availabilityzoneprofiles",
+                                      "availability_zone_profile", name="azp",
+                                      provider_name="haproxy", availability_zone_data="{}")
+        self.zone = api.create(f"{V2}/availabilityzones", "availability_zone", name="az",
+                               availability_zone_profile_id=self.zoneprofile["id"])
+        assert api.put(f"{V2}/quotas/project-a", {"quota": {"listener": 7}}).status_code == 202
+
+    def v2_calls(self) -> dict[tuple[str, str], tuple[str, Any]]:
+        fp, fl = f"{V2}/flavorprofiles", f"{V2}/flavors"
+        azp, az = f"{V2}/availabilityzoneprofiles", f"{V2}/availabilityzones"
+        fp_id, fl_id = self.flavorprofile["id"], self.flavor["id"]
+        azp_id, az_name = self.zoneprofile["id"], self.zone["name"]
+        calls: dict[tuple[str, str], tuple[str, Any]] = {
+            ("GET", "/v2"): ("/v2", None),
+            ("GET", f"{V2}/providers"): (f"{V2}/providers", None),
+            ("GET", f"{V2}/providers/{{provider}}/flavor_capabilities"): (
+                f"{V2}/providers/haproxy/flavor_capabilities", None),
+            ("GET", f"{V2}/providers/{{provider}}/availability_zone_capabilities"): (
+                f"{V2}/providers/haproxy/availability_zone_capabilities", None),
+            ("GET", "/v2.0/octavia/amphorae"): ("/v2.0/octavia/amphorae", None),
+            ("GET", f"{V2}/quotas"): (f"{V2}/quotas", None),
+            ("GET", f"{V2}/quotas/defaults"): (f"{V2}/quotas/defaults", None),
+            ("GET", f"{V2}/quotas/{{project_id}}"): (f"{V2}/quotas/project-a", None),
+            ("GET", f"{V2}/quotas/{{project_id}}/default"): (f"{V2}/quotas/project-a/default",
+                                                             None),
+            ("PUT", f"{V2}/quotas/{{project_id}}"): (f"{V2}/quotas/project-a",
+                                                     {"quota": {"pool": 100}}),
+            ("DELETE", f"{V2}/quotas/{{project_id}}"): (f"{V2}/quotas/project-a", None),
+        }
+        for path, key, item, body in (
+            (fp, "profile_id", fp_id, {"flavorprofile": {"name": "fp", "provider_name": "haproxy",
+                                                         "flavor_data": "{}"}}),
+            (fl, "flavor_id", fl_id, {"flavor": {"name": "x", "flavor_profile_id": fp_id}}),
+            (azp, "profile_id", azp_id, {"availability_zone_profile": {
+                "name": "x", "provider_name": "haproxy", "availability_zone_data": "{}"}}),
+            (az, "zone_name", az_name, {"availability_zone": {
+                "name": "x", "availability_zone_profile_id": azp_id}}),
+        ):
+            root = next(iter(body))
+            calls.update({
+                ("GET", path): (path, None),
+                ("POST", path): (path, body),
+                ("GET", f"{path}/{{{key}}}"): (f"{path}/{item}", None),
+                ("PUT", f"{path}/{{{key}}}"): (f"{path}/{item}", {root: {"name": "y"}}
+                                               if root != "availability_zone"
+                                               else {root: {"description": "y"}}),
+                ("DELETE", f"{path}/{{{key}}}"): (f"{path}/{item}", None),
+            })
+        return calls
 
     def calls(self) -> dict[tuple[str, str], tuple[str, Any]]:
         """Per route: the concrete path and body that point at project A's objects."""
@@ -210,6 +275,7 @@ class World:
                     {"id": pool, "revision": 1, "outcome": "error", "reason": "evil"}]}),
             ("GET", "/metrics"): ("/metrics", None),
             **self._key_manager_calls(),
+            **self.v2_calls(),
             **{route: (route[1].replace("{name}", "app.js"), None) for route in PUBLIC},
         }
 
@@ -272,9 +338,13 @@ def test_another_project_gets_404_or_403_and_learns_nothing(api: Api, world: Wor
             continue
         response = world.bob.request(method, path, body)
         # admin-only: 403, or 404 where the object is looked up first (it is not B's)
-        want = {403, 404} if admin_only(template) else {404}
+        want = {403, 404} if admin_only(template, method) else {404}
         if (method, template) in FOREIGN_TENANT:
             want = {400}
+        if (method, template) in OTHER_PROJECT_403:
+            want = {403}
+        if method == "GET" and shared(template):
+            want = {200}  # v2 objects of no project (flavors, zones, providers)
         if response.status_code not in want:
             problems.append(f"{method} {path}: {response.status_code}, want {want}: "
                             f"{response.text[:200]}")
@@ -295,7 +365,7 @@ def test_a_reader_cannot_write(api: Api, world: World) -> None:
             continue
         response = world.reader.request(method, path, body)
         want = (403 if admin_only(template) else 200) if method == "GET" else 403
-        if (method, template) == ("GET", "/v2.0/quotas/{project_id}"):
+        if (method, template) in OWN_QUOTA:
             want = 200  # its own project's quota, as upstream
         if (method, template) in MEMBERS_ONLY_READS:
             want = 403
@@ -337,7 +407,7 @@ FILTERS = ["", "?tenant_id=project-a", "?name=secret-pool", "?description=secret
 def test_lists_never_show_another_projects_objects(world: World) -> None:
     problems = []
     collections = [path for (method, path) in world.calls() if _is_collection(method, path)
-                   and not admin_only(path)]
+                   and not admin_only(path) and not is_v2(path)]  # v2: test_v2_isolation
     # 8 kinds of object, quotas/tenant (the caller's own), secrets and containers
     assert len(collections) == 11
     for path in collections:

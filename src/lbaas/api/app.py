@@ -1,4 +1,4 @@
-"""create_app(): the API server, with the v1 facade, the agents' API and health checks."""
+"""create_app(): the API server, with the v1 and v2 facades, the agents' API and health checks."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
@@ -16,6 +15,8 @@ from lbaas.api import agent_routes, barbican, errors, metrics
 from lbaas.api.auth_guard import AuthGuard
 from lbaas.api.middleware import BodyLimit, ControlCharacterPath, JsonSuffix, TrailingSlash
 from lbaas.api.v1 import admin_routes, lb_routes, net_routes
+from lbaas.api.v2 import catalog_routes, quota_routes, root_routes
+from lbaas.api.v2.paths import V2Paths
 from lbaas.dashboard import router as dashboard_router
 from lbaas.errors import LbaasError
 from lbaas.service.secret_box import SecretBox
@@ -55,7 +56,8 @@ def create_app(settings: Settings, store: Store, admin_token: str) -> FastAPI:
     app = FastAPI(
         title="lbaas",
         version=__version__,
-        description="Load balancing as a service: the Neutron LBaaS v1 API over HAProxy.",
+        description="Load balancing as a service: the Neutron LBaaS v1 and Octavia v2 APIs over "
+        "HAProxy.",
         lifespan=lifespan,
     )
     app.state.settings = settings
@@ -67,7 +69,9 @@ def create_app(settings: Settings, store: Store, admin_token: str) -> FastAPI:
     api_metrics = metrics.ApiMetrics(store, settings)
     app.state.metrics = api_metrics
     errors.install(app)
-    for module in (lb_routes, net_routes, admin_routes, agent_routes, metrics, barbican):
+    routers = (lb_routes, net_routes, admin_routes, agent_routes, metrics, barbican, root_routes,
+               catalog_routes, quota_routes)
+    for module in routers:
         app.router.routes.extend(module.router.routes)
     app.include_router(dashboard_router)
 
@@ -82,16 +86,9 @@ def create_app(settings: Settings, store: Store, admin_token: str) -> FastAPI:
             return JSONResponse({"status": "starting"}, status_code=503)
         return JSONResponse({"status": "ok", "revision": store.revision()})
 
-    @app.get("/", tags=["service"], include_in_schema=False)
-    def versions() -> dict[str, Any]:
-        return {
-            "versions": [
-                {"id": "v2.0", "status": "CURRENT", "links": [{"href": "/v2.0", "rel": "self"}]}
-            ]
-        }
-
     # Innermost, so it sees the route the router chose (the others may copy the scope).
     app.add_middleware(metrics.RequestMetrics, metrics=api_metrics)  # type: ignore[arg-type]
+    app.add_middleware(V2Paths)  # type: ignore[arg-type]
     app.add_middleware(JsonSuffix)  # type: ignore[arg-type]
     app.add_middleware(TrailingSlash, prefix="/v1/")  # type: ignore[arg-type]
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)  # type: ignore[arg-type]

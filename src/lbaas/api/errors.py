@@ -1,4 +1,5 @@
-"""The one place where errors become HTTP responses, in Neutron's error body shape."""
+"""The one place where errors become HTTP responses: Neutron's error body on the v1 facade's
+routes, Octavia's fault body on the v2 routes (`lbaas.api.v2.paths.is_v2`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from lbaas.errors import LbaasError
+from lbaas.api.v2.faults import POLICY_FORBIDDEN, fault
+from lbaas.api.v2.paths import is_v2
+from lbaas.errors import LbaasError, NotAuthorized
 
 log = logging.getLogger(__name__)
 
@@ -49,13 +52,20 @@ def barbican_error(status: int, message: str) -> JSONResponse:
     return JSONResponse(body, status_code=status, headers=headers)
 
 
-def error_for(request: Request, status: int, type_: str, message: str, detail: str = ""
-              ) -> JSONResponse:
-    """The error body of the API the request was made to: Barbican's under /v1, else Neutron's."""
-    path = request.url.path
+def error_for(path: str, status: int, type_: str, message: str, detail: str = "") -> JSONResponse:
+    """The error body the API at `path` speaks: Barbican's under /v1, Octavia's on v2 routes,
+    Neutron's elsewhere."""
     if path == "/v1" or path.startswith("/v1/"):
         return barbican_error(status, message)
+    if is_v2(path):
+        return fault(status, message)
     return neutron_error(status, type_, message, detail)
+
+
+def _v2_message(exc: LbaasError) -> str:
+    if isinstance(exc, NotAuthorized) and exc.type == "PolicyNotAuthorized":
+        return POLICY_FORBIDDEN
+    return exc.message
 
 
 def install(app: FastAPI) -> None:
@@ -63,22 +73,27 @@ def install(app: FastAPI) -> None:
     async def _lbaas(request: Request, exc: LbaasError) -> JSONResponse:
         if exc.status >= 500 and exc.status != 503:
             log.error("internal error: %s", exc.message)
-        return error_for(request, exc.status, exc.type, exc.message, exc.detail)
+        if is_v2(request.url.path):
+            return fault(exc.status, _v2_message(exc))
+        return error_for(request.url.path, exc.status, exc.type, exc.message, exc.detail)
 
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
         log.warning("integrity conflict: %s", exc.orig)
-        return error_for(
-            request, 409, "Conflict", "The request conflicts with a concurrent change; retry it."
-        )
+        message = "The request conflicts with a concurrent change; retry it."
+        return error_for(request.url.path, 409, "Conflict", message)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         parts = []
         for err in exc.errors():
-            where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("query", "path"))
+            skip = ("query", "path", "body")
+            where = ".".join(str(p) for p in err.get("loc", ()) if p not in skip)
             parts.append(f"{where}: {err.get('msg')}")
-        return error_for(request, 400, "HTTPBadRequest", "Invalid request: " + "; ".join(parts))
+        if is_v2(request.url.path):
+            return fault(400, "Invalid input for field/attribute " + "; ".join(parts))
+        return error_for(request.url.path, 400, "HTTPBadRequest",
+                         "Invalid request: " + "; ".join(parts))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -86,14 +101,10 @@ def install(app: FastAPI) -> None:
         if exc.status_code == 404:
             message = "The resource could not be found."
         type_ = HTTP_TYPES.get(exc.status_code, "HTTPError")
-        return error_for(request, exc.status_code, type_, message)
+        return error_for(request.url.path, exc.status_code, type_, message)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error")
-        return error_for(
-            request,
-            500,
-            "HTTPInternalServerError",
-            "Request Failed: internal server error while processing your request.",
-        )
+        message = "Request Failed: internal server error while processing your request."
+        return error_for(request.url.path, 500, "HTTPInternalServerError", message)

@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.exceptions import HTTPException
 
-from lbaas.api.errors import neutron_error
+from lbaas.api.errors import error_for
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -60,7 +60,8 @@ class ControlCharacterPath:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and any(ord(c) < 32 or ord(c) == 127 for c in scope["path"]):
-            response = neutron_error(404, "HTTPNotFound", "The resource could not be found.")
+            message = "The resource could not be found."
+            response = error_for(scope["path"], 404, "HTTPNotFound", message)
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)
@@ -88,7 +89,9 @@ class BodyLimit:
             return
         if _content_length(scope) > self.limit:
             error = BodyTooLarge(self.limit)
-            response = neutron_error(413, "HTTPRequestEntityTooLarge", str(error.detail))
+            response = error_for(
+                scope["path"], 413, "HTTPRequestEntityTooLarge", str(error.detail)
+            )
             await response(scope, receive, send)
             return
         received = 0

@@ -32,7 +32,8 @@ def defaults(settings: Settings) -> dict[str, int]:
 def limits(session: Session, settings: Settings, project_id: str) -> dict[str, int]:
     result = defaults(settings)
     for row in session.scalars(select(Quota).where(Quota.project_id == project_id)):
-        result[row.resource] = row.limit
+        if row.resource in result:  # rows of the v2 API's own resources are not v1's
+            result[row.resource] = row.limit
     return result
 
 
@@ -62,7 +63,8 @@ def show(session: Session, settings: Settings, ctx: Context, project_id: str) ->
 
 def list_custom(session: Session, settings: Settings, ctx: Context) -> list[dict[str, Any]]:
     ctx.require_admin()
-    projects = sorted(set(session.scalars(select(Quota.project_id))))
+    rows = select(Quota.project_id).where(Quota.resource.in_(list(RESOURCES)))
+    projects = sorted(set(session.scalars(rows)))
     return [{**limits(session, settings, p), "tenant_id": p} for p in projects]
 
 
