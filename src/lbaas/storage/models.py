@@ -145,7 +145,7 @@ class FloatingIp(Base):
     fixed_ip_address: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
-# The one model (migration 0004), Octavia v2's shape: a load balancer owns a VIP port,
+# The one model (migration 0007), Octavia v2's shape: a load balancer owns a VIP port,
 # listeners and pools; listeners have a default pool and L7 policies; pools have members and a
 # health monitor. The v1 API is a facade over it (docs/design.md, "One model"): a v1 pool is a
 # pool on a load balancer of the same id, a v1 VIP is a listener (same id) with that pool as its

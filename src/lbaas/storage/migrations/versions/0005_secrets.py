@@ -5,7 +5,7 @@ container's named secrets are `container_secrets` rows, which keep a secret from
 while a container names it.
 
 Revision ID: 0005
-Revises: 0004
+Revises: 0003
 """
 
 import sqlalchemy as sa
@@ -13,7 +13,7 @@ from alembic import op
 from sqlalchemy.dialects import mysql
 
 revision = "0005"
-down_revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

@@ -8,8 +8,8 @@ the VIP's session persistence. `vips` becomes a read-only view over listeners an
 balancers (for people reading the database; the application never reads it). Statuses become
 Octavia's provisioning_status + operating_status; v1's status is derived from them.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0007
+Revises: 0006
 """
 
 from typing import Any
@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import mysql
 
-revision = "0004"
-down_revision = "0003"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
@@ -334,4 +334,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    raise NotImplementedError("0004 (one model) cannot be undone: restore a backup instead")
+    raise NotImplementedError("0007 (one model) cannot be undone: restore a backup instead")

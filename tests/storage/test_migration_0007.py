@@ -1,4 +1,4 @@
-"""Migration 0004 turns v1 data into the one model: pools become load balancers (same id), VIPs
+"""Migration 0007 turns v1 data into the one model: pools become load balancers (same id), VIPs
 listeners (same id), on every database."""
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 def _seed_v1(engine: Engine) -> None:
-    """Two pools (one with a VIP, persistence and a floating IP's port) at schema 0003."""
+    """Two pools (one with a VIP, persistence and a floating IP's port) at schema 0006 (the last before the one model)."""
     meta = MetaData()
     json = {"subnets": "allocation_pools", "pools": "statistics"}  # MariaDB reflects LONGTEXT
     t = {n: Table(n, meta, *([Column(json[n], JSON())] if n in json else []),
@@ -77,7 +77,7 @@ def _seed_v1(engine: Engine) -> None:
 def test_v1_data_becomes_the_one_model(fresh_url: str) -> None:
     store = Store(fresh_url)
     try:
-        upgrade(store.engine, "0003")
+        upgrade(store.engine, "0006")
         _seed_v1(store.engine)
         store.migrate()
         with store.read() as s:
