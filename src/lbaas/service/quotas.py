@@ -8,6 +8,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from lbaas.errors import NotAuthorized, OverQuota
+from lbaas.service import quotas_v2
 from lbaas.service.context import Context
 from lbaas.settings import Settings
 from lbaas.storage.models import HealthMonitor, L7Policy, L7Rule, Member, Pool, Quota, Vip
@@ -20,6 +21,9 @@ RESOURCES: dict[str, Any] = {
     "l7policy": L7Policy,
     "l7rule": L7Rule,
 }
+
+
+V2_ONLY = ("l7policy", "l7rule")
 
 
 def defaults(settings: Settings) -> dict[str, int]:
@@ -43,12 +47,15 @@ def check(
     session: Session, settings: Settings, *, project_id: str, resource: str, adding: int = 1
 ) -> None:
     """Raise OverQuota if `adding` more `resource` would exceed the project's limit (v2's
-    l7policy and l7rule are limited only by a quota row set for them).
+    l7policy and l7rule by their v2 quota, unlimited by default as in Octavia).
 
     Runs inside a write transaction, which holds the revision lock, so two requests cannot both
     pass the check for the last free slot.
     """
-    limit = limits(session, settings, project_id).get(resource, -1)
+    if resource in V2_ONLY:  # its row is read as the v2 quota API writes it
+        limit = quotas_v2.limits(session, settings, project_id)[resource]
+    else:
+        limit = limits(session, settings, project_id)[resource]
     if limit < 0 or adding <= 0:
         return
     model = RESOURCES[resource]
