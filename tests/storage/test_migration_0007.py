@@ -39,7 +39,8 @@ def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 def _seed_v1(engine: Engine) -> None:
-    """Two pools (one with a VIP, persistence and a floating IP's port) at schema 0006 (before the one model)."""
+    """Two pools (one with a VIP, persistence and a floating IP's port) at schema 0006, the
+    last before the one model."""
     meta = MetaData()
     json = {"subnets": "allocation_pools", "pools": "statistics"}  # MariaDB reflects LONGTEXT
     t = {n: Table(n, meta, *([Column(json[n], JSON())] if n in json else []),
