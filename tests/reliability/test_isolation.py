@@ -556,7 +556,8 @@ def test_quotas_hold_per_project(api: Api, world: World, resource: str) -> None:
         return subnet if user is world.alice else world.bob_subnet
 
     bob_pool = world.bob.pool(world.bob_subnet)
-    used = {"pool": 2, "vip": 1, "member": 1, "health_monitor": 2}[resource]
+    # project A's v1 objects, and its v2 tree (a pool with a member and a monitor)
+    used = {"pool": 3, "vip": 1, "member": 2, "health_monitor": 3}[resource]
     made = 0
     while used + made < quota:
         assert create(world.alice).status_code == 201
