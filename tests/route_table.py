@@ -29,7 +29,7 @@ ADMIN_ONLY_PREFIXES = ("/v2.0/agents", "/v2.0/quotas", "/v2.0/tokens", "/agent/v
                        # v2, by Octavia's default policy
                        "/v2.0/lbaas/flavorprofiles", "/v2.0/lbaas/availabilityzoneprofiles",
                        "/v2.0/octavia/")
-ADMIN_ONLY_SUFFIXES = ("/loadbalancer-agent", "/flavor_capabilities",
+ADMIN_ONLY_SUFFIXES = ("/loadbalancer-agent", "/flavor_capabilities", "/failover",
                        "/availability_zone_capabilities")
 # v2: read by every project, written by an admin only (flavors, zones, providers; the quota
 # defaults are readable by all and have no write)

@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from tests.api.conftest import Api, error, own_subnet
+from tests.api.test_v2_loadbalancers import settle
 from tests.conftest import ADMIN_TOKEN
 from tests.route_table import PUBLIC, admin_only, app_routes, shared
 
@@ -114,6 +115,7 @@ class World:
         self.container = alice.post("/v1/containers", {"type": "certificate", "secret_refs": [
             {"name": "certificate", "secret_ref": secret_ref}]}).json()["container_ref"]
         self._v2_catalogue(api)
+        self._v2_tree(api, subnet_id)
         self.secrets = {self.secret, self.container.rsplit("/", 1)[1],
                         self.port["id"], self.pool["id"], self.spare_pool["id"], self.member["id"],
                         self.monitor["id"], self.spare_monitor["id"], self.vip["id"],
@@ -132,6 +134,91 @@ class World:
         self.zone = api.create(f"{V2}/availabilityzones", "availability_zone", name="az",
                                availability_zone_profile_id=self.zoneprofile["id"])
         assert api.put(f"{V2}/quotas/project-a", {"quota": {"listener": 7}}).status_code == 202
+
+    def _v2_tree(self, api: Api, subnet_id: str) -> None:
+        """Project A's v2 load balancer with one of each child, deployed (ACTIVE)."""
+        agent = api.register_agent("v2-isolation-agent")
+        alice = self.alice
+        self.lb = alice.create(f"{V2}/loadbalancers", "loadbalancer", vip_subnet_id=subnet_id,
+                               name="secret-lb")
+        settle(api, agent)
+        self.listener = alice.create(f"{V2}/listeners", "listener", loadbalancer_id=self.lb["id"],
+                                     protocol="HTTP", protocol_port=80)
+        settle(api, agent)
+        self.v2_pool = alice.create(f"{V2}/pools", "pool", listener_id=self.listener["id"],
+                                    protocol="HTTP", lb_algorithm="ROUND_ROBIN")
+        settle(api, agent)
+        self.v2_member = alice.create(f"{V2}/pools/{self.v2_pool['id']}/members", "member",
+                                      address="198.18.2.60", protocol_port=80)
+        settle(api, agent)
+        self.v2_monitor = alice.create(f"{V2}/healthmonitors", "healthmonitor",
+                                       pool_id=self.v2_pool["id"], type="TCP", delay=5,
+                                       timeout=3, max_retries=2)
+        settle(api, agent)
+        self.policy = alice.create(f"{V2}/l7policies", "l7policy",
+                                   listener_id=self.listener["id"], action="REJECT")
+        settle(api, agent)
+        self.rule = alice.create(f"{V2}/l7policies/{self.policy['id']}/rules", "rule",
+                                 type="PATH", compare_type="EQUAL_TO", value="/x")
+        settle(api, agent)
+
+    def v2_lb_calls(self) -> dict[tuple[str, str], tuple[str, Any]]:
+        lbs, lis, pools = f"{V2}/loadbalancers", f"{V2}/listeners", f"{V2}/pools"
+        hms, l7 = f"{V2}/healthmonitors", f"{V2}/l7policies"
+        lb, li, pool = self.lb["id"], self.listener["id"], self.v2_pool["id"]
+        member, hm = self.v2_member["id"], self.v2_monitor["id"]
+        policy, rule = self.policy["id"], self.rule["id"]
+        members, rules = f"{pools}/{{pool_id}}/members", f"{l7}/{{policy_id}}/rules"
+        return {
+            ("GET", lbs): (lbs, None),
+            ("POST", lbs): (lbs, {"loadbalancer": {"vip_subnet_id": self.subnet["id"]}}),
+            ("GET", f"{lbs}/{{lb_id}}"): (f"{lbs}/{lb}", None),
+            ("PUT", f"{lbs}/{{lb_id}}"): (f"{lbs}/{lb}", {"loadbalancer": {"name": "y"}}),
+            ("DELETE", f"{lbs}/{{lb_id}}"): (f"{lbs}/{lb}?cascade=true", None),
+            ("GET", f"{lbs}/{{lb_id}}/status"): (f"{lbs}/{lb}/status", None),
+            ("GET", f"{lbs}/{{lb_id}}/statuses"): (f"{lbs}/{lb}/statuses", None),
+            ("GET", f"{lbs}/{{lb_id}}/stats"): (f"{lbs}/{lb}/stats", None),
+            ("PUT", f"{lbs}/{{lb_id}}/failover"): (f"{lbs}/{lb}/failover", None),
+            ("GET", lis): (lis, None),
+            ("POST", lis): (lis, {"listener": {"loadbalancer_id": lb, "protocol": "TCP",
+                                               "protocol_port": 99}}),
+            ("GET", f"{lis}/{{listener_id}}"): (f"{lis}/{li}", None),
+            ("PUT", f"{lis}/{{listener_id}}"): (f"{lis}/{li}", {"listener": {"name": "y"}}),
+            ("DELETE", f"{lis}/{{listener_id}}"): (f"{lis}/{li}", None),
+            ("GET", f"{lis}/{{listener_id}}/stats"): (f"{lis}/{li}/stats", None),
+            ("GET", pools): (pools, None),
+            ("POST", pools): (pools, {"pool": {"loadbalancer_id": lb, "protocol": "TCP",
+                                               "lb_algorithm": "ROUND_ROBIN"}}),
+            ("GET", f"{pools}/{{pool_id}}"): (f"{pools}/{pool}", None),
+            ("PUT", f"{pools}/{{pool_id}}"): (f"{pools}/{pool}", {"pool": {"name": "y"}}),
+            ("DELETE", f"{pools}/{{pool_id}}"): (f"{pools}/{pool}", None),
+            ("GET", members): (f"{pools}/{pool}/members", None),
+            ("POST", members): (f"{pools}/{pool}/members", {"member": {
+                "address": "198.18.2.77", "protocol_port": 80}}),
+            ("PUT", members): (f"{pools}/{pool}/members", {"members": []}),
+            ("GET", f"{members}/{{member_id}}"): (f"{pools}/{pool}/members/{member}", None),
+            ("PUT", f"{members}/{{member_id}}"): (f"{pools}/{pool}/members/{member}",
+                                                  {"member": {"weight": 2}}),
+            ("DELETE", f"{members}/{{member_id}}"): (f"{pools}/{pool}/members/{member}", None),
+            ("GET", hms): (hms, None),
+            ("POST", hms): (hms, {"healthmonitor": {"pool_id": pool, "type": "TCP", "delay": 5,
+                                                    "timeout": 3, "max_retries": 2}}),
+            ("GET", f"{hms}/{{monitor_id}}"): (f"{hms}/{hm}", None),
+            ("PUT", f"{hms}/{{monitor_id}}"): (f"{hms}/{hm}", {"healthmonitor": {"delay": 6}}),
+            ("DELETE", f"{hms}/{{monitor_id}}"): (f"{hms}/{hm}", None),
+            ("GET", l7): (l7, None),
+            ("POST", l7): (l7, {"l7policy": {"listener_id": li, "action": "REJECT"}}),
+            ("GET", f"{l7}/{{policy_id}}"): (f"{l7}/{policy}", None),
+            ("PUT", f"{l7}/{{policy_id}}"): (f"{l7}/{policy}", {"l7policy": {"name": "y"}}),
+            ("DELETE", f"{l7}/{{policy_id}}"): (f"{l7}/{policy}", None),
+            ("GET", rules): (f"{l7}/{policy}/rules", None),
+            ("POST", rules): (f"{l7}/{policy}/rules", {"rule": {
+                "type": "PATH", "compare_type": "EQUAL_TO", "value": "/y"}}),
+            ("GET", f"{rules}/{{rule_id}}"): (f"{l7}/{policy}/rules/{rule}", None),
+            ("PUT", f"{rules}/{{rule_id}}"): (f"{l7}/{policy}/rules/{rule}",
+                                              {"rule": {"value": "/z"}}),
+            ("DELETE", f"{rules}/{{rule_id}}"): (f"{l7}/{policy}/rules/{rule}", None),
+        }
 
     def v2_calls(self) -> dict[tuple[str, str], tuple[str, Any]]:
         fp, fl = f"{V2}/flavorprofiles", f"{V2}/flavors"
@@ -154,6 +241,7 @@ class World:
             ("PUT", f"{V2}/quotas/{{project_id}}"): (f"{V2}/quotas/project-a",
                                                      {"quota": {"pool": 100}}),
             ("DELETE", f"{V2}/quotas/{{project_id}}"): (f"{V2}/quotas/project-a", None),
+            **self.v2_lb_calls(),
         }
         for path, key, item, body in (
             (fp, "profile_id", fp_id, {"flavorprofile": {"name": "fp", "provider_name": "haproxy",
@@ -468,7 +556,8 @@ def test_quotas_hold_per_project(api: Api, world: World, resource: str) -> None:
         return subnet if user is world.alice else world.bob_subnet
 
     bob_pool = world.bob.pool(world.bob_subnet)
-    used = {"pool": 2, "vip": 1, "member": 1, "health_monitor": 2}[resource]
+    # project A's v1 objects, and its v2 tree (a pool with a member and a monitor)
+    used = {"pool": 3, "vip": 1, "member": 2, "health_monitor": 3}[resource]
     made = 0
     while used + made < quota:
         assert create(world.alice).status_code == 201

@@ -18,12 +18,26 @@ loads the rows before it. The id always ends the sort keys, so the order is tota
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import ColumnElement, Select, and_, case, exists, false, not_, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    case,
+    cast,
+    exists,
+    false,
+    func,
+    not_,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from lbaas.errors import BadRequest
@@ -68,12 +82,20 @@ class Tags:
 
 
 @dataclass(frozen=True)
+class JsonTags:
+    """Tags kept as a JSON list in a column of the resource's own row: matched on the list's
+    text (each tag as its JSON string, quotes included, so only whole tags match)."""
+
+    column: Any
+
+
+@dataclass(frozen=True)
 class Collection:
     name: str  # the plural: the list's root key, and "<name>_links"
     id: Any  # the id column: unique, the marker, the last sort key
     attrs: Mapping[str, Attr]
     project: Any = None  # the project column, for owned resources (list_scope applies)
-    tags: Tags | None = None
+    tags: Tags | JsonTags | None = None
     default_sort: tuple[str, ...] = ()  # keys sorted on before the id when none are asked for
 
 
@@ -255,7 +277,9 @@ def _conditions(
     for name, values in query.filters.items():
         column = collection.attrs[name].column
         conditions.append(column == values[0] if len(values) == 1 else column.in_(values))
-    if collection.tags is not None:
+    if isinstance(collection.tags, JsonTags):
+        conditions += _json_tag_conditions(collection.tags, query.tags)
+    elif collection.tags is not None:
         conditions += _tag_conditions(collection.id, collection.tags, query.tags)
     return conditions
 
@@ -274,6 +298,31 @@ def _tag_conditions(
         conditions.append(has(*wanted["tags-any"]))
     if wanted.get("not-tags"):
         conditions.append(not_(and_(*(has(name) for name in wanted["not-tags"]))))
+    if wanted.get("not-tags-any"):
+        conditions.append(not_(has(*wanted["not-tags-any"])))
+    return conditions
+
+
+def _json_tag_conditions(
+    tags: JsonTags, wanted: dict[str, tuple[str, ...]]
+) -> list[ColumnElement[bool]]:
+    text = func.coalesce(cast(tags.column, String), "[]")
+
+    def one(name: str) -> ColumnElement[bool]:
+        quoted = json.dumps(name).replace("\\", "\\\\")
+        pattern = quoted.replace("%", "\\%").replace("_", "\\_")
+        return text.like(f"%{pattern}%", escape="\\")
+
+    def has(*names: str) -> ColumnElement[bool]:
+        return or_(*(one(name) for name in names))
+
+    conditions: list[ColumnElement[bool]] = []
+    if wanted.get("tags"):
+        conditions += [one(name) for name in wanted["tags"]]
+    if wanted.get("tags-any"):
+        conditions.append(has(*wanted["tags-any"]))
+    if wanted.get("not-tags"):
+        conditions.append(not_(and_(*(one(name) for name in wanted["not-tags"]))))
     if wanted.get("not-tags-any"):
         conditions.append(not_(has(*wanted["not-tags-any"])))
     return conditions

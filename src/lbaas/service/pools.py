@@ -99,6 +99,7 @@ def remove_pool(tx: WriteTx, pool: Pool) -> None:
         for assoc in list(monitor.pools):
             session.delete(assoc)
         session.flush()
+        session.expire(monitor)  # forget the deleted associations before deleting it
         session.delete(monitor)
     session.delete(pool)
     session.flush()

@@ -1,0 +1,149 @@
+"""The v2 load-balancer resources over HTTP: shapes, the state machine, cascade delete, the
+status tree, list filters and tags, and isolation between projects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.api.conftest import Api, own_subnet
+from tests.api.test_v2_framework import fault
+
+V2 = "/v2.0/lbaas"
+
+
+def settle(api: Api, agent_id: str) -> None:
+    """The agent reports every load balancer it holds as deployed at its current revision."""
+    specs = api.desired(agent_id)["loadbalancers"]
+    answer = api.report(agent_id, *({"id": s["id"], "revision": s["revision"], "outcome": "ok"}
+                                    for s in specs))
+    assert answer.status_code in (200, 204), answer.text
+
+
+def ids(user: Api, path: str) -> list[str]:
+    """The ids a v2 list answers (its key is the path's last collection name)."""
+    answer = user.get(f"{V2}/{path}")
+    assert answer.status_code == 200, answer.text
+    key = path.split("?")[0].rsplit("/", 1)[-1]
+    return [item["id"] for item in answer.json()[key]]
+
+
+def make_lb(user: Api, subnet_id: str, **attrs: Any) -> dict[str, Any]:
+    return user.create(f"{V2}/loadbalancers", "loadbalancer", vip_subnet_id=subnet_id, **attrs)
+
+
+def test_load_balancer_tree_lifecycle(api: Api, alice: Api) -> None:
+    agent = api.register_agent()
+    subnet = own_subnet(alice)
+    lb = make_lb(alice, subnet, name="web", tags=["blue"])
+    assert lb["provisioning_status"] == "PENDING_CREATE" and lb["project_id"] == lb["tenant_id"]
+    assert lb["listeners"] == [] and lb["description"] == "" and lb["tags"] == ["blue"]
+    assert lb["vip_address"].startswith("198.18.2.")
+    body = {"listener": {"loadbalancer_id": lb["id"], "protocol": "HTTP", "protocol_port": 80}}
+    fault(alice.post(f"{V2}/listeners", body), 409, "PENDING_CREATE")
+    settle(api, agent)
+    listener = alice.create(f"{V2}/listeners", "listener", loadbalancer_id=lb["id"],
+                            protocol="HTTP", protocol_port=80)
+    assert listener["loadbalancers"] == [{"id": lb["id"]}] and listener["name"] == ""
+    assert alice.show(f"{V2}/loadbalancers/{lb['id']}")["provisioning_status"] == \
+        "PENDING_UPDATE"
+    settle(api, agent)
+    pool = alice.create(f"{V2}/pools", "pool", listener_id=listener["id"], protocol="HTTP",
+                        lb_algorithm="ROUND_ROBIN")
+    assert pool["listeners"] == [{"id": listener["id"]}]
+    settle(api, agent)
+    member = alice.create(f"{V2}/pools/{pool['id']}/members", "member",
+                          address="198.18.2.50", protocol_port=8080)
+    assert member["weight"] == 1 and member["tags"] == []
+    settle(api, agent)
+    monitor = alice.create(f"{V2}/healthmonitors", "healthmonitor", pool_id=pool["id"],
+                           type="TCP", delay=5, timeout=3, max_retries=2)
+    assert monitor["http_method"] is None and monitor["url_path"] is None
+    assert monitor["pools"] == [{"id": pool["id"]}]
+    settle(api, agent)
+    policy = alice.create(f"{V2}/l7policies", "l7policy", listener_id=listener["id"],
+                          action="REJECT", rules=[{"type": "PATH", "compare_type": "STARTS_WITH",
+                                                   "value": "/admin"}])
+    assert policy["position"] == 1 and len(policy["rules"]) == 1
+    settle(api, agent)
+    rule = alice.create(f"{V2}/l7policies/{policy['id']}/rules", "rule", type="HOST_NAME",
+                        compare_type="EQUAL_TO", value="example.org")
+    settle(api, agent)
+    assert alice.show(f"{V2}/pools/{pool['id']}")["healthmonitor_id"] == monitor["id"]
+    assert alice.show(f"{V2}/l7policies/{policy['id']}/rules/{rule['id']}")["value"] == \
+        "example.org"
+    tree = alice.get(f"{V2}/loadbalancers/{lb['id']}/status").json()["statuses"]
+    top = tree["loadbalancer"]
+    assert top["provisioning_status"] == "ACTIVE"
+    [li] = top["listeners"]
+    assert li["pools"][0]["members"][0]["id"] == member["id"]
+    assert li["pools"][0]["health_monitor"]["id"] == monitor["id"]
+    assert len(li["l7policies"][0]["rules"]) == 2
+    stats = alice.get(f"{V2}/loadbalancers/{lb['id']}/stats").json()["stats"]
+    assert stats["bytes_in"] == 0
+    assert alice.get(f"{V2}/listeners/{listener['id']}/stats").status_code == 200
+    batch = alice.put(f"{V2}/pools/{pool['id']}/members?additive_only=true",
+                      {"members": [{"address": "198.18.2.51", "protocol_port": 8080}]})
+    assert batch.status_code == 202, batch.text
+    settle(api, agent)
+    assert len(ids(alice, f"pools/{pool['id']}/members")) == 2
+    fault(alice.delete(f"{V2}/loadbalancers/{lb['id']}"), 400, "children")
+    assert alice.delete(f"{V2}/loadbalancers/{lb['id']}?cascade=true").status_code == 204
+    fault(alice.get(f"{V2}/loadbalancers/{lb['id']}"), 404, "not found")
+    fault(alice.get(f"{V2}/pools/{pool['id']}"), 404, "not found")
+
+
+def test_update_list_filters_tags_and_isolation(api: Api, alice: Api, bob: Api) -> None:
+    agent = api.register_agent()
+    subnet = own_subnet(alice)
+    one = make_lb(alice, subnet, name="one", tags=["a", "b"])
+    two = make_lb(alice, subnet, name="two", tags=["b"])
+    settle(api, agent)
+    changed = alice.put(f"{V2}/loadbalancers/{one['id']}", {"loadbalancer": {"description": "x"}})
+    assert changed.status_code == 200 and changed.json()["loadbalancer"]["description"] == "x"
+    fault(alice.put(f"{V2}/loadbalancers/{one['id']}", {"loadbalancer": {"name": "y"}}), 409)
+    assert ids(alice, "loadbalancers?name=two") == [two["id"]]
+    assert ids(alice, "loadbalancers?tags=a") == [one["id"]]
+    assert sorted(ids(alice, "loadbalancers?tags-any=a,b")) == sorted([one["id"], two["id"]])
+    assert ids(alice, "loadbalancers?not-tags=a") == [two["id"]]
+    fault(alice.get(f"{V2}/loadbalancers?bogus=1"), 400)
+    assert ids(bob, "loadbalancers") == []
+    fault(bob.get(f"{V2}/loadbalancers/{one['id']}"), 404)
+    fault(bob.delete(f"{V2}/loadbalancers/{one['id']}"), 404)
+    fault(bob.post(f"{V2}/listeners", {"listener": {
+        "loadbalancer_id": two["id"], "protocol": "TCP", "protocol_port": 22}}), 404)
+    fault(alice.get(f"{V2}/loadbalancers?project_id=project-b"), 403)
+
+
+def test_udp_and_bad_bodies_are_400(api: Api, alice: Api) -> None:
+    agent = api.register_agent()
+    lb = make_lb(alice, own_subnet(alice))
+    settle(api, agent)
+    before = api.world()
+    fault(alice.post(f"{V2}/listeners", {"listener": {
+        "loadbalancer_id": lb["id"], "protocol": "UDP", "protocol_port": 53}}), 400, "UDP")
+    fault(alice.post(f"{V2}/pools", {"pool": {
+        "loadbalancer_id": lb["id"], "protocol": "UDP", "lb_algorithm": "ROUND_ROBIN"}}), 400,
+        "UDP")
+    fault(alice.post(f"{V2}/loadbalancers", {"loadbalancer": {"vip_subnet_id": 7}}), 400)
+    fault(alice.post(f"{V2}/loadbalancers", {"loadbalancer": {"bogus": 1}}), 400)
+    assert api.world() == before
+
+
+def test_failover_is_admin_only_and_redeploys(api: Api, alice: Api) -> None:
+    first = api.register_agent("agent-1")
+    lb = make_lb(alice, own_subnet(alice))
+    settle(api, first)
+    second = api.register_agent("agent-2")
+    fault(alice.put(f"{V2}/loadbalancers/{lb['id']}/failover", {}), 403)
+    before = api.revision_of(first, lb["id"])
+    assert api.put(f"{V2}/loadbalancers/{lb['id']}/failover", {}).status_code == 202
+    assert alice.show(f"{V2}/loadbalancers/{lb['id']}")["provisioning_status"] == \
+        "PENDING_UPDATE"
+    assert api.revision_of(second, lb["id"]) > before
+
+
+def test_v1_pool_without_vip_is_not_a_v2_load_balancer(api: Api, lb_net: dict[str, Any]
+                                                        ) -> None:
+    pool = api.pool(lb_net["subnet"]["id"])
+    assert ids(api, "loadbalancers") == []
+    fault(api.get(f"{V2}/loadbalancers/{pool['id']}"), 404)
