@@ -127,10 +127,11 @@ class Servers:
         self.log_dir = log_dir
         self.started: list[tuple[int, str, str]] = []
 
-    def start(self, placement: Placement, text: str = "lb") -> int:
+    def start(self, placement: Placement, text: str = "lb", port: int = 80) -> int:
         assert placement.namespace is not None
-        log_path = self.log_dir / f"{placement.namespace}.log"
-        pid = process.start_server(placement.namespace, placement.bind_address, 80, text, log_path)
+        log_path = self.log_dir / f"{placement.namespace}-{port}.log"
+        pid = process.start_server(placement.namespace, placement.bind_address, port, text,
+                                   log_path)
         self.started.append((pid, placement.namespace, placement.bind_address))
         return pid
 
@@ -205,6 +206,22 @@ def test_floating_ip_reaches_the_vip_keeping_the_client_address(
     servers.start(drivers.plug(driver, spec))
     assert fetch(box, "outside", f"http://{FLOATING}/peer") == EXTERNAL_CLIENT
     assert fetch(box, "client", f"http://{VIP}/peer") == TENANT_CLIENT
+
+
+def test_a_floating_ip_forwards_every_listener_port(
+    box: Sandbox, drivers: Drivers, servers: Servers, tenant_only: tuple[str, str]
+) -> None:
+    """A v2 load balancer with listeners on 80 and 8080: both answer on the floating IP."""
+    tenant, external = tenant_only
+    driver = drivers.make()
+    spec = make_spec("lb-ports", tenant, floating=((external, FLOATING),))
+    second = spec.listeners[0].model_copy(update={"id": "listener-8080", "protocol_port": 8080})
+    placement = drivers.plug(driver, spec.model_copy(
+        update={"listeners": (*spec.listeners, second)}))
+    servers.start(placement, "on-80")
+    servers.start(placement, "on-8080", port=8080)
+    assert fetch(box, "outside", f"http://{FLOATING}/") == "on-80"
+    assert fetch(box, "outside", f"http://{FLOATING}:8080/") == "on-8080"
 
 
 def test_replies_to_a_far_client_leave_by_the_floating_leg(

@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 CONNECTIONS_ATTACHED = "still has connections attached"  # HAProxy 2.6's `del server` refusal
 
 # "Server <backend>/<server> is DOWN, reason: ..." / "... is UP ..." / "... is going DOWN ..."
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _SERVER_EVENT = re.compile(r"Server (?P<backend>[A-Za-z0-9_.-]+)/\S+ is ")
 
 
@@ -180,6 +181,8 @@ class HaproxyDriver:
     def lb_of_backend(self, backend: str) -> str | None:
         """The load balancer whose HAProxy has a backend (a pool) of this name: the one named
         so (a v1 pool with its VIP), else the one whose applied spec holds that pool."""
+        if not _ID.fullmatch(backend):
+            return None
         if (self.state_dir / backend).is_dir():
             return backend
         for lb_id in sorted(self.deployed()):
