@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import Field
 from sqlalchemy import select
 
-from lbaas.api.deps import ContextDep, SettingsDep, StoreDep
+from lbaas.api.deps import ContextDep, SecretBoxDep, SettingsDep, StoreDep
 from lbaas.api.v2 import schemas as s
 from lbaas.api.v2 import views as w
 from lbaas.api.v2.common import (
@@ -34,6 +34,7 @@ from lbaas.service import (
     monitors_v2,
     pools_v2,
     quotas_v2,
+    tls_refs,
 )
 from lbaas.service.context import Context
 from lbaas.service.policy import authorize, list_scope
@@ -133,7 +134,7 @@ def list_listeners(request: Request, store: StoreDep, ctx: ContextDep) -> JsonAn
 @router.post(LI, tags=[TAG], status_code=201, operation_id="v2_create_listener",
              responses={201: s.one("listener", OBJ)})
 def create_listener(body: ListenerPostBody, store: StoreDep, settings: SettingsDep,
-                    ctx: ContextDep) -> dict[str, Any]:
+                    ctx: ContextDep, box: SecretBoxDep) -> dict[str, Any]:
     data = _set(body.listener)
     data.pop("project_id", None)
     data.pop("tenant_id", None)
@@ -142,6 +143,7 @@ def create_listener(body: ListenerPostBody, store: StoreDep, settings: SettingsD
         _write_allowed(ctx, "listener", lb.tenant_id)
         quotas_v2.check(tx.session, settings, project_id=lb.tenant_id, resource="listener")
         data["tenant_id"] = lb.tenant_id
+        tls_refs.check_listener_refs(tx.session, box, lb.tenant_id, data)
         made = listeners.create_listener(tx, ctx, data)
         return {"listener": w.listener_view(made)}
 
@@ -158,10 +160,11 @@ def show_listener(request: Request, listener_id: str, store: StoreDep,
 @router.put(LI + "/{listener_id}", tags=[TAG], operation_id="v2_update_listener",
             responses={200: s.one("listener", OBJ)})
 def update_listener(listener_id: str, body: ListenerPutBody, store: StoreDep,
-                    ctx: ContextDep) -> dict[str, Any]:
+                    ctx: ContextDep, box: SecretBoxDep) -> dict[str, Any]:
     data = changes(body.listener, nullable=tuple(ListenerFields.model_fields))
     with store.write() as tx:
-        _get(tx.session, ctx, Listener, listener_id, "put")
+        listener = _get(tx.session, ctx, Listener, listener_id, "put")
+        tls_refs.check_listener_refs(tx.session, box, listener.tenant_id, data)
         return {"listener": w.listener_view(listeners.update_listener(tx, ctx, listener_id,
                                                                       data))}
 
@@ -241,7 +244,7 @@ def list_pools(request: Request, store: StoreDep, ctx: ContextDep) -> JsonAnswer
 @router.post(PO, tags=[TAG], status_code=201, operation_id="v2_create_pool",
              responses={201: s.one("pool", OBJ)})
 def create_pool(body: PoolPostBody, store: StoreDep, settings: SettingsDep,
-                ctx: ContextDep) -> dict[str, Any]:
+                ctx: ContextDep, box: SecretBoxDep) -> dict[str, Any]:
     data = body.pool.model_dump(exclude_unset=True)
     if data.get("session_persistence") is not None:
         data["session_persistence"] = body.pool.session_persistence.model_dump(  # type: ignore
@@ -251,6 +254,7 @@ def create_pool(body: PoolPostBody, store: StoreDep, settings: SettingsDep,
             get_lb(tx.session, ctx, data["loadbalancer_id"], "get_one")
         project = _parent_project(tx.session, ctx, data)
         _write_allowed(ctx, "pool", project)
+        tls_refs.check_pool_refs(tx.session, box, project, data)
         return {"pool": w.pool_view(pools_v2.create_pool(tx, settings, ctx, data))}
 
 
@@ -273,14 +277,15 @@ def show_pool(request: Request, pool_id: str, store: StoreDep, ctx: ContextDep
 
 @router.put(PO + "/{pool_id}", tags=[TAG], operation_id="v2_update_pool",
             responses={200: s.one("pool", OBJ)})
-def update_pool(pool_id: str, body: PoolPutBody, store: StoreDep, ctx: ContextDep
-                ) -> dict[str, Any]:
+def update_pool(pool_id: str, body: PoolPutBody, store: StoreDep, ctx: ContextDep,
+                box: SecretBoxDep) -> dict[str, Any]:
     data = changes(body.pool, nullable=tuple(PoolFields.model_fields))
     if data.get("session_persistence") is not None:
         data["session_persistence"] = body.pool.session_persistence.model_dump(  # type: ignore
             exclude_unset=True)
     with store.write() as tx:
-        _get(tx.session, ctx, Pool, pool_id, "put")
+        pool = _get(tx.session, ctx, Pool, pool_id, "put")
+        tls_refs.check_pool_refs(tx.session, box, pool.tenant_id, data)
         return {"pool": w.pool_view(pools_v2.update_pool(tx, ctx, pool_id, data))}
 
 
