@@ -123,7 +123,8 @@ def test_openstack_loadbalancer_commands_drive_a_serving_load_balancer(
     assert _answers(client, 4, host="api.example.test") == {"web3"}
     assert _answers(client, 6, host="www.example.test") == {"web1", "web2"}
 
-    status = osc.json("loadbalancer", "status", "show", "web")["loadbalancer"]
+    # `status show` prints its JSON tree itself (it takes no -f)
+    status = json.loads(osc.run("loadbalancer", "status", "show", "web"))["loadbalancer"]
     assert status["provisioning_status"] == "ACTIVE"
     assert [listener["name"] for listener in status["listeners"]] == ["http"]
     stats = osc.json("loadbalancer", "stats", "show", "web")

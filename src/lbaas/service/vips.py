@@ -63,6 +63,7 @@ def create_vip(tx: WriteTx, settings: Settings, ctx: Context, body: dict[str, An
         protocol=body["protocol"],
         connection_limit=body["connection_limit"],
         admin_state_up=body["admin_state_up"],
+        insert_headers={"X-Forwarded-For": "true"},  # v1 VIPs always sent it (HTTP)
         provisioning_status=status.PENDING_CREATE,
         operating_status="OFFLINE",
     )

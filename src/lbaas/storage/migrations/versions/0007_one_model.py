@@ -24,6 +24,8 @@ branch_labels = None
 depends_on = None
 
 TIMESTAMP = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+# v1 VIPs always sent X-Forwarded-For (HTTP); as a listener that is its insert_headers
+V1_INSERT_HEADERS = {"X-Forwarded-For": "true"}
 PENDING_OR_ERROR = ("PENDING_CREATE", "PENDING_UPDATE", "PENDING_DELETE", "ERROR")
 
 
@@ -237,7 +239,7 @@ def _migrate_data() -> None:
                 description=vip.description, protocol=vip.protocol,
                 protocol_port=vip.protocol_port, default_pool_id=pool.id,
                 connection_limit=vip.connection_limit, admin_state_up=vip.admin_state_up,
-                client_authentication="NONE",
+                client_authentication="NONE", insert_headers=V1_INSERT_HEADERS,
                 provisioning_status=vip.status if vip.status in PENDING_OR_ERROR else "ACTIVE",
                 operating_status="ONLINE" if vip.admin_state_up else "OFFLINE",
                 status_description=vip.status_description, created_at=now, tags=[],
