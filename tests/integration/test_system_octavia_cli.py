@@ -4,6 +4,7 @@ servers, with real requests through the VIP after each step.
 
     load balancer → HTTP listener → pool → two members (both answer) → health monitor
     → second pool + L7 policy and HOST_NAME rule (that host goes to the second pool)
+    → TERMINATED_HTTPS listener with SNI (two names, two certificates from a test CA)
     → status show, stats show → member batch update (the API: the CLI has no command)
     → delete --cascade (nothing left on the machine)
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import ssl
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,6 +33,7 @@ from tests.integration.system import (
 )
 from tests.integration.traffic import Client
 from tests.require import require_or_skip
+from tests.unit.drivers.haproxy.tls_material import Issued, TestCa
 
 pytestmark = needs_system
 
@@ -83,6 +86,28 @@ def _answers(client: Client, count: int, host: str | None = None) -> set[str]:
     return {r.text.strip() for r in replies}
 
 
+def _container(system: System, issued: Issued) -> str:
+    """A certificate container in the secrets store (the admin's project), by the API."""
+    refs = [{"name": name, "secret_ref": system.api.post("/v1/secrets", {
+        "payload": pem, "payload_content_type": "text/plain"})["secret_ref"]}
+        for name, pem in (("certificate", issued.cert), ("private_key", issued.key))]
+    made = system.api.post("/v1/containers", {"type": "certificate", "secret_refs": refs})
+    return str(made["container_ref"])
+
+
+def _https_text(client: Client, ca: TestCa, name: str) -> str:
+    """GET / over TLS to the VIP with SNI `name`, the certificate verified for that name."""
+    context = ssl.create_default_context(cadata=ca.pem)
+    with context.wrap_socket(client.connect(VIP, 443), server_hostname=name) as tls:
+        tls.sendall(f"GET / HTTP/1.1\r\nHost: {name}\r\nConnection: close\r\n\r\n".encode())
+        answer = b""
+        while chunk := tls.recv(65536):
+            answer += chunk
+    head, _, body = answer.decode().partition("\r\n\r\n")
+    assert head.startswith("HTTP/1.1 200"), head
+    return body.strip()
+
+
 def test_openstack_loadbalancer_commands_drive_a_serving_load_balancer(
     lab: tuple[System, Net, Client],
 ) -> None:
@@ -131,6 +156,19 @@ def test_openstack_loadbalancer_commands_drive_a_serving_load_balancer(
     assert wait_for("traffic counted", lambda: int(
         osc.json("loadbalancer", "stats", "show", "web")["total_connections"]) > 0 or None)
     assert set(stats) >= {"bytes_in", "bytes_out", "active_connections", "total_connections"}
+
+    # TERMINATED_HTTPS with SNI: two host names, each with its own certificate from a test CA
+    ca = TestCa()
+    refs = [_container(system, ca.issue(name)) for name in ("www.example.test", "api.example.test")]
+    osc.run("loadbalancer", "listener", "create", "--name", "https", "--protocol",
+            "TERMINATED_HTTPS", "--protocol-port", "443", "--default-tls-container-ref", refs[0],
+            "--sni-container-refs", *refs, "--wait", "web")
+    osc.run("loadbalancer", "pool", "create", "--name", "secure", "--listener", "https",
+            "--protocol", "HTTP", "--lb-algorithm", "ROUND_ROBIN", "--wait")
+    osc.run("loadbalancer", "member", "create", "--address", WEB["web1"], "--protocol-port",
+            "80", "--subnet-id", tenant.subnet_id, "--wait", "secure")
+    for name in ("www.example.test", "api.example.test"):  # verified against its own name
+        assert _https_text(client, ca, name) == "web1"
 
     # The batch member update (python-octaviaclient has no command for it): web2 only.
     main = osc.json("loadbalancer", "pool", "show", "main")
