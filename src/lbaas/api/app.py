@@ -15,7 +15,15 @@ from lbaas.api import agent_routes, barbican, errors, metrics
 from lbaas.api.auth_guard import AuthGuard
 from lbaas.api.middleware import BodyLimit, ControlCharacterPath, JsonSuffix, TrailingSlash
 from lbaas.api.v1 import admin_routes, lb_routes, net_routes
-from lbaas.api.v2 import catalog_routes, child_routes, quota_routes, root_routes
+from lbaas.api.v2 import (
+    catalog_routes,
+    l7_routes,
+    listener_routes,
+    monitor_routes,
+    pool_routes,
+    quota_routes,
+    root_routes,
+)
 from lbaas.api.v2 import lb_routes as v2_lb_routes
 from lbaas.api.v2.paths import V2Paths
 from lbaas.dashboard import router as dashboard_router
@@ -71,7 +79,8 @@ def create_app(settings: Settings, store: Store, admin_token: str) -> FastAPI:
     app.state.metrics = api_metrics
     errors.install(app)
     routers = (lb_routes, net_routes, admin_routes, agent_routes, metrics, barbican, root_routes,
-               catalog_routes, quota_routes, v2_lb_routes, child_routes)
+               catalog_routes, quota_routes, v2_lb_routes, listener_routes, pool_routes,
+               monitor_routes, l7_routes)
     for module in routers:
         app.router.routes.extend(module.router.routes)
     app.include_router(dashboard_router)
