@@ -235,7 +235,7 @@ class Served:
         self.seeded: dict[str, str] = {}
         self.reserved: set[str] = set()
         self.exemplified: set[tuple[str, str]] = set()
-        self.acknowledged: dict[str, int] = {}  # load balancer id → the revision reported
+        self.acknowledged: dict[tuple[str, str], int] = {}  # (agent, lb) → revision reported
         self.ids = LiveIds(self.http, DOCUMENT, self.reserved)
         self.answers: defaultdict[str, Counter[int]] = defaultdict(Counter)
 
@@ -387,24 +387,29 @@ class Served:
         assert quota.status_code in (200, 202), quota.text
 
     def settle(self) -> bool:
-        """Do what the fuzz's agent would: report every load balancer it holds as deployed at
-        its current revision (v2 writes wait for ACTIVE; nothing else would settle them).
-        True when it acknowledged a revision it had not before."""
-        agent = self.seeded["fuzz-agent"]
-        answer = self.admin.get(f"/agent/v1/agents/{agent}/desired-state")
-        if answer.status_code == 404:  # the fuzz deleted its agent: nothing settles any more
-            return False
-        assert answer.status_code == 200, answer.text
-        news = [{"id": spec["id"], "revision": spec["revision"], "outcome": "ok"}
-                for spec in answer.json()["loadbalancers"]
-                if self.acknowledged.get(spec["id"]) != spec["revision"]]
-        if not news:
-            return False
-        report = self.admin.post(f"/agent/v1/agents/{agent}/reports",
-                                 json={"loadbalancers": news})
-        assert report.status_code == 204, report.text
-        self.acknowledged.update((item["id"], item["revision"]) for item in news)
-        return True
+        """Do what the agents would: each reports every load balancer it holds as deployed at
+        its current revision (v2 writes wait for ACTIVE; nothing else would settle them). All
+        agents, not only the fuzz's: the agents the fuzz registers take load balancers over.
+        True when a revision not acknowledged before was."""
+        agents = self.admin.get("/v2.0/agents")
+        assert agents.status_code == 200, agents.text
+        news = False
+        for agent in (str(a["id"]) for a in agents.json()["agents"]):
+            answer = self.admin.get(f"/agent/v1/agents/{agent}/desired-state")
+            if answer.status_code == 404:  # deleted meanwhile
+                continue
+            assert answer.status_code == 200, answer.text
+            items = [{"id": spec["id"], "revision": spec["revision"], "outcome": "ok"}
+                     for spec in answer.json()["loadbalancers"]
+                     if self.acknowledged.get((agent, spec["id"])) != spec["revision"]]
+            if not items:
+                continue
+            report = self.admin.post(f"/agent/v1/agents/{agent}/reports",
+                                     json={"loadbalancers": items})
+            assert report.status_code == 204, report.text
+            self.acknowledged.update(((agent, i["id"]), i["revision"]) for i in items)
+            news = True
+        return news
 
     def _seed_v2_catalogue(self) -> None:
         """Flavors and zones with their profiles (an admin's), a spare of each to delete."""
