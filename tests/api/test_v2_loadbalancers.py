@@ -124,9 +124,15 @@ def test_udp_and_bad_bodies_are_400(api: Api, alice: Api) -> None:
     fault(alice.post(f"{V2}/pools", {"pool": {
         "loadbalancer_id": lb["id"], "protocol": "UDP", "lb_algorithm": "ROUND_ROBIN"}}), 400,
         "UDP")
+    for protocol in ("", "FTP"):  # once stored, an unknown protocol broke the agent's
+        # desired state (500): the fuzz found it
+        fault(alice.post(f"{V2}/listeners", {"listener": {
+            "loadbalancer_id": lb["id"], "protocol": protocol, "protocol_port": 80}}), 400,
+            "protocol")
     fault(alice.post(f"{V2}/loadbalancers", {"loadbalancer": {"vip_subnet_id": 7}}), 400)
     fault(alice.post(f"{V2}/loadbalancers", {"loadbalancer": {"bogus": 1}}), 400)
     assert api.world() == before
+    assert api.desired(agent)["loadbalancers"][0]["listeners"] == []
 
 
 def test_failover_is_admin_only_and_redeploys(api: Api, alice: Api) -> None:

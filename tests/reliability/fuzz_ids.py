@@ -6,7 +6,8 @@ parameters whose answer is `{"plurals": [objects]}`; a path parameter or body fi
 to them by position and by name:
 
 - `/x/{object_id}` (a parameter right after a collection): an id listed in that collection;
-- `/pools/{pool_id}/health_monitors/{monitor_id}`: the parent object's own `health_monitors`;
+- `/pools/{pool_id}/health_monitors/{monitor_id}`: the parent object's own `health_monitors`
+  (ids, or v2's `{"id": ...}` objects: `/pools/{pool_id}/members/{member_id}`);
 - `pool_id`, `floating_network_id`, `monitor_id`, or `id` inside `{"health_monitor": {...}}`:
   the collection whose singular ends with the name's last words (pools, networks,
   health_monitors);
@@ -50,6 +51,10 @@ class LiveIds:
             created = next(iter(body.values()))
             if isinstance(created, dict) and isinstance(created.get("id"), str):
                 self.fresh.append(created["id"])
+
+    def forget(self) -> None:
+        """Something changed outside the fuzz's requests (an agent's report): read again."""
+        self._listed = None
 
     def listed(self) -> dict[str, list[dict[str, Any]]]:
         """Collection path → its objects (a collection the caller may not list is left out)."""
@@ -103,7 +108,9 @@ class LiveIds:
             options = [o for o in listed.get(collection, []) if "id" in o]
             values = [str(o["id"]) for o in options]
             if not values and parent is not None and isinstance(parent.get(field), list):
-                options, values = [], [str(v) for v in parent[field]]
+                # v1 lists ids; v2 lists {"id": ...} (a pool's members, a policy's rules)
+                options, values = [], [str(v["id"] if isinstance(v, dict) else v)
+                                       for v in parent[field]]
             if not values:
                 options = [o for o in self.objects_named(name) if "id" in o]
                 values = self.values_for(name)

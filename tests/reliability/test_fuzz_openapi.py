@@ -100,6 +100,32 @@ BODY_EXAMPLES = {
     ("put", f"{V2}/availabilityzones/{{zone_name}}"): {"availability_zone": {
         "description": "renamed"}},
     ("put", f"{V2}/quotas/{{project_id}}"): {"quota": {"loadbalancer": 5}},
+    **{(method, f"{V2}/{path}"): body for method, path, body in (
+        ("post", "loadbalancers", {"loadbalancer": {"vip_subnet_id": "seed:subnet"}}),
+        ("put", "loadbalancers/{lb_id}", {"loadbalancer": {"description": "renamed"}}),
+        ("put", "loadbalancers/{lb_id}/failover", {}),
+        ("post", "listeners", {"listener": {"loadbalancer_id": "seed:lb", "protocol": "HTTP",
+                                           "protocol_port": 8080}}),
+        ("put", "listeners/{listener_id}", {"listener": {"description": "renamed"}}),
+        ("post", "pools", {"pool": {"loadbalancer_id": "seed:lb", "protocol": "HTTP",
+                                    "lb_algorithm": "ROUND_ROBIN"}}),
+        ("put", "pools/{pool_id}", {"pool": {"description": "renamed"}}),
+        ("post", "pools/{pool_id}/members", {"member": {"address": "198.18.70.91",
+                                                        "protocol_port": 8080}}),
+        ("put", "pools/{pool_id}/members", {"members": [{"address": "198.18.70.92",
+                                                         "protocol_port": 8080}]}),
+        ("put", "pools/{pool_id}/members/{member_id}", {"member": {"weight": 2}}),
+        ("post", "healthmonitors", {"healthmonitor": {
+            "pool_id": "seed:v2_free_pool", "type": "TCP", "delay": 5, "timeout": 3,
+            "max_retries": 2}}),
+        ("put", "healthmonitors/{monitor_id}", {"healthmonitor": {"name": "renamed"}}),
+        ("post", "l7policies", {"l7policy": {"listener_id": "seed:listener",
+                                             "action": "REJECT"}}),
+        ("put", "l7policies/{policy_id}", {"l7policy": {"name": "renamed"}}),
+        ("post", "l7policies/{policy_id}/rules", {"rule": {
+            "type": "PATH", "compare_type": "STARTS_WITH", "value": "/fuzz"}}),
+        ("put", "l7policies/{policy_id}/rules/{rule_id}", {"rule": {"value": "/renamed"}}),
+    )},
 }
 PATH_EXAMPLES = {
     ("post", f"{LB}/pools/{{pool_id}}/health_monitors"): {"pool_id": "seed:pool"},
@@ -139,13 +165,49 @@ PATH_EXAMPLES = {
         ("put", f"{V2}/quotas/{{project_id}}"), ("delete", f"{V2}/quotas/{{project_id}}"))},
     **{("get", f"{V2}/providers/{{provider}}/{kind}"): {"provider": "haproxy"}
        for kind in ("flavor_capabilities", "availability_zone_capabilities")},
+    # the v2 tree: the seeded ACTIVE one, and its spares for deletes
+    **{(method, f"{V2}/{path}"): params for method, path, params in (
+        *((m, f"loadbalancers/{{lb_id}}{tail}", {"lb_id": "seed:lb"}) for m, tail in (
+            ("get", ""), ("put", ""), ("get", "/status"), ("get", "/statuses"),
+            ("get", "/stats"), ("put", "/failover"))),
+        ("delete", "loadbalancers/{lb_id}", {"lb_id": "seed:spare_lb"}),
+        *((m, "listeners/{listener_id}" + tail, {"listener_id": "seed:listener"})
+          for m, tail in (("get", ""), ("put", ""), ("get", "/stats"))),
+        ("delete", "listeners/{listener_id}", {"listener_id": "seed:spare_listener"}),
+        *((m, "pools/{pool_id}" + tail, {"pool_id": "seed:v2_pool"})
+          for m, tail in (("get", ""), ("put", ""), ("get", "/members"), ("post", "/members"))),
+        ("put", "pools/{pool_id}/members", {"pool_id": "seed:batch_pool"}),
+        ("delete", "pools/{pool_id}", {"pool_id": "seed:spare_v2_pool"}),
+        *((m, "pools/{pool_id}/members/{member_id}", {"pool_id": "seed:v2_pool",
+                                                      "member_id": "seed:v2_member"})
+          for m in ("get", "put")),
+        ("delete", "pools/{pool_id}/members/{member_id}", {
+            "pool_id": "seed:v2_pool", "member_id": "seed:spare_v2_member"}),
+        *((m, "healthmonitors/{monitor_id}", {"monitor_id": "seed:v2_monitor"})
+          for m in ("get", "put")),
+        ("delete", "healthmonitors/{monitor_id}", {"monitor_id": "seed:spare_v2_monitor"}),
+        *((m, "l7policies/{policy_id}" + tail, {"policy_id": "seed:l7policy"})
+          for m, tail in (("get", ""), ("put", ""), ("get", "/rules"), ("post", "/rules"))),
+        ("delete", "l7policies/{policy_id}", {"policy_id": "seed:spare_l7policy"}),
+        *((m, "l7policies/{policy_id}/rules/{rule_id}", {"policy_id": "seed:l7policy",
+                                                         "rule_id": "seed:l7rule"})
+          for m in ("get", "put")),
+        ("delete", "l7policies/{policy_id}/rules/{rule_id}", {
+            "policy_id": "seed:l7policy", "rule_id": "seed:spare_l7rule"}),
+    )},
 }
+# the seeded v2 objects the examples name: kept from random deletes (a cascade delete of the
+# load balancer would take the whole tree); the unreserved `other_lb` tree is the fuzz's own
+V2_TREE = ("lb", "spare_lb", "listener", "spare_listener", "v2_pool", "spare_v2_pool",
+           "v2_free_pool", "batch_pool", "spare_v2_monitor_pool", "v2_member",
+           "spare_v2_member", "v2_monitor", "spare_v2_monitor", "l7policy", "spare_l7policy",
+           "l7rule", "spare_l7rule")
 RESERVED = ("free_pool", "free_monitor", "assoc_pool", "assoc_monitor", "spare_network",
             "spare_subnet", "spare_pool", "spare_member", "vip_pool", "spare_vip",
             "spare_monitor", "spare_fip", "spare_port", "stopped_agent", "spare_token",
             "spare_secret", "spare_container",
             "flavorprofile", "spare_flavorprofile", "flavor", "spare_flavor", "zoneprofile",
-            "spare_zoneprofile", "zone", "spare_zone")
+            "spare_zoneprofile", "zone", "spare_zone", *V2_TREE)
 RUNS = [("sqlite", "admin"), ("sqlite", "member"), ("postgresql", "admin"),
         ("postgresql", "member")]
 
@@ -173,6 +235,7 @@ class Served:
         self.seeded: dict[str, str] = {}
         self.reserved: set[str] = set()
         self.exemplified: set[tuple[str, str]] = set()
+        self.acknowledged: dict[tuple[str, str], int] = {}  # (agent, lb) → revision reported
         self.ids = LiveIds(self.http, DOCUMENT, self.reserved)
         self.answers: defaultdict[str, Counter[int]] = defaultdict(Counter)
 
@@ -235,6 +298,7 @@ class Served:
                                                "fixed_ips": [{"subnet_id": "seed:subnet"}]})
         self._seed_secrets()
         self._seed_admin_only()
+        self._seed_v2_tree()
         self.reserved.update(seeded[name] for name in RESERVED)
 
     def _seed_secrets(self) -> None:
@@ -267,6 +331,86 @@ class Served:
         self.seeded["spare_token"] = str(token.json()["token"]["id"])
         self._seed_v2_catalogue()
 
+    def _seed_v2_tree(self) -> None:
+        """Load balancers of the caller, made ACTIVE by the fuzz's agent step by step: `lb`
+        (listener, pool with member and monitor, L7 policy with rule, and the spares the
+        examples delete or fill), `spare_lb` with nothing on it, and `other_lb`, a whole tree
+        that nothing reserves."""
+        def made(name: str, path: str, key: str, body: dict[str, Any]) -> str:
+            answer = self.http.post(f"{V2}/{path}", json={key: put_seeded(body, self.seeded)})
+            assert answer.status_code == 201, answer.text
+            self.seeded[name] = str(answer.json()[key]["id"])
+            self.settle()
+            return self.seeded[name]
+
+        self.unlimit()
+        for lb in ("lb", "spare_lb", "other_lb"):
+            made(lb, "loadbalancers", "loadbalancer", {"vip_subnet_id": "seed:subnet",
+                                                         "name": lb})
+        for lb, prefix in (("lb", ""), ("other_lb", "other_")):
+            listener = made(f"{prefix}listener", "listeners", "listener", {
+                "loadbalancer_id": f"seed:{lb}", "protocol": "HTTP", "protocol_port": 80})
+            made(f"{prefix}v2_pool", "pools", "pool", {
+                "listener_id": listener, "protocol": "HTTP", "lb_algorithm": "ROUND_ROBIN"})
+            pool = f"pools/{self.seeded[f'{prefix}v2_pool']}/members"
+            made(f"{prefix}v2_member", pool, "member", {"address": "198.18.70.60",
+                                                       "protocol_port": 80})
+            made(f"{prefix}v2_monitor", "healthmonitors", "healthmonitor", {
+                "pool_id": f"seed:{prefix}v2_pool", "type": "TCP", "delay": 5, "timeout": 3,
+                "max_retries": 2})
+            made(f"{prefix}l7policy", "l7policies", "l7policy", {
+                "listener_id": listener, "action": "REJECT"})
+            made(f"{prefix}l7rule", f"l7policies/{self.seeded[f'{prefix}l7policy']}/rules",
+                 "rule", {"type": "PATH", "compare_type": "STARTS_WITH", "value": "/admin"})
+        made("spare_listener", "listeners", "listener", {
+            "loadbalancer_id": "seed:lb", "protocol": "HTTP", "protocol_port": 81})
+        for name in ("spare_v2_pool", "v2_free_pool", "batch_pool", "spare_v2_monitor_pool"):
+            made(name, "pools", "pool", {"loadbalancer_id": "seed:lb", "protocol": "HTTP",
+                                         "lb_algorithm": "ROUND_ROBIN"})
+        made("spare_v2_member", f"pools/{self.seeded['v2_pool']}/members", "member", {
+            "address": "198.18.70.61", "protocol_port": 80})
+        made("spare_v2_monitor", "healthmonitors", "healthmonitor", {
+            "pool_id": "seed:spare_v2_monitor_pool", "type": "TCP", "delay": 5, "timeout": 3,
+            "max_retries": 2})
+        made("spare_l7policy", "l7policies", "l7policy", {
+            "listener_id": "seed:listener", "action": "REJECT"})
+        made("spare_l7rule", f"l7policies/{self.seeded['l7policy']}/rules", "rule", {
+            "type": "HOST_NAME", "compare_type": "EQUAL_TO", "value": "example.org"})
+
+    def unlimit(self) -> None:
+        """No quota on the caller's project (v1 pools and v2 load balancers and pools share
+        the pool quota, 10 by default; the fuzz's own quota updates may have lowered it)."""
+        project = self.settings.admin_project if self.role == "admin" else PROJECT
+        quota = self.admin.put(f"{V2}/quotas/{project}", json={"quota": {
+            kind: -1 for kind in ("loadbalancer", "listener", "pool", "member", "healthmonitor",
+                                  "l7policy", "l7rule")}})
+        assert quota.status_code in (200, 202), quota.text
+
+    def settle(self) -> bool:
+        """Do what the agents would: each reports every load balancer it holds as deployed at
+        its current revision (v2 writes wait for ACTIVE; nothing else would settle them). All
+        agents, not only the fuzz's: the agents the fuzz registers take load balancers over.
+        True when a revision not acknowledged before was."""
+        agents = self.admin.get("/v2.0/agents")
+        assert agents.status_code == 200, agents.text
+        news = False
+        for agent in (str(a["id"]) for a in agents.json()["agents"]):
+            answer = self.admin.get(f"/agent/v1/agents/{agent}/desired-state")
+            if answer.status_code == 404:  # deleted meanwhile
+                continue
+            assert answer.status_code == 200, answer.text
+            items = [{"id": spec["id"], "revision": spec["revision"], "outcome": "ok"}
+                     for spec in answer.json()["loadbalancers"]
+                     if self.acknowledged.get((agent, spec["id"])) != spec["revision"]]
+            if not items:
+                continue
+            report = self.admin.post(f"/agent/v1/agents/{agent}/reports",
+                                     json={"loadbalancers": items})
+            assert report.status_code == 204, report.text
+            self.acknowledged.update(((agent, i["id"]), i["revision"]) for i in items)
+            news = True
+        return news
+
     def _seed_v2_catalogue(self) -> None:
         """Flavors and zones with their profiles (an admin's), a spare of each to delete."""
         def made(name: str, path: str, key: str, body: dict[str, Any], id_key: str = "id"
@@ -294,6 +438,8 @@ class Served:
         key = (case.method.lower(), case.path)
         if key not in self.exemplified and (key in BODY_EXAMPLES or key in PATH_EXAMPLES):
             self.exemplified.add(key)
+            if key[0] == "post":  # a creation's example must not fail for want of quota
+                self.unlimit()
             case.path_parameters.update(PATH_EXAMPLES.get(key, {}))
             if key in BODY_EXAMPLES:
                 case.body = copy.deepcopy(BODY_EXAMPLES[key])
@@ -376,6 +522,8 @@ def test_the_served_document_is_the_one_fuzzed(served: Served) -> None:
 @settings(deadline=None, suppress_health_check=list(HealthCheck), max_examples=EXAMPLES,
           derandomize=not SLOW, database=None)
 def test_no_server_error_and_rejections_change_nothing(case: Any, served: Served) -> None:
+    if served.settle():
+        served.ids.forget()  # deleted load balancers are gone now
     served.fill(case)
     before = served.world()
     revision = served.revision()

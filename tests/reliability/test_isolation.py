@@ -495,7 +495,7 @@ FILTERS = ["", "?tenant_id=project-a", "?name=secret-pool", "?description=secret
 def test_lists_never_show_another_projects_objects(world: World) -> None:
     problems = []
     collections = [path for (method, path) in world.calls() if _is_collection(method, path)
-                   and not admin_only(path) and not is_v2(path)]  # v2: test_v2_isolation
+                   and not admin_only(path) and not is_v2(path)]  # v2: test_v2_isolation.py
     # 8 kinds of object, quotas/tenant (the caller's own), secrets and containers
     assert len(collections) == 11
     for path in collections:

@@ -15,6 +15,7 @@ from lbaas.storage.db import WriteTx
 from lbaas.storage.models import Listener, LoadBalancer, Pool
 
 UNSUPPORTED = ("UDP", "SCTP")
+PROTOCOLS = ("TCP", "HTTP", "HTTPS", "TERMINATED_HTTPS")  # what the agent's spec accepts
 TIMEOUTS = {  # Octavia's defaults, milliseconds
     "timeout_client_data": 50000,
     "timeout_member_connect": 5000,
@@ -36,6 +37,10 @@ def check_protocol(protocol: str) -> None:
             "TERMINATED_HTTPS only.",
             type="ValidationException",
         )
+    if protocol not in PROTOCOLS:
+        raise BadRequest(
+            "Invalid input for field/attribute protocol: the value should be one of "
+            f"{', '.join(PROTOCOLS)}.", type="ValidationException")
 
 
 def create_listener(tx: WriteTx, ctx: Context, body: dict[str, Any]) -> Listener:
