@@ -153,3 +153,16 @@ def test_v1_pool_without_vip_is_not_a_v2_load_balancer(api: Api, lb_net: dict[st
     pool = api.pool(lb_net["subnet"]["id"])
     assert ids(api, "loadbalancers") == []
     fault(api.get(f"{V2}/loadbalancers/{pool['id']}"), 404)
+
+
+def test_provider_flavor_and_zone_must_be_known(api: Api, alice: Api) -> None:
+    subnet = own_subnet(alice)
+    base = {"vip_subnet_id": subnet}
+    for extra, words in (({"provider": "p" * 100}, "is not enabled"),  # once a 500 (PostgreSQL)
+                         ({"provider": "f5"}, "is not enabled"),
+                         ({"flavor_id": "6d5c1b2a-0000-4000-8000-000000000000"}, "flavor_id"),
+                         ({"availability_zone": "nowhere"}, "availability zone")):
+        fault(alice.post(f"{V2}/loadbalancers", {"loadbalancer": {**base, **extra}}), 400, words)
+    assert ids(alice, "loadbalancers") == []
+    made = make_lb(alice, subnet, provider="octavia")  # Octavia's default name is an alias
+    assert made["provider"] == "haproxy"

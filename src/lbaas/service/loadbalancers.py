@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from lbaas.domain import status
 from lbaas.errors import BadRequest
-from lbaas.service import lifecycle, scheduler
+from lbaas.service import lifecycle, providers, scheduler
 from lbaas.service.context import Context
 from lbaas.service.networks import visible_subnet
 from lbaas.service.objects import get_for_update, touch
@@ -17,9 +17,23 @@ from lbaas.service.ports import OWNER_VIP, create_port, get_port
 from lbaas.service.vips import release_vip_port, set_vip_port
 from lbaas.settings import Settings
 from lbaas.storage.db import WriteTx
+from lbaas.storage.flavors import AvailabilityZone, Flavor
 from lbaas.storage.models import L7Policy, LoadBalancer, Network, Subnet, new_id
 
 UPDATABLE = ("name", "description", "admin_state_up", "tags")
+
+
+def _check_catalogue(session: Session, body: dict[str, Any]) -> None:
+    """The flavor and availability zone named must exist and be enabled (400, as Octavia)."""
+    if body.get("flavor_id"):
+        flavor = session.get(Flavor, body["flavor_id"])
+        if flavor is None or not flavor.enabled:
+            raise BadRequest(f"Validation failure: Invalid flavor_id {body['flavor_id']}.")
+    if body.get("availability_zone"):
+        zone = session.get(AvailabilityZone, body["availability_zone"])
+        if zone is None or not zone.enabled:
+            raise BadRequest("Validation failure: Invalid availability zone "
+                             f"{body['availability_zone']}.")
 
 
 def create_load_balancer(
@@ -29,12 +43,13 @@ def create_load_balancer(
     optionally at vip_address), bound to the least-loaded live agent."""
     ctx.require_write()
     session = tx.session
+    _check_catalogue(session, body)
     lb = LoadBalancer(
         id=new_id(),
         tenant_id=body["tenant_id"],
         name=body.get("name") or "",
         description=body.get("description") or "",
-        provider=body.get("provider") or "haproxy",
+        provider=providers.resolve(body.get("provider") or providers.PROVIDER),
         flavor_id=body.get("flavor_id"),
         availability_zone=body.get("availability_zone"),
         admin_state_up=body.get("admin_state_up", True),
