@@ -94,6 +94,8 @@ def test_v1_data_becomes_the_one_model(fresh_url: str) -> None:
                 "pool1", "pool1", 80, 100, "ACTIVE")
             pool = s.get(Pool, "pool1")
             assert pool is not None and pool.vip is listener
+            # v1 VIPs always sent X-Forwarded-For; as listeners they ask for it
+            assert listener.insert_headers == {"X-Forwarded-For": "true"}
             assert (pool.session_persistence_type, pool.session_persistence_cookie_name) == (
                 "APP_COOKIE", "sid")
             bare = s.get(LoadBalancer, "pool2")

@@ -189,7 +189,8 @@ def _migrate_data() -> None:
     # JSON columns named explicitly: MariaDB reflects them as LONGTEXT
     json_columns = {
         "pools": ("statistics", "tags"), "load_balancers": ("statistics", "tags"),
-        "listeners": ("tags",), "members": ("tags",), "health_monitors": ("tags",),
+        "listeners": ("tags", "insert_headers"), "members": ("tags",),
+        "health_monitors": ("tags",),
     }
     t = {
         name: sa.Table(
