@@ -161,8 +161,38 @@ def test_provider_flavor_and_zone_must_be_known(api: Api, alice: Api) -> None:
     for extra, words in (({"provider": "p" * 100}, "is not enabled"),  # once a 500 (PostgreSQL)
                          ({"provider": "f5"}, "is not enabled"),
                          ({"flavor_id": "6d5c1b2a-0000-4000-8000-000000000000"}, "flavor_id"),
-                         ({"availability_zone": "nowhere"}, "availability zone")):
+                         ({"availability_zone": "nowhere"}, "availability zone"),
+                         ({"vip_address": "not-an-address"}, "not an IP address")):
         fault(alice.post(f"{V2}/loadbalancers", {"loadbalancer": {**base, **extra}}), 400, words)
     assert ids(alice, "loadbalancers") == []
     made = make_lb(alice, subnet, provider="octavia")  # Octavia's default name is an alias
     assert made["provider"] == "haproxy"
+
+
+def test_listener_options_the_spec_cannot_take_are_400(api: Api, alice: Api) -> None:
+    """Each of these once reached the agent's desired state (a 500 there, or on PostgreSQL an
+    integer overflow): they are refused when set, and change nothing."""
+    agent = api.register_agent()
+    lb = make_lb(alice, own_subnet(alice))
+    settle(api, agent)
+    base = {"loadbalancer_id": lb["id"], "protocol": "HTTP", "protocol_port": 80}
+    for extra, words in (({"timeout_client_data": 2_147_483_648}, "timeout_client_data"),
+                         ({"client_authentication": "SOMETIMES"}, "client_authentication"),
+                         ({"insert_headers": {"X-Evil": "true"}}, "X-Evil"),
+                         ({"insert_headers": {"X-SSL-Client-DN": "true"}}, "TERMINATED_HTTPS"),
+                         ({"insert_headers": {"X-Forwarded-For": "yes"}}, "'true' or 'false'"),
+                         ({"allowed_cidrs": ["198.18.0.0/33"]}, "allowed_cidrs"),
+                         ({"tls_versions": ["TLSv9"]}, "tls_versions"),
+                         ({"alpn_protocols": ["spdy"]}, "alpn_protocols")):
+        fault(alice.post(f"{V2}/listeners", {"listener": {**base, **extra}}), 400, words)
+    tcp = {**base, "protocol": "TCP", "insert_headers": {"X-Forwarded-For": "true"}}
+    fault(alice.post(f"{V2}/listeners", {"listener": tcp}), 400, "HTTP")
+    assert ids(alice, "listeners") == []
+    listener = alice.create(f"{V2}/listeners", "listener", **base,
+                            insert_headers={"X-Forwarded-For": "true"},
+                            allowed_cidrs=["198.18.0.0/15"], timeout_client_data=2_073_600_000)
+    settle(api, agent)
+    fault(alice.put(f"{V2}/listeners/{listener['id']}",
+                    {"listener": {"client_authentication": "x"}}), 400, "client_authentication")
+    spec = next(s for s in api.desired(agent)["loadbalancers"] if s["id"] == lb["id"])
+    assert spec["listeners"][0]["insert_headers"] == ["X-Forwarded-For"]

@@ -8,6 +8,7 @@ from lbaas.domain import status
 from lbaas.errors import BadRequest
 from lbaas.service import lifecycle
 from lbaas.service.context import Context
+from lbaas.service.listener_checks import check_listener_options
 from lbaas.service.objects import get_for_update, get_v2, get_visible, touch
 from lbaas.service.v2_checks import check_listener_pool
 from lbaas.service.vips import _check_port_free
@@ -91,6 +92,7 @@ def delete_listener(tx: WriteTx, ctx: Context, listener_id: str) -> None:
 
 def _apply(session: Any, ctx: Context, listener: Listener, lb: LoadBalancer,
            body: dict[str, Any]) -> None:
+    check_listener_options(body.get("protocol") or listener.protocol, body)
     for key in UPDATABLE:
         if key in body:
             setattr(listener, key, body[key])

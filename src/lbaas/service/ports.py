@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 
 import netaddr
@@ -67,6 +68,11 @@ def get_port(session: Session, ctx: Context, port_id: str) -> Port:
 
 
 def _check_requested(session: Session, subnet: Subnet, address: str) -> str:
+    try:
+        address = str(ipaddress.ip_address(address))  # strict, and in its canonical form
+    except ValueError:
+        raise BadRequest(f"Invalid input for operation: '{address[:64]}' is not an IP address.",
+                         type="InvalidInput") from None
     cidr = netaddr.IPNetwork(subnet.cidr)
     ip = netaddr.IPAddress(address)
     if ip not in cidr or ip in (cidr[0], cidr[-1]):
