@@ -155,8 +155,9 @@ def up(listen: ListenOpt = None, data_dir: DataDirOpt = None, admin_token: Admin
     checks = _preflight(settings.data_dir)
     store, token = prepare(settings)
     server = ApiServer(settings, store, token)
-    _start_api(server, settings)
+    # Before the API answers: whoever sees /healthz answer may read them at once.
     creds = write_credentials(settings, token)
+    _start_api(server, settings)
     _write_pid_file(settings.data_dir)
     running.record_up(settings.data_dir)
     url = f"http://{settings.listen}"
