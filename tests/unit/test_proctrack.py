@@ -18,7 +18,14 @@ from lbaas.settings import default_data_dir
 
 
 def _sleeper(*words: str, code: str = "import time; time.sleep(120)") -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-c", code, *words])
+    """A child whose command line shows `words`: Popen returns once the exec has begun, a moment
+    before the kernel has the new command line in /proc (seen once, empty, in a CI run)."""
+    proc = subprocess.Popen([sys.executable, "-c", code, *words])
+    deadline = time.monotonic() + 30
+    while words and words[-1] not in proctrack.argv(proc.pid):
+        assert time.monotonic() < deadline and proc.poll() is None, "the child never ran"
+        time.sleep(0.01)
+    return proc
 
 
 @pytest.fixture
