@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from lbaas.storage.models import LoadBalancer
 from tests.api.conftest import Api, own_subnet
 from tests.api.test_v2_framework import fault
 
@@ -196,3 +197,23 @@ def test_listener_options_the_spec_cannot_take_are_400(api: Api, alice: Api) -> 
                     {"listener": {"client_authentication": "x"}}), 400, "client_authentication")
     spec = next(s for s in api.desired(agent)["loadbalancers"] if s["id"] == lb["id"])
     assert spec["listeners"][0]["insert_headers"] == ["X-Forwarded-For"]
+
+
+def test_an_agent_with_a_long_host_name_fits_the_status_notes(api: Api, alice: Api) -> None:
+    """The notes that name the agent ("Waiting for agent H...", "Moving to agent H...") once
+    overflowed status_description (255) when H was a long host name: a 500 on PostgreSQL."""
+
+    def note(lb_id: str) -> str:
+        assert api.store is not None
+        with api.store.read() as session:
+            lb = session.get(LoadBalancer, lb_id)
+            assert lb is not None and lb.status_description is not None
+            return lb.status_description
+
+    first = api.register_agent("a" * 255)
+    lb = make_lb(alice, own_subnet(alice))
+    assert note(lb["id"]).startswith("Waiting for agent aaaa") and len(note(lb["id"])) == 255
+    settle(api, first)
+    api.register_agent("b" * 255)
+    assert api.put(f"{V2}/loadbalancers/{lb['id']}/failover", {}).status_code == 202
+    assert note(lb["id"]).startswith("Waiting for agent bbbb") and note(lb["id"]).endswith("...")

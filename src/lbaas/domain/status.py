@@ -15,6 +15,14 @@ WAITING_FOR_AGENT = (
     "is available (see GET /v2.0/agents)."
 )
 WAITING_FOR_APPLY = "Waiting for agent {host} to apply this change."
+DESCRIPTION_MAX = 255  # the status_description columns
+
+
+def description(text: str) -> str:
+    """Text for a status_description column: one line, cut to the column's size (an agent's
+    host name or reason can be long enough to overflow it)."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= DESCRIPTION_MAX else flat[: DESCRIPTION_MAX - 3] + "..."
 
 
 def after_update(current: str) -> str:

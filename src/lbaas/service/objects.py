@@ -131,7 +131,7 @@ def touch(session: Session, lb: LoadBalancer, revision: int) -> None:
         return
     agent = session.get(Agent, lb.agent_id)
     host = agent.host if agent else "?"
-    lb.status_description = status.WAITING_FOR_APPLY.format(host=host)
+    lb.status_description = status.description(status.WAITING_FOR_APPLY.format(host=host))
 
 
 def touch_pool(session: Session, pool: Pool, revision: int) -> None:

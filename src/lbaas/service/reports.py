@@ -32,7 +32,6 @@ from lbaas.storage.models import (
 
 log = logging.getLogger(__name__)
 SETTLE = (*status.PENDING, status.ERROR)
-DESCRIPTION_MAX = 255  # the status_description columns
 COUNTER_MAX = 2**63 - 1  # the statistics columns (BIGINT)
 
 
@@ -104,8 +103,9 @@ def _settle(lb: LoadBalancer, item: LoadBalancerReport) -> None:
     """
     ok = item.outcome == "ok"
     new_status = status.ACTIVE if ok else status.ERROR
-    reason = None if ok else _text(item.reason or "The agent could not apply this configuration.")
-    note = (_text(item.warning) or None) if ok else reason
+    failure = item.reason or "The agent could not apply this configuration."
+    reason = None if ok else status.description(failure)
+    note = (status.description(item.warning) or None) if ok else reason
     deployed: list[LoadBalancer | Pool] = [lb, *lb.pools]
     for part in deployed:
         if part.provisioning_status in SETTLE or not ok:
@@ -154,7 +154,7 @@ def _apply_health(session: Session, lb: LoadBalancer, item: LoadBalancerReport) 
             hint = None
             if health.status == status.INACTIVE:
                 hint = member_hints.outside_network(session, pool, member.address)
-            text = _text("; ".join(filter(None, [hint, health.description])))
+            text = status.description("; ".join(filter(None, [hint, health.description])))
             member.operating_status = _member_operating(member, health.status)
             if member.provisioning_status == status.ERROR:  # serving again: v1 showed ACTIVE
                 member.provisioning_status = status.ACTIVE
@@ -190,12 +190,6 @@ def _pool_operating(pool: Pool) -> str:
     if states and down == len(states):
         return "ERROR"
     return "DEGRADED" if down else "ONLINE"
-
-
-def _text(text: str) -> str:
-    """Agent-written text as a status_description: one line, cut to the column's size."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= DESCRIPTION_MAX else flat[: DESCRIPTION_MAX - 3] + "..."
 
 
 def _counter(value: int) -> int:

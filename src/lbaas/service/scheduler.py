@@ -71,7 +71,7 @@ def move(session: Session, settings: Settings, lb: LoadBalancer, revision: int) 
     lb.changed_at = utcnow()
     lb.provisioning_status = status.after_update(lb.provisioning_status)
     reason = "was unbound" if old is None else f"agent {old.host} is dead or disabled"
-    lb.status_description = f"Moving to agent {new.host}: {reason}."
+    lb.status_description = status.description(f"Moving to agent {new.host}: {reason}.")
     log.info("load balancer %s moved to agent %s (%s)", lb.id, new.host, reason)
 
 
