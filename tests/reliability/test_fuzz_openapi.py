@@ -238,6 +238,11 @@ class Served:
         self.acknowledged: dict[tuple[str, str], int] = {}  # (agent, lb) → revision reported
         self.ids = LiveIds(self.http, DOCUMENT, self.reserved)
         self.answers: defaultdict[str, Counter[int]] = defaultdict(Counter)
+        # Since the last 2xx nothing changed (a 4xx is checked to change nothing): no agent
+        # has anything new to settle, and the rows read before the last 4xx are still the
+        # rows. This halves the reads of every table, the costliest part of a case.
+        self.unsettled = True
+        self.known_world: dict[str, list[tuple[str, ...]]] | None = None
 
     def _member_token(self) -> str:
         answer = self.admin.post("/v2.0/tokens", json={"token": {"project_id": PROJECT,
@@ -385,6 +390,7 @@ class Served:
             kind: -1 for kind in ("loadbalancer", "listener", "pool", "member", "healthmonitor",
                                   "l7policy", "l7rule")}})
         assert quota.status_code in (200, 202), quota.text
+        self.known_world = None
 
     def settle(self) -> bool:
         """Do what the agents would: each reports every load balancer it holds as deployed at
@@ -522,10 +528,13 @@ def test_the_served_document_is_the_one_fuzzed(served: Served) -> None:
 @settings(deadline=None, suppress_health_check=list(HealthCheck), max_examples=EXAMPLES,
           derandomize=not SLOW, database=None)
 def test_no_server_error_and_rejections_change_nothing(case: Any, served: Served) -> None:
-    if served.settle():
+    if served.unsettled and served.settle():
         served.ids.forget()  # deleted load balancers are gone now
+        served.known_world = None
+    served.unsettled = False
     served.fill(case)
-    before = served.world()
+    before = served.known_world or served.world()
+    served.known_world = None
     revision = served.revision()
     response = case.call(base_url=served.url, headers={"X-Auth-Token": served.token},
                          timeout=30)
@@ -536,8 +545,11 @@ def test_no_server_error_and_rejections_change_nothing(case: Any, served: Served
         assert served.revision() == revision, (case.method, case.formatted_path, case.body)
         assert served.world() == before, (case.method, case.formatted_path, case.body,
                                           response.status_code)
-    elif case.method != "GET":
-        served.ids.changed(response)  # what exists has changed: read it again before the next case
+        served.known_world = before
+    else:
+        served.unsettled = True
+        if case.method != "GET":
+            served.ids.changed(response)  # what exists has changed: read it before the next case
     assert served.server.thread.is_alive()
 
 
