@@ -195,6 +195,9 @@ def test_two_listeners_on_one_vip_each_serve(lab: Lab) -> None:
     assert answers(lab.c1, 3, port=8080) == {"web2"}
     lb_view = lab.wait_lb()
     assert lb_view["vip_address"] == VIP and len(lb_view["listeners"]) == 2
+    for name, count in (("http", 6), ("tcp", 3)):  # each listener counts its own connections
+        wait_for(f"{name} listener stats", lambda name=name, count=count: lab.system.api.get(
+            f"{V2}/listeners/{lab.ids[name]}/stats")["stats"]["total_connections"] == count)
 
 
 def test_l7_rules_route_redirect_and_reject(lab: Lab) -> None:
@@ -221,6 +224,7 @@ def test_l7_rules_route_redirect_and_reject(lab: Lab) -> None:
     assert answers(lab.c1, 3, **{"X-Canary": "yes"}) == {"web3"}  # HEADER
     assert answers(lab.c1, 4, **{"X-Canary": "no"}) == {"web1", "web2"}
     assert answers(lab.c1, 3, Cookie="beta=1") == {"web3"}  # COOKIE
+    assert answers(lab.c1, 3, Cookie="a=2; beta=1") == {"web3"}
     assert answers(lab.c1, 4, Cookie="beta=0") == {"web1", "web2"}
     moved = one(lab.c1, "/old/page")
     assert (moved.status, moved.headers.get("location")) == (301, "http://new.example.test/")
@@ -239,12 +243,17 @@ def test_allowed_cidrs_admit_one_client_and_refuse_another(lab: Lab) -> None:
 
 def test_insert_headers_reach_the_member(lab: Lab) -> None:
     lab.put("listener", f"listeners/{lab.ids['http']}", {"insert_headers": {
-        "X-Forwarded-For": "true", "X-Forwarded-Port": "true", "X-Forwarded-Proto": "true"}})
+        "X-Forwarded-For": "true", "X-Forwarded-Port": "true", "X-Forwarded-Proto": "false"}})
     reply = one(lab.c1, "/headers")
     assert reply.ok, reply
     seen = json.loads(reply.body)
+    assert (seen["x-forwarded-for"], seen["x-forwarded-port"]) == (C1, "80")
+    assert "x-forwarded-proto" not in seen  # "false": not inserted
+    lab.put("listener", f"listeners/{lab.ids['http']}", {"insert_headers": {
+        "X-Forwarded-For": "true", "X-Forwarded-Port": "true", "X-Forwarded-Proto": "true"}})
+    seen = json.loads(one(lab.c1, "/headers", **{"X-Forwarded-Proto": "https"}).body)
     assert (seen["x-forwarded-for"], seen["x-forwarded-port"], seen["x-forwarded-proto"]) == (
-        C1, "80", "http")
+        C1, "80", "http")  # set by HAProxy: what the client claimed is replaced
 
 
 def test_terminated_https_with_sni_and_a_redirect_from_http(lab: Lab) -> None:
@@ -309,6 +318,10 @@ def test_backup_member_serves_only_while_the_others_are_down(lab: Lab) -> None:
         lab.system.start_http("web2")
     wait_for("web2 ONLINE again", lambda: member_status("web2", "ONLINE"))
     assert answers(lab.c1, 4, port=8080) == {"web2"}
+    tree = lab.system.api.get(f"{V2}/loadbalancers/{lab.lb_id}/status")["statuses"]
+    tcp = next(li for li in tree["loadbalancer"]["listeners"] if li["id"] == lab.ids["tcp"])
+    assert {m["address"]: m["operating_status"] for m in tcp["pools"][0]["members"]} == {
+        WEB["web2"]: "ONLINE", WEB["web3"]: "ONLINE"}
 
 
 def test_a_v1_vip_is_a_v2_load_balancer(lab: Lab) -> None:
@@ -325,6 +338,18 @@ def test_a_v1_vip_is_a_v2_load_balancer(lab: Lab) -> None:
     assert pool["listeners"] == [{"id": v1.vip_id}]
     assert [m["address"] for m in members] == [WEB["web1"]]
     lab.system.delete_load_balancer(v1)
+
+    # and the other way round: each listener of the v2 load balancer with a default pool is a
+    # v1 VIP, all on the one address and port
+    lb = lab.wait_lb()
+    vips = [v for v in lab.system.api.get("/v2.0/lb/vips")["vips"] if v["address"] == VIP]
+    defaults = {name: lab.ids[pool] for name, pool in (
+        ("http", "main"), ("tcp", "tcp-pool"), ("https", "secure"), ("pass", "pass-pool"),
+        ("reenc", "reenc-pool"))}
+    assert {(v["id"], v["pool_id"]) for v in vips} == {
+        (lab.ids[name], pool) for name, pool in defaults.items()}
+    assert {v["port_id"] for v in vips} == {lb["vip_port_id"]}
+    assert {v["protocol_port"] for v in vips} == {80, 8080, 443, 8443, 8081}
 
 
 def test_a_v2_load_balancer_through_neutron_lb_commands(lab: Lab) -> None:
