@@ -162,10 +162,12 @@ def one(client: Client, path: str = "/", port: int = 80, **headers: str) -> Repl
 
 
 def tls_get(client: Client, ca: TestCa, name: str, port: int,
-            path: str = "/") -> tuple[str, str, str]:
-    """GET over TLS to the VIP with SNI `name`, verified against the test CA and that name:
-    (the served certificate's common name, the status line, the body)."""
+            path: str = "/", check_name: bool = True) -> tuple[str, str, str]:
+    """GET over TLS to the VIP with SNI `name`, verified against the test CA (and that name
+    unless not `check_name`): (the served certificate's common name, the status line, the
+    body)."""
     context = ssl.create_default_context(cadata=ca.pem)
+    context.check_hostname = check_name
     with context.wrap_socket(client.connect(VIP, port), server_hostname=name) as tls:
         subject = dict(item[0] for item in tls.getpeercert()["subject"])  # type: ignore[index]
         tls.sendall(f"GET {path} HTTP/1.1\r\nHost: {name}\r\nConnection: close\r\n\r\n"
@@ -175,6 +177,12 @@ def tls_get(client: Client, ca: TestCa, name: str, port: int,
             answer += chunk
     head, _, body = answer.decode().partition("\r\n\r\n")
     return str(subject["commonName"]), head.splitlines()[0], body.strip()
+
+
+def member_status(lab: Lab, pool: str, name: str, want: str) -> bool:
+    """Whether the member named `name` of our pool `pool` has operating status `want`."""
+    members = lab.system.api.get(f"{V2}/pools/{lab.ids[pool]}/members")["members"]
+    return any(m["name"] == name and m["operating_status"] == want for m in members)
 
 
 # -- the steps ---------------------------------------------------------------------------------
@@ -264,6 +272,8 @@ def test_terminated_https_with_sni_and_a_redirect_from_http(lab: Lab) -> None:
     lab.pool("secure", "HTTP", [("web1", 80)], listener_id=lab.ids["https"])
     for name in (WWW, API):  # each name gets its own certificate, verified for that name
         assert tls_get(lab.c1, lab.ca, name, 443) == (name, "HTTP/1.1 200 OK", "web1")
+    # a name without a certificate of its own gets the default one
+    assert tls_get(lab.c1, lab.ca, "other.example.test", 443, check_name=False)[0] == WWW
     _, status, body = tls_get(lab.c1, lab.ca, WWW, 443, "/headers")
     assert json.loads(body)["x-forwarded-proto"] == "https", status
 
@@ -282,6 +292,11 @@ def test_https_passthrough_reaches_a_tls_member(lab: Lab) -> None:
     # the member's own certificate comes through: HAProxy does not terminate TLS here
     assert tls_get(lab.c1, lab.ca, MEMBER_NAME, 8443) == (MEMBER_NAME, "HTTP/1.1 200 OK",
                                                           "sec-tls")
+    # a TLS-HELLO monitor sees the TLS member healthy
+    lab.post("healthmonitor", "healthmonitors", {
+        "pool_id": lab.ids["pass-pool"], "type": "TLS-HELLO", "delay": 1, "timeout": 1,
+        "max_retries": 1})
+    wait_for("the TLS member ONLINE", lambda: member_status(lab, "pass-pool", "sec", "ONLINE"))
 
 
 def test_reencryption_to_an_https_member(lab: Lab) -> None:
@@ -296,27 +311,26 @@ def test_reencryption_to_an_https_member(lab: Lab) -> None:
     assert one(lab.c1, port=8081).status == 503
     lab.put("pool", pool, {"ca_tls_container_ref": lab.secret(lab.ca.pem)})
     assert answers(lab.c1, 2, port=8081) == {"sec-tls"}
+    # an HTTPS monitor checks /health over the re-encrypted connection
+    lab.post("healthmonitor", "healthmonitors", {
+        "pool_id": lab.ids["reenc-pool"], "type": "HTTPS", "delay": 1, "timeout": 1,
+        "max_retries": 1, "url_path": "/health", "expected_codes": "200"})
+    wait_for("the TLS member ONLINE", lambda: member_status(lab, "reenc-pool", "sec", "ONLINE"))
 
 
 def test_backup_member_serves_only_while_the_others_are_down(lab: Lab) -> None:
-    pool = lab.ids["tcp-pool"]
     lab.member("tcp-pool", "web3", 80, backup=True)
-    lab.post("healthmonitor", "healthmonitors", {"pool_id": pool, "type": "TCP", "delay": 1,
-                                                 "timeout": 1, "max_retries": 1})
-
-    def member_status(name: str, want: str) -> bool:
-        members = lab.system.api.get(f"{V2}/pools/{pool}/members")["members"]
-        return any(m["name"] == name and m["operating_status"] == want for m in members)
-
-    wait_for("web2 ONLINE", lambda: member_status("web2", "ONLINE"))
+    lab.post("healthmonitor", "healthmonitors", {"pool_id": lab.ids["tcp-pool"], "type": "TCP",
+                                                 "delay": 1, "timeout": 1, "max_retries": 1})
+    wait_for("web2 ONLINE", lambda: member_status(lab, "tcp-pool", "web2", "ONLINE"))
     assert answers(lab.c1, 4, port=8080) == {"web2"}  # the backup waits
     lab.system.stop_http("web2")
     try:
-        wait_for("web2 seen down", lambda: member_status("web2", "ERROR"))
+        wait_for("web2 seen down", lambda: member_status(lab, "tcp-pool", "web2", "ERROR"))
         assert answers(lab.c1, 4, port=8080) == {"web3"}
     finally:
         lab.system.start_http("web2")
-    wait_for("web2 ONLINE again", lambda: member_status("web2", "ONLINE"))
+    wait_for("web2 ONLINE again", lambda: member_status(lab, "tcp-pool", "web2", "ONLINE"))
     assert answers(lab.c1, 4, port=8080) == {"web2"}
     tree = lab.system.api.get(f"{V2}/loadbalancers/{lab.lb_id}/status")["statuses"]
     tcp = next(li for li in tree["loadbalancer"]["listeners"] if li["id"] == lab.ids["tcp"])
