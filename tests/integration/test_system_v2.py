@@ -212,7 +212,7 @@ def test_l7_rules_route_redirect_and_reject(lab: Lab) -> None:
     lab.pool("api", "HTTP", [("web3", 80)], loadbalancer_id=lab.lb_id)
     to_api = {"action": "REDIRECT_TO_POOL", "redirect_pool_id": lab.ids["api"]}
     lab.policy("http", rules=[{"type": "PATH", "compare_type": "STARTS_WITH",
-                               "value": "/session"}], **to_api)
+                               "value": "/slow"}], **to_api)
     lab.policy("http", rules=[{"type": "HOST_NAME", "compare_type": "EQUAL_TO",
                                "value": API}], **to_api)
     lab.policy("http", rules=[{"type": "HEADER", "compare_type": "EQUAL_TO",
@@ -226,7 +226,7 @@ def test_l7_rules_route_redirect_and_reject(lab: Lab) -> None:
                                    "value": "/admin"}])
 
     assert answers(lab.c1, 4) == {"web1", "web2"}  # no rule matches: the default pool
-    assert answers(lab.c1, 3, path="/session") == {"web3"}  # PATH
+    assert answers(lab.c1, 3, path="/slow?seconds=0") == {"web3"}  # PATH
     assert answers(lab.c1, 3, Host=API) == {"web3"}  # HOST_NAME
     assert answers(lab.c1, 4, Host=WWW) == {"web1", "web2"}
     assert answers(lab.c1, 3, **{"X-Canary": "yes"}) == {"web3"}  # HEADER
@@ -264,6 +264,27 @@ def test_insert_headers_reach_the_member(lab: Lab) -> None:
         C1, "80", "http")  # set by HAProxy: what the client claimed is replaced
 
 
+def test_session_persistence_of_each_kind(lab: Lab) -> None:
+    main = f"pools/{lab.ids['main']}"
+    lab.put("pool", main, {"session_persistence": {"type": "HTTP_COOKIE"}})
+    first = one(lab.c1)
+    cookie = first.headers["set-cookie"].split(";")[0]  # HAProxy's, naming the member
+    assert answers(lab.c1, 4, Cookie=cookie) == {first.text}
+    assert answers(lab.c1, 6) == {"web1", "web2"}  # without it: balanced
+
+    lab.put("pool", main, {"session_persistence": {"type": "APP_COOKIE",
+                                                   "cookie_name": "SESSION"}})
+    first = one(lab.c1, "/session?cookie=SESSION")  # the member's own session cookie
+    cookie = first.headers["set-cookie"].split(";")[0]
+    assert cookie.startswith("SESSION=") and first.ok, first
+    assert answers(lab.c1, 4, Cookie=cookie) == {first.text}
+
+    lab.put("pool", main, {"session_persistence": {"type": "SOURCE_IP"}})
+    assert len(answers(lab.c1, 4)) == 1 and len(answers(lab.c2, 4)) == 1
+    lab.put("pool", main, {"session_persistence": None})
+    assert answers(lab.c1, 6) == {"web1", "web2"}
+
+
 def test_terminated_https_with_sni_and_a_redirect_from_http(lab: Lab) -> None:
     refs = {name: lab.container(lab.ca.issue(name)) for name in (WWW, API)}
     lab.listener("https", "TERMINATED_HTTPS", 443, default_tls_container_ref=refs[WWW],
@@ -280,10 +301,15 @@ def test_terminated_https_with_sni_and_a_redirect_from_http(lab: Lab) -> None:
     lab.policy("http", "REDIRECT_PREFIX", [{"type": "HOST_NAME", "compare_type": "EQUAL_TO",
                                             "value": WWW}],
                redirect_prefix=f"https://{WWW}", redirect_http_code=308, position=1)
-    moved = one(lab.c1, "/session?x=1", Host=WWW)
-    assert (moved.status, moved.headers.get("location")) == (308,
-                                                             f"https://{WWW}/session?x=1")
+    moved = one(lab.c1, "/peer?x=1", Host=WWW)
+    assert (moved.status, moved.headers.get("location")) == (308, f"https://{WWW}/peer?x=1")
     assert answers(lab.c1, 2, Host=API) == {"web3"}  # other names are not redirected
+
+    # L7 on the TLS listener too: the API name goes to its own pool
+    lab.policy("https", "REDIRECT_TO_POOL", [{"type": "HOST_NAME", "compare_type": "EQUAL_TO",
+                                             "value": API}], redirect_pool_id=lab.ids["api"])
+    assert tls_get(lab.c1, lab.ca, API, 443) == (API, "HTTP/1.1 200 OK", "web3")
+    assert tls_get(lab.c1, lab.ca, WWW, 443) == (WWW, "HTTP/1.1 200 OK", "web1")
 
 
 def test_https_passthrough_reaches_a_tls_member(lab: Lab) -> None:
