@@ -2,13 +2,16 @@
 servers), each feature shown with real requests through the VIP. One system and one load
 balancer for the module, changed step by step (the tests run in order and build on each other):
 
-    two listeners on one VIP (HTTP:80, TCP:8080)
+    two listeners on one VIP (HTTP:80, TCP:8080), each with its own stats
     → L7: PATH, HOST_NAME, HEADER, COOKIE to another pool; REDIRECT_TO_URL; REJECT (403)
     → allowed_cidrs (one client refused, one admitted) → insert_headers seen at /headers
+    → session persistence: HTTP_COOKIE, APP_COOKIE, SOURCE_IP
     → TERMINATED_HTTPS with SNI (two names, two certificates) + HTTP→HTTPS REDIRECT_PREFIX on :80
-    → HTTPS passthrough to a TLS member → re-encryption (pool tls_enabled, member verified)
-    → a backup member serving only while the others are down (health monitor)
-    → a v1 VIP seen as a v2 load balancer; a v2 load balancer seen by `neutron lb-vip-show`
+    → HTTPS passthrough to a TLS member (TLS-HELLO monitor)
+    → re-encryption (pool tls_enabled, the member verified by a CA; HTTPS monitor)
+    → a backup member serving only while the others are down (TCP monitor)
+    → a v1 VIP seen as a v2 load balancer, and the v2 one's listeners as v1 VIPs
+    → a single-listener v2 load balancer through `neutron lb-vip-show` / `lb-pool-show`
 
 Tenant network 198.18.36.0/24: web1-3 plain lab hosts, `sec` also serves HTTPS on 443;
 clients c1 and c2.
