@@ -367,6 +367,20 @@ def test_backup_member_serves_only_while_the_others_are_down(lab: Lab) -> None:
         WEB["web2"]: "ONLINE", WEB["web3"]: "ONLINE"}
 
 
+def test_admin_down_and_a_deleted_listener(lab: Lab) -> None:
+    lab.put("loadbalancer", f"loadbalancers/{lab.lb_id}", {"admin_state_up": False})
+    assert one(lab.c1).status == 0 and one(lab.c1, port=8080).status == 0  # nothing listens
+    lab.put("loadbalancer", f"loadbalancers/{lab.lb_id}", {"admin_state_up": True})
+    assert answers(lab.c1, 2, port=8080) == {"web2"}
+
+    lab.system.api.delete(f"{V2}/listeners/{lab.ids['reenc']}")
+    lab.wait_lb()
+    assert one(lab.c1, port=8081).status == 0
+    assert answers(lab.c1, 4) == {"web1", "web2"}  # the others serve on
+    pool = lab.system.api.get(f"{V2}/pools/{lab.ids['reenc-pool']}")["pool"]
+    assert pool["listeners"] == [] and pool["provisioning_status"] == "ACTIVE"
+
+
 def test_a_v1_vip_is_a_v2_load_balancer(lab: Lab) -> None:
     v1 = lab.system.load_balancer(lab.tenant, members=[WEB["web1"]])
     assert lab.c1.texts(v1.address, 2) == ["web1", "web1"]
@@ -387,12 +401,14 @@ def test_a_v1_vip_is_a_v2_load_balancer(lab: Lab) -> None:
     lb = lab.wait_lb()
     vips = [v for v in lab.system.api.get("/v2.0/lb/vips")["vips"] if v["address"] == VIP]
     defaults = {name: lab.ids[pool] for name, pool in (
-        ("http", "main"), ("tcp", "tcp-pool"), ("https", "secure"), ("pass", "pass-pool"),
-        ("reenc", "reenc-pool"))}
+        ("http", "main"), ("tcp", "tcp-pool"), ("https", "secure"), ("pass", "pass-pool"))}
     assert {(v["id"], v["pool_id"]) for v in vips} == {
         (lab.ids[name], pool) for name, pool in defaults.items()}
     assert {v["port_id"] for v in vips} == {lb["vip_port_id"]}
-    assert {v["protocol_port"] for v in vips} == {80, 8080, 443, 8443, 8081}
+    assert {v["protocol_port"] for v in vips} == {80, 8080, 443, 8443}
+    # a pool that is no listener's default: a v1 pool without VIP
+    assert lab.system.api.get(f"/v2.0/lb/pools/{lab.ids['reenc-pool']}")["pool"][
+        "vip_id"] is None
 
 
 def test_a_v2_load_balancer_through_neutron_lb_commands(lab: Lab) -> None:
