@@ -154,6 +154,10 @@ def test_load_balancer_metrics_come_from_the_agents_reports(api: Api, lb: dict[s
                  member="198.18.3.11:80") == 1
     assert value(found, "lbaas_member_up", member_id=second) == 0
     assert value(found, "lbaas_loadbalancer_up", **lb_labels) == 1
+    # the same counters through v2: the listener (the VIP) has its own
+    stats = api.get(f"/v2.0/lbaas/listeners/{lb['vip']}/stats").json()["stats"]
+    assert stats == {"bytes_in": 100, "bytes_out": 900, "active_connections": 2,
+                     "total_connections": 40, "request_errors": 1}
     # A report without detail (an older agent) keeps what was reported last.
     assert api.report(lb["agent"], {**report, "detail": None}).status_code == 204
     assert value(scrape(api), "lbaas_member_requests_total", member_id=first) == 30

@@ -39,6 +39,8 @@ from tests.integration.traffic import Client
 
 from lbaas.drivers.haproxy.runtime import RuntimeApi
 from lbaas.drivers.network import names
+from lbaas.drivers.network.commands import in_namespace
+from lbaas.lab.process import wait_listening
 from lbaas.lab.sandbox import Sandbox
 from lbaas.server import ApiServer, prepare
 from lbaas.settings import Settings
@@ -406,6 +408,7 @@ class System:
         self.made = Made()
         self.clients: dict[str, Client] = {}
         self.cleanup_notes: list[str] = []  # what close() had to force: each one is a defect
+        self.tls_servers: list[subprocess.Popen[bytes]] = []
         self._closed = False
 
     # -- agents --------------------------------------------------------------------------------
@@ -498,6 +501,22 @@ class System:
 
     def start_http(self, name: str) -> None:
         self.box.hosts.start_http(name)
+
+    def tls_server(self, name: str, pem: str, text: str, port: int = 443) -> None:
+        """A second web server on lab host `name`, speaking HTTPS on `port` with `pem`
+        (certificate and key) and answering `text`; stopped by close()."""
+        host = self.box.hosts.get(name)
+        path = self.root / f"tls-{name}-{port}.pem"
+        path.write_text(pem)
+        path.chmod(0o600)
+        argv = [sys.executable, "-m", "lbaas.lab.httpserver", "--text", text, "--port",
+                str(port), "--bind", host.address, "--tls-cert", str(path)]
+        log_path = self.root / f"tls-{name}-{port}.log"
+        with log_path.open("ab") as out:
+            proc = subprocess.Popen(in_namespace(host.namespace, argv), stdin=subprocess.DEVNULL,
+                                    stdout=out, stderr=out, start_new_session=True)
+        self.tls_servers.append(proc)
+        wait_listening(proc.pid, host.address, port, log_path)
 
     # -- load balancers -------------------------------------------------------------------------
 
@@ -746,6 +765,9 @@ class System:
             errors.append(f"API cleanup failed: {exc}")
         for agent in self.agents.values():
             agent.stop()
+        for server in self.tls_servers:
+            server.terminate()
+            server.wait(timeout=10)
         self._force_remove()
         for net_id in reversed(self.made.networks):
             with contextlib.suppress(Exception):

@@ -13,6 +13,8 @@
     anything else  404
 
 HTTP/1.1 with keep-alive, one thread per connection. HEAD works for every path.
+With `--tls-cert PEM` (certificate and key in one file) it speaks HTTPS instead, the same pages:
+a TLS member for HTTPS passthrough and re-encryption.
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ import logging
 import re
 import secrets
 import signal
+import socket
 import socketserver
+import ssl
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -42,9 +46,11 @@ class LabServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], text: str) -> None:
+    def __init__(self, address: tuple[str, int], text: str,
+                 tls: ssl.SSLContext | None = None) -> None:
         super().__init__(address, LabHandler)
         self.text = text
+        self.tls = tls
 
     def server_bind(self) -> None:
         # HTTPServer.server_bind looks its own name up in DNS (getfqdn): slow, and traffic to a
@@ -61,6 +67,20 @@ class LabHandler(BaseHTTPRequestHandler):
     timeout = IDLE_TIMEOUT
     server: LabServer
     extra_headers: list[tuple[str, str]]
+    request: socket.socket
+
+    def setup(self) -> None:
+        # The handshake runs here, in the connection's thread: a slow or failed one (a health
+        # check that only connects) never holds up the accept loop.
+        if self.server.tls is not None:
+            self.request.settimeout(self.timeout)
+            self.request = self.server.tls.wrap_socket(self.request, server_side=True)
+        super().setup()
+
+    def finish(self) -> None:
+        super().finish()
+        if self.server.tls is not None:
+            self.request.close()  # the server closes the plain socket, which TLS took over
 
     def do_GET(self) -> None:
         self._answer(send_body=True)
@@ -151,6 +171,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--text", required=True, help="what GET / answers")
     parser.add_argument("--port", type=int, default=80)
     parser.add_argument("--bind", required=True, help="address to listen on")
+    parser.add_argument("--tls-cert", help="serve HTTPS with this PEM (certificate and key)")
     # Not used by the server: a word of its command line that says whose it is (proctrack).
     parser.add_argument("--owner", help="the lab state directory that started it")
     return parser.parse_args(argv)
@@ -159,7 +180,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    server = LabServer((args.bind, args.port), args.text)
+    server = LabServer((args.bind, args.port), args.text, tls_context(args.tls_cert))
     signal.signal(signal.SIGTERM, _exit_on_signal)
     log.info("serving on %s:%d", args.bind, args.port)
     try:
@@ -169,6 +190,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         server.server_close()
     return 0
+
+
+def tls_context(pem: str | None) -> ssl.SSLContext | None:
+    if pem is None:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(pem)
+    return context
 
 
 def _exit_on_signal(signum: int, frame: FrameType | None) -> None:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
+import ssl
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from tests.unit.drivers.haproxy.tls_material import TestCa
 
-from lbaas.lab.httpserver import LabServer, parse_args
+from lbaas.lab.httpserver import LabServer, parse_args, tls_context
 
 
 @pytest.fixture
@@ -94,3 +98,31 @@ def test_session_sets_a_new_cookie_each_time(server: LabServer) -> None:
     assert cookies[0] != cookies[1]
     assert get(conn, "/session?cookie=bad;name")[0] == 400
     conn.close()
+
+
+def test_tls_serves_the_same_pages_over_https(tmp_path: Path) -> None:
+    ca = TestCa()
+    issued = ca.issue("member.example.test")
+    pem = tmp_path / "member.pem"
+    pem.write_text(issued.bundle)
+    srv = LabServer(("127.0.0.1", 0), "secure lab", tls_context(str(pem)))
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with socket.create_connection(srv.server_address[:2], timeout=5):
+            pass  # a connect-only check (a health monitor) must not stop the server
+        context = ssl.create_default_context(cadata=ca.pem)
+        conn = http.client.HTTPSConnection("127.0.0.1", srv.server_address[1], timeout=5,
+                                           context=context)
+        conn.sock = context.wrap_socket(
+            socket.create_connection(srv.server_address[:2], timeout=5),
+            server_hostname="member.example.test")
+        assert get(conn, "/") == (200, "secure lab\n")
+        assert get(conn, "/health") == (200, "ok\n")  # keep-alive over TLS
+        conn.close()
+    finally:
+        srv.shutdown()
+        srv.server_close()
+        thread.join(timeout=5)
+    assert parse_args(["--text", "t", "--bind", "127.0.0.1", "--tls-cert", "x.pem"]).tls_cert \
+        == "x.pem"

@@ -139,6 +139,12 @@ def delete_listener(listener_id: str, store: StoreDep, ctx: ContextDep) -> Respo
     return Response(status_code=204)
 
 
+# Octavia's names for a listener's counters → the names the agent reports them by (ProxyCounters)
+LISTENER_STATS = {"bytes_in": "bytes_in", "bytes_out": "bytes_out",
+                  "active_connections": "connections", "total_connections": "connections_total",
+                  "request_errors": "request_errors"}
+
+
 @router.get(LI + "/{listener_id}/stats", tags=[TAG], operation_id="v2_show_listener_stats",
             responses={200: s.one("stats", STATS)})
 def listener_stats(listener_id: str, store: StoreDep, ctx: ContextDep) -> dict[str, Any]:
@@ -147,6 +153,5 @@ def listener_stats(listener_id: str, store: StoreDep, ctx: ContextDep) -> dict[s
         listener = get_object(session, ctx, Listener, listener_id, "get_stats")
         stored = (listener.load_balancer.statistics or {}).get("listeners", {})
         counters = stored.get(listener.id, {})
-    names = ("bytes_in", "bytes_out", "active_connections", "total_connections",
-             "request_errors")
-    return {"stats": {name: int(counters.get(name) or 0) for name in names}}
+    return {"stats": {name: int(counters.get(stored_name) or 0)
+                      for name, stored_name in LISTENER_STATS.items()}}
