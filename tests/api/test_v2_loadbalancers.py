@@ -217,3 +217,47 @@ def test_an_agent_with_a_long_host_name_fits_the_status_notes(api: Api, alice: A
     api.register_agent("b" * 255)
     assert api.put(f"{V2}/loadbalancers/{lb['id']}/failover", {}).status_code == 202
     assert note(lb["id"]).startswith("Waiting for agent bbbb") and note(lb["id"]).endswith("...")
+
+
+def test_a_load_balancer_in_a_zone_goes_to_that_zones_agents(api: Api, alice: Api) -> None:
+    """Agents report their zone (`lbaas agent --availability-zone`); a load balancer created
+    in an availability zone is bound, moved and failed over only among that zone's agents
+    (its profile's agent_zone, else the zone's name); one in no zone may go anywhere."""
+
+    def zone(name: str, data: str) -> None:
+        profile = api.create(f"{V2}/availabilityzoneprofiles", "availability_zone_profile",
+                             name=name, provider_name="haproxy", availability_zone_data=data)
+        answer = api.post(f"{V2}/availabilityzones", {"availability_zone": {
+            "name": name, "availability_zone_profile_id": profile["id"]}})
+        assert answer.status_code == 201, answer.text
+
+    def host_of(lb: dict[str, Any]) -> str | None:
+        for agent in api.get("/v2.0/agents").json()["agents"]:
+            if lb["id"] in {s["id"] for s in api.desired(agent["id"])["loadbalancers"]}:
+                return str(agent["host"])
+        return None
+
+    east = api.register_agent("east-1", configurations={
+        "device_drivers": ["haproxy"], "availability_zone": "east"})
+    api.register_agent("west-1", configurations={
+        "device_drivers": ["haproxy"], "availability_zone": "west"})
+    zone("east", "{}")
+    zone("west-dc", '{"agent_zone": "west"}')
+    zone("north", "{}")
+    shown = {a["host"]: a["availability_zone"] for a in api.get("/v2.0/agents").json()["agents"]}
+    assert shown == {"east-1": "east", "west-1": "west"}
+    subnet = own_subnet(alice)
+    for _ in range(2):  # west-1 stays the least loaded: only the zone keeps these on east-1
+        assert host_of(make_lb(alice, subnet, availability_zone="east")) == "east-1"
+    assert host_of(make_lb(alice, subnet, availability_zone="west-dc")) == "west-1"
+    assert host_of(make_lb(alice, subnet)) == "west-1"
+    nowhere = make_lb(alice, subnet, availability_zone="north")
+    assert host_of(nowhere) is None
+    settle(api, east)
+    east_lb = make_lb(alice, subnet, availability_zone="east")
+    settle(api, east)
+    assert api.put(f"{V2}/loadbalancers/{east_lb['id']}/failover", {}).status_code == 202
+    assert host_of(east_lb) == "east-1"  # no other agent in its zone: redeployed in place
+    api.register_agent("north-1", configurations={
+        "device_drivers": ["haproxy"], "availability_zone": "north"})
+    assert host_of(nowhere) == "north-1"  # the scheduler moved it once its zone had an agent

@@ -54,6 +54,7 @@ class AgentOptions:
     full_report_every: int = 30  # stats rounds; in between, only what changed is reported
     retry_interval: float = 5.0  # a retryable failure is tried again after this long
     backoff_cap: float = 2.0  # longest wait between attempts to reach the API
+    availability_zone: str | None = None  # the zone this agent is in (the scheduler honours it)
 
 
 class Agent:
@@ -476,10 +477,12 @@ class Agent:
                 self._retry_degraded.set()
                 self._wake.set()
             self._host_missing = found.get("missing")
+        zone = self._options.availability_zone
         return {
             "device_drivers": [self._device.name],
             "network_driver": self._network.name,
             "instances": self._healthy.count(),
+            **({"availability_zone": zone} if zone else {}),
             **found,
         }
 

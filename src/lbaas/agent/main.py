@@ -40,11 +40,13 @@ def run_agent(
     network_driver_name: str,
     stop_event: threading.Event,
     preflight: Sequence[CheckResult] | None = None,
+    availability_zone: str | None = None,
 ) -> None:
     """Run one agent until `stop_event` is set; `network_driver_name`: auto, netns or host.
 
     `preflight`: the host's checks made at start (run here when not given), reported as the
-    agent's capabilities with every heartbeat.
+    agent's capabilities with every heartbeat. `availability_zone`: the zone the agent reports
+    (load balancers created in a zone go only to its agents).
     """
     from lbaas.drivers.haproxy.driver import HaproxyDriver
 
@@ -54,7 +56,8 @@ def run_agent(
     network = build_network_driver(network_driver_name, state_dir, namespace_prefix, host=host)
     device = HaproxyDriver(state_dir / DEVICE_DIR)
     api = AgentApiClient(api_url, token)
-    options = AgentOptions(host=host, state_file=state_dir / STATE_FILE)
+    options = AgentOptions(host=host, state_file=state_dir / STATE_FILE,
+                           availability_zone=availability_zone)
     try:
         Agent(options, api, network, device, capabilities.report).run(stop_event)
     finally:

@@ -124,6 +124,11 @@ def agent(
     namespace_prefix: Annotated[str, typer.Option(help="Prefix of namespace names")] = "qlbaas-",
     network_driver: DriverOpt = None,
     log_format: LogFormatOpt = None,
+    availability_zone: Annotated[str | None, typer.Option(
+        "--availability-zone", envvar="LBAAS_AGENT_AVAILABILITY_ZONE",
+        help="Zone of this host: load balancers created in a v2 availability zone whose "
+             "profile names it (agent_zone, else the zone's name) go only to its agents")
+    ] = None,
 ) -> None:
     """Run an agent: it deploys the load balancers the API schedules to this host."""
     from lbaas.agent.main import run_agent
@@ -136,7 +141,8 @@ def agent(
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     run_agent(api_url.rstrip("/"), token, host or socket.gethostname(), settings.data_dir,
-              namespace_prefix, settings.network_driver, stop, preflight=checks)
+              namespace_prefix, settings.network_driver, stop, preflight=checks,
+              availability_zone=availability_zone)
 
 
 def up(listen: ListenOpt = None, data_dir: DataDirOpt = None, admin_token: AdminTokenOpt = None,

@@ -1,5 +1,5 @@
-"""Which agent runs which load balancer: the least-loaded live, admin-up agent; dead agents'
-load balancers move.
+"""Which agent runs which load balancer: the least-loaded live, admin-up agent (of its
+availability zone, when it was created in one); dead agents' load balancers move.
 
 Upstream v1 bound a pool once and never moved it. Here a load balancer (a v1 pool) whose
 agent stops heartbeating for
@@ -8,6 +8,7 @@ agent stops heartbeating for
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import timedelta
 
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 from lbaas.domain import status
 from lbaas.domain.agent import AGENT_TYPE
 from lbaas.settings import Settings
+from lbaas.storage.flavors import AvailabilityZone, AvailabilityZoneProfile
 from lbaas.storage.models import Agent, LoadBalancer, utcnow
 
 log = logging.getLogger(__name__)
@@ -26,17 +28,42 @@ def is_alive(agent: Agent, settings: Settings) -> bool:
     return agent.heartbeat_at >= utcnow() - timedelta(seconds=settings.agent_down_time)
 
 
-def eligible_agents(session: Session, settings: Settings) -> list[Agent]:
+def eligible_agents(session: Session, settings: Settings, zone: str | None = None
+                    ) -> list[Agent]:
+    """Live, admin-up agents (of `zone` only, when one is given)."""
     cutoff = utcnow() - timedelta(seconds=settings.agent_down_time)
     query = select(Agent).where(
         Agent.agent_type == AGENT_TYPE, Agent.admin_state_up, Agent.heartbeat_at >= cutoff
     )
-    return list(session.scalars(query))
+    return [a for a in session.scalars(query) if zone is None or agent_zone(a) == zone]
+
+
+def agent_zone(agent: Agent) -> str | None:
+    """The zone an agent reports (`lbaas agent --availability-zone`)."""
+    zone = (agent.configurations or {}).get("availability_zone")
+    return zone if isinstance(zone, str) and zone else None
+
+
+def zone_of(session: Session, lb: LoadBalancer) -> str | None:
+    """The agent zone a load balancer must run in: its availability zone's profile's
+    `agent_zone`, else the zone's own name; None for a load balancer created in no zone."""
+    if not lb.availability_zone:
+        return None
+    zone = session.get(AvailabilityZone, lb.availability_zone)
+    profile = session.get(AvailabilityZoneProfile, zone.availability_zone_profile_id) \
+        if zone is not None else None
+    try:
+        data = json.loads(profile.availability_zone_data) if profile is not None else {}
+    except ValueError:
+        data = {}
+    named = data.get("agent_zone") if isinstance(data, dict) else None
+    return named if isinstance(named, str) and named else lb.availability_zone
 
 
 def bind(session: Session, settings: Settings, lb: LoadBalancer) -> Agent | None:
-    """Bind the load balancer to the least-loaded eligible agent; None (and unbound) if none."""
-    agents = eligible_agents(session, settings)
+    """Bind the load balancer to the least-loaded eligible agent (of its zone); None (and
+    unbound) if there is none."""
+    agents = eligible_agents(session, settings, zone_of(session, lb))
     if not agents:
         lb.agent_id = None
         return None
@@ -52,13 +79,24 @@ def bind(session: Session, settings: Settings, lb: LoadBalancer) -> Agent | None
 
 
 def lbs_to_move(session: Session, settings: Settings) -> list[str]:
-    """Ids of load balancers with no agent, or a dead or disabled one, when another could host."""
-    eligible = {a.id for a in eligible_agents(session, settings)}
-    if not eligible:
+    """Ids of load balancers with no agent, or a dead or disabled one (or one outside their
+    zone), when another could host."""
+    live = eligible_agents(session, settings)
+    if not live:
         return []
     agent = LoadBalancer.agent_id
-    query = select(LoadBalancer.id).where(or_(agent.is_(None), agent.not_in(eligible)))
-    return list(session.scalars(query))
+    query = select(LoadBalancer.id).where(
+        LoadBalancer.availability_zone.is_(None),
+        or_(agent.is_(None), agent.not_in([a.id for a in live])),
+    )
+    moving = list(session.scalars(query))
+    for lb in session.scalars(select(LoadBalancer).where(
+            LoadBalancer.availability_zone.is_not(None))):
+        zone = zone_of(session, lb)
+        hosts = {a.id for a in live if agent_zone(a) == zone}
+        if hosts and lb.agent_id not in hosts:
+            moving.append(lb.id)
+    return moving
 
 
 def move(session: Session, settings: Settings, lb: LoadBalancer, revision: int) -> None:

@@ -35,7 +35,8 @@ def test_run_agent_registers_with_the_real_drivers(
 ) -> None:
     stop = threading.Event()
     args = (api_server.url, TOKEN, "node-1", tmp_path, "qlbaas-", "host", stop)
-    thread = threading.Thread(target=run_agent, args=args)
+    thread = threading.Thread(target=run_agent, args=args,
+                              kwargs={"availability_zone": "east"})
     thread.start()
     try:
         assert wait_until(lambda: len(fake_api.polls) > 0)
@@ -46,6 +47,7 @@ def test_run_agent_registers_with_the_real_drivers(
     registration = fake_api.registrations[0][1]
     assert registration.configurations["network_driver"] == "host"
     assert registration.configurations["device_drivers"] == ["haproxy"]
+    assert registration.configurations["availability_zone"] == "east"  # the scheduler reads it
 
 
 @pytest.fixture

@@ -379,6 +379,7 @@ AGENTS = Resource(
         },
         "alive": _ro(BOOL, v.to_bool),
         "configurations": _ro({"type": "object"}),
+        "availability_zone": _ro({"type": "string", "nullable": True}),
         "admin_state_up": Attr(put=True, convert=v.to_bool, schema=BOOL),
         "description": Attr(put=True, validate=v.string(255), schema=STR),
     },

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from lbaas.service import scheduler
 from lbaas.service.vips import persistence_of
 from lbaas.settings import Settings
 from lbaas.storage.models import (
@@ -218,6 +219,7 @@ def agent_view(agent: Agent, settings: Settings, alive: bool) -> dict[str, Any]:
         "alive": alive,
         "description": agent.description,
         "configurations": agent.configurations,
+        "availability_zone": scheduler.agent_zone(agent),
         "created_at": _time(agent.created_at),
         "started_at": _time(agent.started_at),
         "heartbeat_timestamp": _time(agent.heartbeat_at),

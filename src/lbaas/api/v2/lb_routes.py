@@ -220,7 +220,9 @@ def failover(lb_id: str, store: StoreDep, settings: SettingsDep, ctx: ContextDep
         lb = get_lb(tx.session, ctx, lb_id, "put_failover")
         lifecycle.check_mutable(lb)
         current = lb.agent_id
-        others = [a for a in scheduler.eligible_agents(tx.session, settings) if a.id != current]
+        zone = scheduler.zone_of(tx.session, lb)
+        others = [a for a in scheduler.eligible_agents(tx.session, settings, zone)
+                  if a.id != current]
         if others:
             lb.agent_id = min(others, key=lambda a: (a.host, a.id)).id
         lb.provisioning_status = "PENDING_UPDATE"
