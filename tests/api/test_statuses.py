@@ -209,7 +209,21 @@ def test_report_checks(api: Api, lb: dict[str, Any]) -> None:
     error(api.report(lb["agent"], {"id": lb["pool"], "revision": 1, "outcome": "great"}), 400)
     error(api.report(lb["agent"], {"id": lb["pool"], "outcome": "ok"}), 400)
     error(api.report(lb["agent"], _ok(lb, 1, members={lb["member"]: {"status": "DOWN"}})), 400)
+    # a NUL in an id once reached PostgreSQL's query (a 500 there); ids are at most 36 long
+    error(api.report(lb["agent"], {"id": "\x00", "revision": 1, "outcome": "ok"}), 400)
+    error(api.report(lb["agent"], _ok(lb, 1, members={"\x00": {"status": "ACTIVE"}})), 400)
+    error(api.report(lb["agent"], {"id": "p" * 37, "revision": 1, "outcome": "ok"}), 400)
     assert api.world() == before
+
+
+def test_agent_text_is_stored_without_control_characters(api: Api, lb: dict[str, Any]
+                                                         ) -> None:
+    revision = api.revision_of(lb["agent"], lb["pool"])
+    response = api.report(lb["agent"], {
+        "id": lb["pool"], "revision": revision, "outcome": "error", "reason": "bad\x00 one\x1b",
+        "members": {lb["member"]: {"status": "INACTIVE", "description": "down\x00\nhard"}}})
+    assert response.status_code == 204, response.text
+    assert api.show(f"{LB}/pools/{lb['pool']}")["status_description"] == "bad one"
 
 
 def test_vip_move_redeploys_the_new_pool(api: Api, lb: dict[str, Any],

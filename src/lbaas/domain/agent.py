@@ -22,6 +22,9 @@ def _clamp(value: int) -> int:
 
 # A counter: kept within what a BIGINT holds rather than refused (a report carries statuses too).
 Count = Annotated[int, AfterValidator(_clamp)]
+# The id of an object an agent reports on: what the id columns (36 characters) can hold and
+# every database can look up (PostgreSQL refuses a NUL in a query's text).
+ObjectId = Annotated[str, Field(max_length=36, pattern=r"^[^\x00-\x1f\x7f]*$")]
 RECONCILE_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)  # seconds
 
 
@@ -106,9 +109,9 @@ class LoadBalancerDetail(BaseModel):
     """The counters of a load balancer's listeners (frontends), pools (backends) and members,
     each keyed by the object's id."""
 
-    listeners: dict[str, ProxyCounters] = Field(default_factory=dict)
-    pools: dict[str, ProxyCounters] = Field(default_factory=dict)
-    members: dict[str, ProxyCounters] = Field(default_factory=dict)
+    listeners: dict[ObjectId, ProxyCounters] = Field(default_factory=dict)
+    pools: dict[ObjectId, ProxyCounters] = Field(default_factory=dict)
+    members: dict[ObjectId, ProxyCounters] = Field(default_factory=dict)
     # Agents of before v2 send their one frontend and backend unkeyed; the API files them under
     # the load balancer's first listener and its default pool.
     listener: ProxyCounters | None = None
@@ -118,13 +121,13 @@ class LoadBalancerDetail(BaseModel):
 class LoadBalancerReport(BaseModel):
     """The outcome of applying one spec revision, and what the data plane observes now."""
 
-    id: str
+    id: ObjectId
     revision: int  # the spec revision this outcome is about
     outcome: Literal["ok", "error"]
     reason: str = ""
     warning: str = ""  # an "ok" outcome that serves only part of the spec says what not, and why
     stats: PoolStatistics | None = None
-    members: dict[str, MemberHealth] = Field(default_factory=dict)
+    members: dict[ObjectId, MemberHealth] = Field(default_factory=dict)
     detail: LoadBalancerDetail | None = None  # for metrics; older agents send none
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 ACTIVE = "ACTIVE"
 INACTIVE = "INACTIVE"
 ERROR = "ERROR"
@@ -16,12 +18,14 @@ WAITING_FOR_AGENT = (
 )
 WAITING_FOR_APPLY = "Waiting for agent {host} to apply this change."
 DESCRIPTION_MAX = 255  # the status_description columns
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def description(text: str) -> str:
-    """Text for a status_description column: one line, cut to the column's size (an agent's
-    host name or reason can be long enough to overflow it)."""
-    flat = " ".join(text.split())
+    """Text for a status_description column: one line without control characters (PostgreSQL
+    stores no NUL), cut to the column's size (an agent's host name or reason can be long
+    enough to overflow it)."""
+    flat = " ".join(CONTROL.sub(" ", text).split())
     return flat if len(flat) <= DESCRIPTION_MAX else flat[: DESCRIPTION_MAX - 3] + "..."
 
 
