@@ -62,6 +62,8 @@ def test_the_answer_is_the_whole_tree_pending_create(api: Api, alice: Api) -> No
     assert policy["redirect_pool_id"] == pools["api"]["id"] and policy["position"] == 1
     assert policy["rules"][0]["value"] == "/api" and policy["rules"][0]["type"] == "PATH"
     assert listeners["tcp"]["default_pool_id"] == pools["raw"]["id"]
+    assert pools["web"]["listeners"] == [{"id": http["id"]}]
+    assert pools["raw"]["listeners"] == [{"id": listeners["tcp"]["id"]}]
     web = pools["web"]
     assert web["healthmonitor"]["url_path"] == "/health"
     assert web["healthmonitor_id"] == web["healthmonitor"]["id"]

@@ -100,8 +100,9 @@ def create_populated(
     for index, body in enumerate(listener_bodies):
         _make_listener(tx, settings, ctx, box, lb, body, ids, f"listeners[{index}]")
     session.flush()
-    session.refresh(lb)
+    session.expire_all()  # relationships read afresh (a pool's listeners, set by id)
     mark_created(lb)
+    session.flush()
     return lb
 
 
