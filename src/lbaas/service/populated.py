@@ -42,7 +42,9 @@ Body = dict[str, Any]
 
 @contextmanager
 def part(name: str) -> Iterator[None]:
-    """Errors raised while making this part name it (a 400; quotas keep their own answer)."""
+    """Errors raised while making this part name it: a 400, also for what the single routes
+    answer 404 (another project's subnet or pool) or 409 (a port or member given twice);
+    quotas keep their own answer."""
     try:
         yield
     except OverQuota:
@@ -57,9 +59,9 @@ def gather_pools(listener_bodies: list[Body], pool_bodies: list[Body]) -> dict[s
     pools: dict[str, Body] = {}
     refs: list[tuple[str, str]] = []
 
-    def take(where: str, body: Body | None) -> str | None:
+    def take(where: str, body: Body | None) -> None:
         if body is None:
-            return None
+            return
         name = body.get("name")
         if not name:
             raise BadRequest(f"{where}: pools must be named when creating a fully populated "
@@ -72,7 +74,6 @@ def gather_pools(listener_bodies: list[Body], pool_bodies: list[Body]) -> dict[s
             pools[name] = {**body, "_where": where}
         else:
             refs.append((where, name))
-        return str(name)
 
     for index, body in enumerate(pool_bodies):
         take(f"pools[{index}]", body)
