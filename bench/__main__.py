@@ -17,12 +17,14 @@ from bench.common import fail
 
 BENCHMARKS = {
     "provisioning": "VIP create -> first response through the VIP; -> ACTIVE  [count]",
+    "provisioning-v2": "populated v2 create -> first response; -> ACTIVE  [count]",
     "changes": "member add / admin-down / weight change -> in effect  [trials]",
     "hitless": "wrk load during member changes and reloads  [member_changes reloads]",
     "overhead": "API-made LB vs hand-written HAProxy, HTTP and TCP  [rounds seconds]",
     "scale": "N LBs on one agent, memory, agent restart, 10k members  [lbs members]",
     "failure": "backend stopped; agent killed  [lbs]",
 }
+RUNNERS = {"provisioning-v2": ("provisioning", "run_v2")}  # else bench.<name>.run
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,10 +42,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(name)s %(message)s")
-    module = importlib.import_module(f"bench.{args.name}")
+    module_name, function = RUNNERS.get(args.name, (args.name, "run"))
+    module = importlib.import_module(f"bench.{module_name}")
     print(f"== {args.name}{' (quick)' if args.quick else ''}", flush=True)
     try:
-        result = module.run(args.quick, args.sizes)
+        result = getattr(module, function)(args.quick, args.sizes)
     except KeyboardInterrupt:
         fail("interrupted")
         return 1

@@ -21,7 +21,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 NEEDS_WRK = {"hitless", "overhead"}
-BENCHMARKS = ["provisioning", "changes", "hitless", "overhead", "scale", "failure"]
+BENCHMARKS = ["provisioning", "provisioning-v2", "changes", "hitless", "overhead", "scale",
+              "failure"]
 TIME_UNITS = {"ms", "s"}
 
 

@@ -21,6 +21,7 @@ from lbaas.api.v2 import (
     listener_routes,
     monitor_routes,
     pool_routes,
+    populated_routes,
     quota_routes,
     root_routes,
 )
@@ -79,8 +80,8 @@ def create_app(settings: Settings, store: Store, admin_token: str) -> FastAPI:
     app.state.metrics = api_metrics
     errors.install(app)
     routers = (lb_routes, net_routes, admin_routes, agent_routes, metrics, barbican, root_routes,
-               catalog_routes, quota_routes, v2_lb_routes, listener_routes, pool_routes,
-               monitor_routes, l7_routes)
+               catalog_routes, quota_routes, populated_routes, v2_lb_routes, listener_routes,
+               pool_routes, monitor_routes, l7_routes)
     for module in routers:
         app.router.routes.extend(module.router.routes)
     app.include_router(dashboard_router)

@@ -59,8 +59,8 @@ def create_listener(tx: WriteTx, ctx: Context, body: dict[str, Any]) -> Listener
         operating_status="OFFLINE",
         **{key: TIMEOUTS[key] for key in TIMEOUTS},
     )
+    session.add(listener)  # before _apply's lookups flush: a pending listener, not a stray one
     _apply(session, ctx, listener, lb, body)
-    session.add(listener)
     lifecycle.lock(lb)
     session.flush()
     touch(session, lb, tx.revision)

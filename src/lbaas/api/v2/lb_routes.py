@@ -1,4 +1,5 @@
-"""v2 load balancers: CRUD (delete with `?cascade=true`), the status tree, stats and failover."""
+"""v2 load balancers: show, list, update, delete (with `?cascade=true`), the status tree, stats
+and failover (create is in populated_routes)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from lbaas.api.v2.common import (
 from lbaas.api.v2.paths import PREFIX
 from lbaas.api.v2.views import LOADBALANCERS, lb_view, v2_load_balancers
 from lbaas.errors import BadRequest, NotFound
-from lbaas.service import lifecycle, listing, loadbalancers, quotas_v2, scheduler
+from lbaas.service import lifecycle, listing, loadbalancers, scheduler
 from lbaas.service import quota_usage as _usage  # noqa: F401  (registers the v2 counters)
 from lbaas.service.context import Context
 from lbaas.service.listing import parse_bool
@@ -62,10 +63,6 @@ class LbPut(Strict):
     tags: list[Text255] | None = None
 
 
-class LbPostBody(Strict):
-    loadbalancer: LbPost
-
-
 class LbPutBody(Strict):
     loadbalancer: LbPut
 
@@ -99,21 +96,6 @@ def list_lbs(request: Request, store: StoreDep, ctx: ContextDep) -> JsonAnswer:
         result = listing.page(session, LOADBALANCERS, v2_load_balancers(), query,
                               project=project)
         return list_answer(request, LOADBALANCERS, query, result, lb_view)
-
-
-@router.post(LBS, tags=[TAG], status_code=201, operation_id="v2_create_loadbalancer",
-             responses={201: s.one("loadbalancer", LB)})
-def create_lb(body: LbPostBody, store: StoreDep, settings: SettingsDep,
-              ctx: ContextDep) -> dict[str, Any]:
-    data = body.loadbalancer.model_dump()
-    data["tenant_id"] = owner(ctx, data.pop("project_id"), data["tenant_id"])
-    authorize(ctx, "loadbalancer:post", data["tenant_id"])
-    with store.write() as tx:
-        quotas_v2.check(tx.session, settings, project_id=data["tenant_id"],
-                     resource="loadbalancer")
-        lb = loadbalancers.create_load_balancer(tx, settings, ctx, data)
-        tx.session.flush()
-        return {"loadbalancer": lb_view(lb)}
 
 
 @router.get(LBS + "/{lb_id}", tags=[TAG], operation_id="v2_show_loadbalancer",

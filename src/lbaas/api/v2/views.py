@@ -180,7 +180,8 @@ L7POLICIES = Collection("l7policies", L7Policy.id, _attrs(
     project=L7Policy.tenant_id, tags=JsonTags(L7Policy.tags))
 L7RULES = Collection("rules", L7Rule.id, _attrs(
     L7Rule, "type", "compare_type", "key", "value",
-    invert=Attr(L7Rule.invert, parse_bool)),
+    invert=Attr(L7Rule.invert, parse_bool),
+    l7policy_id=Attr(L7Rule.l7policy_id)),  # openstacksdk sends it (a column in Octavia)
     project=L7Rule.tenant_id, tags=JsonTags(L7Rule.tags))
 
 
