@@ -19,7 +19,8 @@ is ACTIVE again (the agent applied it):
   the new certificate.
 
 Every one of these is a change HAProxy's runtime API cannot make: the agent reloads (seamlessly,
-listening sockets passed on); the reloads are counted from its log. Targets (issue 12): zero
+listening sockets passed on), but for the creation of a policy without rules, which renders
+nothing; the reloads are counted from its log. Targets (issue 12): zero
 failed requests (non-2xx answers) and zero socket errors over all four clients; every L7 route
 and every rotated certificate seen in effect.
 """
@@ -117,10 +118,11 @@ def run(quick: bool, sizes: list[int]) -> Result:
         result.target("socket errors", sum(r.socket_errors for r in measured.values()), "==", 0)
         result.target("L7 routes seen in effect", changes.routed, "==", l7_cycles)
         result.target("rotated certificates presented", changes.presented, "==", rotations)
-        asked = listener_updates + 5 * l7_cycles + rotations
-        if reloads < asked:
-            result.note(f"the agent reloaded {reloads} times for {asked} changes (a change that "
-                        "leaves the configuration as it was needs no reload)")
+        # a policy without rules renders nothing: its creation needs no reload
+        expected = listener_updates + 4 * l7_cycles + rotations
+        result.figure("reloads_expected", expected)
+        if reloads != expected:
+            result.note(f"the agent reloaded {reloads} times; {expected} changes needed one")
     return result
 
 
@@ -166,8 +168,9 @@ class Changes:
 
     def _listener_steps(self) -> Iterator[Callable[[], None]]:
         api = self.system.api
-        for body, name in zip(itertools.cycle(LISTENER_CHANGES),
-                              itertools.cycle(["http", "https"]), strict=False):
+        # each listener goes through every body in turn, so every update changes something
+        for body, name in itertools.cycle(
+                [(body, name) for body in LISTENER_CHANGES for name in ("http", "https")]):
             path = f"{v2.V2}/listeners/{self.lb.listeners[name]}"
             yield lambda path=path, body=body: api.put(path, "listener", **body)  # type: ignore[misc]
 
