@@ -4,8 +4,9 @@ hand-written HAProxy terminating TLS with the same certificate, measured in turn
 The same setup as `overhead` (its method, its ABBA rounds): both proxies in namespaces of their
 own on one bridge, in front of the same two members (a fast HAProxy backend), the client a third
 namespace. As in `overhead`, the pool and its members are made before what serves them (here the
-listener), so the first configuration HAProxy loads names the members. The certificate (EC P-256, from a CA made for the run) goes to the API as a secrets
-store container and to the hand-written HAProxy as a PEM file. The hand-written configuration:
+listener), so the first configuration HAProxy loads names the members. The certificate (EC
+P-256, from a CA made for the run) goes to the API as a secrets store container and to the
+hand-written HAProxy as a PEM file. The hand-written configuration:
 
     global maxconn 4096 / defaults timeouts /
     frontend: bind :443 ssl crt <file>, default_backend / backend: roundrobin, two servers
