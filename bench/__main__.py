@@ -20,8 +20,7 @@ BENCHMARKS = {
     "changes": "member add / admin-down / weight change -> in effect  [trials]",
     "hitless": "wrk load during member changes and reloads  [member_changes reloads]",
     "overhead": "API-made LB vs hand-written HAProxy, HTTP and TCP  [rounds seconds]",
-    "hitless_v2": "v2: wrk over HTTP and HTTPS during listener, L7 and certificate changes"
-                  "  [listener_updates l7_cycles rotations]",
+    "hitless_v2": "v2: wrk over HTTP(S), listener/L7/certificate changes  [updates l7 certs]",
     "overhead_tls": "v2 TERMINATED_HTTPS vs hand-written HAProxy, same certificate"
                     "  [rounds seconds]",
     "scale": "N LBs on one agent, memory, agent restart, 10k members  [lbs members]",
