@@ -17,14 +17,17 @@ from bench.common import fail
 
 BENCHMARKS = {
     "provisioning": "VIP create -> first response through the VIP; -> ACTIVE  [count]",
-    "provisioning-v2": "populated v2 create -> first response; -> ACTIVE  [count]",
+    "provisioning_v2": "populated v2 create -> first response; -> ACTIVE  [count]",
     "changes": "member add / admin-down / weight change -> in effect  [trials]",
     "hitless": "wrk load during member changes and reloads  [member_changes reloads]",
     "overhead": "API-made LB vs hand-written HAProxy, HTTP and TCP  [rounds seconds]",
+    "hitless_v2": "v2: wrk over HTTP(S), listener/L7/certificate changes  [updates l7 certs]",
+    "overhead_tls": "v2 TERMINATED_HTTPS vs hand-written HAProxy, same certificate"
+                    "  [rounds seconds]",
     "scale": "N LBs on one agent, memory, agent restart, 10k members  [lbs members]",
     "failure": "backend stopped; agent killed  [lbs]",
 }
-RUNNERS = {"provisioning-v2": ("provisioning", "run_v2")}  # else bench.<name>.run
+RUNNERS = {"provisioning_v2": ("provisioning", "run_v2")}  # else bench.<name>.run
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -67,11 +67,11 @@ class Baseline:
     """The hand-written HAProxy, run in the foreground as our child, stopped by its pid."""
 
     def __init__(self, namespace: str, address: str, members: list[tuple[str, int]],
-                 config: Path) -> None:
+                 config: Path, template: str = BASELINE, **fields: object) -> None:
         servers = "\n".join(f"    server s{n} {a}:{p}" for n, (a, p) in enumerate(members, 1))
-        config.write_text(BASELINE.format(address=address, http_port=HTTP_PORT,
+        config.write_text(template.format(address=address, http_port=HTTP_PORT,
                                           tcp_port=TCP_PORT, http_servers=servers,
-                                          tcp_servers=servers))
+                                          tcp_servers=servers, **fields))
         argv = in_namespace(namespace, ["haproxy", "-db", "-f", str(config)])
         with config.with_suffix(".log").open("ab") as out:
             self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
@@ -128,9 +128,10 @@ def run(quick: bool, sizes: list[int]) -> Result:
 
 
 def _measure(result: Result, namespace: str, targets: dict[str, dict[str, str]], rounds: int,
-             seconds: int) -> None:
+             seconds: int, close: frozenset[str] = frozenset()) -> None:
     """ABBA per round; each round gives a ratio of adjacent runs, so a change in the load others
-    put on the machine between rounds cancels out. Reported: the medians over rounds."""
+    put on the machine between rounds cancels out. Reported: the medians over rounds. The kinds
+    named in `close` send `Connection: close` (a new connection per request)."""
     runs: dict[tuple[str, str], list[wrk.WrkResult]] = {}
     ratios: dict[str, list[tuple[float, float]]] = {proto: [] for proto in targets}
     for round_ in range(rounds):
@@ -139,7 +140,7 @@ def _measure(result: Result, namespace: str, targets: dict[str, dict[str, str]],
             block: dict[str, list[wrk.WrkResult]] = {"api": [], "hand": []}
             for who in [*order, *reversed(order)]:  # ABBA
                 measured = wrk.run(namespace, urls[who], connections=CONNECTIONS,
-                                   seconds=seconds)
+                                   seconds=seconds, close=proto in close)
                 if measured.failed:
                     raise BenchError(f"{who} {proto}: {measured.failed} failed requests")
                 block[who].append(measured)

@@ -9,7 +9,7 @@ desired state grows as the run goes on, as it would on a busy host.
 
 Targets (issue 6): first response p50 <= 250 ms, p95 <= 1 s.
 
-`run_v2` (`python -m bench provisioning-v2`) times the same for a fully populated v2 load
+`run_v2` (`python -m bench provisioning_v2`) times the same for a fully populated v2 load
 balancer made in one request: an HTTP listener, its default pool with the two members and an
 HTTP health monitor, and an L7 policy with a PATH rule sending /alt to a second pool. The clock
 starts just before `POST /v2.0/lbaas/loadbalancers`; issue 12 asks that it serve its first
@@ -88,8 +88,8 @@ def wait_v2_active(api: Api, lb_id: str, timeout: float) -> float:
 
 def run_v2(quick: bool, sizes: list[int]) -> Result:
     count = sizes[0] if sizes else (QUICK_COUNT if quick else FULL_COUNT)
-    result = Result("provisioning-v2", quick, params={"load_balancers": count})
-    with System("provisioning-v2") as system:
+    result = Result("provisioning_v2", quick, params={"load_balancers": count})
+    with System("provisioning_v2") as system:
         api = system.start_api()
         system.start_agent("a")
         net = system.network("t", "198.19.0.0/20")

@@ -3,7 +3,8 @@
 So the benchmarks cannot rot: each `python -m bench NAME --quick` (small sizes, seconds) runs
 against the real system here, and its verdicts are asserted where they judge behaviour: every
 target that is not a duration or a throughput ratio (failed requests and socket errors == 0,
-memory per load balancer) must pass, so the quick hitless benchmark's `pass` is asserted whole.
+memory per load balancer, every v2 L7 route and rotated certificate seen in effect) must pass,
+so the quick hitless benchmarks' `pass` (v1 and v2) is asserted whole.
 Targets measured in time (latency percentiles, seconds to converge, throughput and p99 ratios)
 depend on how loaded this 2-core machine is: they are reported, not asserted (docs/benchmarks.md).
 """
@@ -20,9 +21,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-NEEDS_WRK = {"hitless", "overhead"}
-BENCHMARKS = ["provisioning", "provisioning-v2", "changes", "hitless", "overhead", "scale",
-              "failure"]
+NEEDS_WRK = {"hitless", "overhead", "hitless_v2", "overhead_tls"}
+BENCHMARKS = ["provisioning", "provisioning_v2", "changes", "hitless", "overhead", "scale",
+              "failure", "hitless_v2", "overhead_tls"]
 TIME_UNITS = {"ms", "s"}
 
 
