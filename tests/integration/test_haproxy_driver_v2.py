@@ -191,6 +191,15 @@ def test_member_changes_stay_hitless_and_listener_changes_reload(lb: Lb) -> None
     assert _get(one)[1] == "c" and _get(two)[1] == "b"
 
 
+def test_a_connection_limit_past_the_hosts_open_files_still_serves(lb: Lb) -> None:
+    """The global maxconn is capped by the open-file limit: a limit of a million once made
+    the reloaded worker exit, unable to raise its file limit that far (ERROR, retried)."""
+    port = lb.ports[0]
+    lb.deploy(lb.spec((listener("l-1", port=port, default_pool_id="p-1",
+                                connection_limit=1_000_000),), (lb.pool("p-1", "a"),)))
+    assert _get(port)[1] == "a"
+
+
 def test_a_load_balancer_without_listeners_runs_no_haproxy(lb: Lb) -> None:
     port = lb.ports[0]
     lb.deploy(lb.spec((), (lb.pool("p-1", "a"),)))

@@ -1,4 +1,5 @@
-"""Render one load balancer's HAProxy configuration from its spec: a pure function.
+"""Render one load balancer's HAProxy configuration from its spec (and the host's limit of open
+files, which caps the global maxconn): a pure function otherwise.
 
 One frontend per listener (named by the listener id), one backend per pool in use (named by the
 pool id: a listener's default pool or an L7 REDIRECT_TO_POOL target). Every choice is made here
@@ -8,6 +9,7 @@ values. Every user-derived value is re-checked against an allow-list first.
 
 from __future__ import annotations
 
+import resource
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,7 @@ __all__ = [
 ]
 
 DEFAULT_GLOBAL_MAXCONN = 4096
+FD_RESERVE = 1000  # descriptors for what is not a connection: binds, sockets, files
 HARD_STOP_AFTER = "5m"
 
 _TEMPLATES = jinja2.Environment(
@@ -61,7 +64,7 @@ def build_context(
     users = pools_in_use(spec)
     return {
         "lb_id": validate.check_id("loadbalancer id", spec.id),
-        "global_maxconn": global_maxconn(spec),
+        "global_maxconn": global_maxconn(spec, host_connection_cap()),
         "hard_stop_after": HARD_STOP_AFTER,
         "stats_socket": validate.check_path("stats socket", str(paths.stats_socket)),
         "server_state_file": validate.check_path("server state", str(paths.server_state)),
@@ -90,11 +93,24 @@ def pools_in_use(spec: LoadBalancerSpec) -> dict[str, list[ListenerSpec]]:
     return users
 
 
-def global_maxconn(spec: LoadBalancerSpec) -> int:
-    """Room for every listener's limit, and never less than the default."""
+def global_maxconn(spec: LoadBalancerSpec, host_cap: int | None = None) -> int:
+    """Room for every listener's limit, never less than the default, and never more than the
+    host's file descriptors allow (`host_cap`): HAProxy needs two per connection, and a worker
+    that cannot raise its limit that far exits at the reload (a connection_limit of 20,000 did,
+    on a host whose hard limit was 20,000)."""
     limits = sum(listener.connection_limit for listener in spec.listeners
                  if listener.connection_limit > 0)
-    return max(DEFAULT_GLOBAL_MAXCONN, limits)
+    wanted = max(DEFAULT_GLOBAL_MAXCONN, limits)
+    return wanted if host_cap is None else max(min(wanted, host_cap), 1)
+
+
+def host_connection_cap() -> int | None:
+    """The most connections one HAProxy here can hold: half the hard limit of open files
+    (inherited from the agent), less room for its listeners, sockets and logs; None: no limit."""
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if hard == resource.RLIM_INFINITY:
+        return None
+    return max((hard - FD_RESERVE) // 2, 1)
 
 
 def _require_vip(spec: LoadBalancerSpec) -> NetworkLegSpec:

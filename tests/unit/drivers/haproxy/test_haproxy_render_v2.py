@@ -19,7 +19,7 @@ from lbaas.drivers.haproxy.certs import (
 )
 from lbaas.drivers.haproxy.errors import UnsafeConfigValue
 from lbaas.drivers.haproxy.paths import StatePaths
-from lbaas.drivers.haproxy.render import render_config
+from lbaas.drivers.haproxy.render import global_maxconn, render_config
 
 from .specs import GOLDEN_DIR, HAPROXY, needs_haproxy
 from .specs_v2 import (
@@ -155,6 +155,14 @@ def test_global_maxconn_covers_every_listener() -> None:
                  listener("l2", port=81, connection_limit=2500, default_pool_id="p1"),
                  pools=(pool("p1"),))
     assert "    maxconn 5500\n" in _render(spec)
+
+
+def test_global_maxconn_stays_within_the_hosts_open_files() -> None:
+    spec = v2_lb(listener("l1", connection_limit=1_000_000, default_pool_id="p1"),
+                 pools=(pool("p1"),))
+    assert global_maxconn(spec, host_cap=9500) == 9500
+    assert global_maxconn(spec, host_cap=None) == 1_000_000
+    assert global_maxconn(v2_lb(pools=()), host_cap=100) == 100
 
 
 def test_a_listener_naming_a_missing_pool_is_refused() -> None:
