@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lbaas.storage.models import LoadBalancer
+from lbaas.storage.models import Listener, LoadBalancer
 from tests.api.conftest import Api, own_subnet
 from tests.api.test_v2_framework import fault
 
@@ -261,3 +261,27 @@ def test_a_load_balancer_in_a_zone_goes_to_that_zones_agents(api: Api, alice: Ap
     api.register_agent("north-1", configurations={
         "device_drivers": ["haproxy"], "availability_zone": "north"})
     assert host_of(nowhere) == "north-1"  # the scheduler moved it once its zone had an agent
+
+
+def test_a_load_balancer_whose_rows_make_no_spec_fails_alone(api: Api, alice: Api) -> None:
+    """Rows that cannot make a spec (stored before a check existed) once failed the agent's
+    whole desired state (a 500 on every poll: no load balancer of that agent changed again).
+    Now that load balancer alone comes as a spec that says why, and its agent's report of that
+    reason puts it in ERROR."""
+    agent = api.register_agent()
+    subnet = own_subnet(alice)
+    bad, good = make_lb(alice, subnet), make_lb(alice, subnet)
+    settle(api, agent)
+    listener = alice.create(f"{V2}/listeners", "listener", loadbalancer_id=bad["id"],
+                            protocol="HTTP", protocol_port=80)
+    assert api.store is not None
+    with api.store.write() as tx:
+        row = tx.session.get(Listener, listener["id"])
+        assert row is not None
+        row.protocol = "FTP"  # no spec takes it
+    specs = {s["id"]: s for s in api.desired(agent)["loadbalancers"]}
+    assert "could not build" in specs[bad["id"]]["broken"]
+    assert specs[good["id"]]["broken"] == "" and specs[good["id"]]["vip"] is not None
+    api.report(agent, {"id": bad["id"], "revision": specs[bad["id"]]["revision"],
+                       "outcome": "error", "reason": specs[bad["id"]]["broken"]})
+    assert alice.show(f"{V2}/loadbalancers/{bad['id']}")["provisioning_status"] == "ERROR"

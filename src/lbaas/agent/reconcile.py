@@ -114,6 +114,8 @@ def decide(
     failed: Mapping[str, KnownFailure],
 ) -> Step:
     """The one step a desired load balancer needs."""
+    if spec.broken:  # whatever runs keeps running, as it was
+        return Skip(spec, "the API could not build its spec", Fatal(spec.broken))
     if not spec.deployable:
         if spec.id in present:
             return Teardown(spec.id, "not deployable: no VIP", spec)

@@ -205,6 +205,9 @@ class LoadBalancerSpec(_Frozen):
     pools: tuple[PoolSpec, ...] = ()
     floating_ips: tuple[FloatingIpSpec, ...] = ()
     certificates: tuple[CertificateSpec, ...] = ()
+    # Set when the API could not build this spec from its rows (the reason): the agent changes
+    # nothing of what runs and reports the reason as an error.
+    broken: str = ""
 
     @property
     def deployable(self) -> bool:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import functools
+import logging
 
 import netaddr
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 
 from lbaas.domain.spec import (
@@ -38,6 +40,8 @@ from lbaas.storage.models import (
     Port,
     Subnet,
 )
+
+log = logging.getLogger(__name__)
 
 
 def specs_for_agent(
@@ -74,9 +78,26 @@ def specs_for_agent(
     # them in the session only while something holds them (the identity map keeps weak
     # references): without this, one or two queries per load balancer.
     held = _rows_referenced(session, lbs, fips)
-    specs = [build_spec(session, lb, fips, box) for lb in lbs]
+    specs = [_spec_or_broken(session, lb, fips, box) for lb in lbs]
     del held
     return sorted(specs + bare, key=lambda spec: spec.id)
+
+
+def _spec_or_broken(session: Session, lb: LoadBalancer, fips: dict[str, list[FloatingIp]],
+                    box: SecretBox | None) -> LoadBalancerSpec:
+    """The load balancer's spec; if its rows cannot make one (data stored before a check
+    existed, a secret that no longer decrypts), a spec that says why, so that this one load
+    balancer goes to ERROR while the agent keeps serving what it runs and every other one
+    still gets its changes. A database error fails the whole snapshot, as it should."""
+    try:
+        return build_spec(session, lb, fips, box)
+    except SQLAlchemyError:
+        raise
+    except Exception as exc:
+        log.exception("load balancer %s: cannot build its spec", lb.id)
+        return LoadBalancerSpec(
+            id=lb.id, revision=lb.revision, vip=None,
+            broken=f"The service could not build this load balancer's configuration: {exc}")
 
 
 def _bare_spec(lb: LoadBalancer) -> LoadBalancerSpec:

@@ -146,3 +146,13 @@ def test_pending_reports_are_due_until_delivered_and_then_once_per_change() -> N
 
     reports.keep_only({"b"})
     assert reports.due() == []
+
+
+def test_a_spec_the_api_could_not_build_changes_nothing_and_fails() -> None:
+    """Not torn down (it has no VIP), not deployed: what runs stays; the reason is reported."""
+    running = make_spec("a")
+    broken = running.model_copy(update={"vip": None, "listeners": (), "pools": (),
+                                        "broken": "bad rows", "revision": 9})
+    steps = plan({"a": broken}, {"a"}, {"a"}, {"a": running.digest()}, {})
+    assert steps.skip == (Skip(broken, "the API could not build its spec", Fatal("bad rows")),)
+    assert steps.teardown == () and steps.deploy == ()
