@@ -70,8 +70,12 @@ def test_load_balancer_tree_lifecycle(api: Api, alice: Api) -> None:
                         compare_type="EQUAL_TO", value="example.org")
     settle(api, agent)
     assert alice.show(f"{V2}/pools/{pool['id']}")["healthmonitor_id"] == monitor["id"]
-    assert alice.show(f"{V2}/l7policies/{policy['id']}/rules/{rule['id']}")["value"] == \
-        "example.org"
+    shown = alice.show(f"{V2}/l7policies/{policy['id']}/rules/{rule['id']}")
+    assert (shown["value"], shown["operating_status"]) == ("example.org", "ONLINE")
+    assert alice.show(f"{V2}/l7policies/{policy['id']}")["operating_status"] == "ONLINE"
+    alice.put(f"{V2}/l7policies/{policy['id']}", {"l7policy": {"admin_state_up": False}})
+    settle(api, agent)
+    assert alice.show(f"{V2}/l7policies/{policy['id']}")["operating_status"] == "OFFLINE"
     tree = alice.get(f"{V2}/loadbalancers/{lb['id']}/status").json()["statuses"]
     top = tree["loadbalancer"]
     assert top["provisioning_status"] == "ACTIVE"

@@ -123,9 +123,11 @@ def _settle(lb: LoadBalancer, item: LoadBalancerReport) -> None:
     for listener in lb.listeners:
         for policy in listener.l7policies:
             l7: list[L7Policy | L7Rule] = [policy, *policy.rules]
-            for obj in l7:
+            for obj in l7:  # as Octavia: a deployed policy or rule is ONLINE unless disabled
                 if obj.provisioning_status in SETTLE:
                     obj.provisioning_status = new_status
+                    if ok:
+                        obj.operating_status = "ONLINE" if obj.admin_state_up else "OFFLINE"
 
 
 def _settle_pool_children(pool: Pool, new_status: str, reason: str | None) -> None:
