@@ -3,6 +3,7 @@ servers), each feature shown with real requests through the VIP. One system and 
 balancer for the module, changed step by step (the tests run in order and build on each other):
 
     two listeners on one VIP (HTTP:80, TCP:8080), each with its own stats
+    → a floating IP on the VIP port (198.18.37.0/24, external), then deleted
     → L7: PATH, HOST_NAME, HEADER, COOKIE to another pool; REDIRECT_TO_URL; REJECT (403)
     → allowed_cidrs (one client refused, one admitted) → insert_headers seen at /headers
     → session persistence: HTTP_COOKIE, APP_COOKIE, SOURCE_IP
@@ -51,6 +52,7 @@ WEB = {"web1": "198.18.36.201", "web2": "198.18.36.202", "web3": "198.18.36.203"
        "sec": "198.18.36.204"}
 C1, C2 = "198.18.36.231", "198.18.36.232"
 VIP = "198.18.36.20"
+EXTERNAL, OUTSIDE = "198.18.37.0/24", "198.18.37.231"  # a floating IP's network and a client
 SOLO_VIP = "198.18.36.21"
 V2 = "/v2.0/lbaas"
 WWW, API = "www.example.test", "api.example.test"
@@ -209,6 +211,26 @@ def test_two_listeners_on_one_vip_each_serve(lab: Lab) -> None:
     for name, count in (("http", 6), ("tcp", 3)):  # each listener counts its own connections
         wait_for(f"{name} listener stats", lambda name=name, count=count: lab.system.api.get(
             f"{V2}/listeners/{lab.ids[name]}/stats")["stats"]["total_connections"] == count)
+
+
+def test_a_floating_ip_on_the_v2_vip_port_serves(lab: Lab) -> None:
+    """Our /v2.0/floatingips works on a v2 VIP port as on a v1 one: a client on the external
+    network reaches the listener through the floating address, until the address is deleted."""
+    system = lab.system
+    external = system.network("x", EXTERNAL, external=True)
+    outside = system.client("out", external, OUTSIDE)
+    port_id = system.api.get(f"{V2}/loadbalancers/{lab.lb_id}")["loadbalancer"]["vip_port_id"]
+    made = system.api.post("/v2.0/floatingips", {"floatingip": {
+        "floating_network_id": external.network_id, "port_id": port_id}})["floatingip"]
+    system.made.floatingips.append(made["id"])
+    system.made.fip_ids.add(made["id"])
+    address = made["floating_ip_address"]
+    wait_for("the floating IP to answer", lambda: outside.get(address, "/").ok)
+    seen = {outside.get(address, "/").text for _ in range(6)}
+    assert seen == {"web1", "web2"}
+    system.api.delete(f"/v2.0/floatingips/{made['id']}")
+    system.made.floatingips.remove(made["id"])
+    wait_for("the floating IP to stop answering", lambda: not outside.get(address, "/").ok)
 
 
 def test_l7_rules_route_redirect_and_reject(lab: Lab) -> None:
