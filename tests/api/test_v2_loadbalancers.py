@@ -217,3 +217,24 @@ def test_an_agent_with_a_long_host_name_fits_the_status_notes(api: Api, alice: A
     api.register_agent("b" * 255)
     assert api.put(f"{V2}/loadbalancers/{lb['id']}/failover", {}).status_code == 202
     assert note(lb["id"]).startswith("Waiting for agent bbbb") and note(lb["id"]).endswith("...")
+
+
+def test_a_monitor_read_back_can_be_sent_back(api: Api, alice: Api) -> None:
+    """http_version is a number on the wire, as Octavia's: a client that reads a monitor and
+    sends its fields back (openstacksdk, Terraform) gets a 200, not a 400."""
+    agent = api.register_agent()
+    lb = make_lb(alice, own_subnet(alice))
+    settle(api, agent)
+    pool = alice.create(f"{V2}/pools", "pool", loadbalancer_id=lb["id"], protocol="HTTP",
+                        lb_algorithm="ROUND_ROBIN")
+    settle(api, agent)
+    monitor = alice.create(f"{V2}/healthmonitors", "healthmonitor", pool_id=pool["id"],
+                           type="HTTP", delay=5, timeout=3, max_retries=2, http_version=1.1,
+                           domain_name="www.example.test")
+    assert monitor["http_version"] == 1.1 and isinstance(monitor["http_version"], float)
+    settle(api, agent)
+    shown = alice.show(f"{V2}/healthmonitors/{monitor['id']}")
+    again = alice.put(f"{V2}/healthmonitors/{monitor['id']}", {"healthmonitor": {
+        k: shown[k] for k in ("http_version", "domain_name", "url_path", "http_method")}})
+    assert again.status_code == 200, again.text
+    assert again.json()["healthmonitor"]["http_version"] == 1.1
