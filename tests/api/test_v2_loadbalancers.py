@@ -184,7 +184,10 @@ def test_listener_options_the_spec_cannot_take_are_400(api: Api, alice: Api) -> 
                          ({"insert_headers": {"X-Forwarded-For": "yes"}}, "'true' or 'false'"),
                          ({"allowed_cidrs": ["198.18.0.0/33"]}, "allowed_cidrs"),
                          ({"tls_versions": ["TLSv9"]}, "tls_versions"),
-                         ({"alpn_protocols": ["spdy"]}, "alpn_protocols")):
+                         ({"alpn_protocols": ["spdy"]}, "alpn_protocols"),
+                         # the agent's renderer refused it: the listener went to ERROR
+                         ({"tls_ciphers": "HIGH a # b"}, "tls_ciphers"),
+                         ({"tls_ciphers": "%[src]"}, "tls_ciphers")):
         fault(alice.post(f"{V2}/listeners", {"listener": {**base, **extra}}), 400, words)
     tcp = {**base, "protocol": "TCP", "insert_headers": {"X-Forwarded-For": "true"}}
     fault(alice.post(f"{V2}/listeners", {"listener": tcp}), 400, "HTTP")
@@ -195,6 +198,8 @@ def test_listener_options_the_spec_cannot_take_are_400(api: Api, alice: Api) -> 
     settle(api, agent)
     fault(alice.put(f"{V2}/listeners/{listener['id']}",
                     {"listener": {"client_authentication": "x"}}), 400, "client_authentication")
+    fault(alice.put(f"{V2}/listeners/{listener['id']}",
+                    {"listener": {"tls_ciphers": "ALL'x"}}), 400, "tls_ciphers")
     spec = next(s for s in api.desired(agent)["loadbalancers"] if s["id"] == lb["id"])
     assert spec["listeners"][0]["insert_headers"] == ["X-Forwarded-For"]
 
