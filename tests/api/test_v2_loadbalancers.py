@@ -243,3 +243,18 @@ def test_a_monitor_read_back_can_be_sent_back(api: Api, alice: Api) -> None:
         k: shown[k] for k in ("http_version", "domain_name", "url_path", "http_method")}})
     assert again.status_code == 200, again.text
     assert again.json()["healthmonitor"]["http_version"] == 1.1
+
+
+def test_a_listener_update_naming_an_unknown_pool_is_404(api: Api, alice: Api) -> None:
+    """Was a 409 "conflicts with a concurrent change; retry it" (the listener was flushed with
+    the unknown id before the pool was looked up): a client retrying it never succeeds."""
+    agent = api.register_agent()
+    lb = make_lb(alice, own_subnet(alice))
+    settle(api, agent)
+    listener = alice.create(f"{V2}/listeners", "listener", loadbalancer_id=lb["id"],
+                            protocol="HTTP", protocol_port=80)
+    settle(api, agent)
+    for pool_id in ("6d5c1b2a-0000-4000-8000-000000000000", "nosuch"):
+        fault(alice.put(f"{V2}/listeners/{listener['id']}",
+                        {"listener": {"default_pool_id": pool_id}}), 404, pool_id)
+    assert alice.show(f"{V2}/listeners/{listener['id']}")["default_pool_id"] is None
