@@ -554,6 +554,11 @@ class Run:
         if response.status_code >= 500:
             self.problems.append(f"{what}: {response.status_code} {response.text[:200]}")
             return
+        if response.status_code == 409 and "concurrent change" in response.text:
+            # nothing runs concurrently here: a database constraint caught what a check
+            # should have (a client told to retry would retry for ever)
+            self.problems.append(f"{what}: {response.status_code} {response.text[:200]}")
+            return
         if response.status_code >= 400:
             self.outcomes["refused"] += 1
             if self.api.store.revision() != revision:
