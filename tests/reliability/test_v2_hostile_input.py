@@ -2,22 +2,26 @@
 not certificates: each is either a 4xx that changes nothing, or accepted, and then every
 configuration the agent would render still passes `haproxy -c` and keeps its structure.
 
-The fields come from the request models themselves (`tests.reliability.test_v2_hostile_input.
-text_fields` walks them: strings nested in lists, maps and objects count as their own field), so
-a field added later is covered, or fails `test_every_v2_field_has_a_case`. Each value of the
-corpus (test_hostile_input.py's: line breaks, `#`, quotes, backslashes, NUL, very long,
-non-ASCII, `%[`, `{`, ...) goes into each text field by POST and by PUT (numbers, booleans and
-ids get a shorter corpus). An accepted value:
+The fields come from the request models themselves (`text_fields` walks them: strings nested in
+lists, maps and objects count as their own field), so a field added later is covered, and a
+request model with no case fails `test_every_v2_field_has_a_case`. Hostile strings (line breaks,
+`#`, quotes, backslashes, NUL, Unicode separators, very long, `%[`, `{{`, `${`, ...) go into
+every text field by POST and by PUT; numbers, booleans and ids get a shorter corpus, and the
+free text (names, descriptions, tags) of a body gets its corpus in all its fields at once. An
+accepted value:
 
 - reads back as sent (free text) and never appears in a configuration (free text);
-- leaves every rendered configuration with the structure a plain value gives (the sections,
-  and the first word and word count of each line, words split as HAProxy's own tokenizer does:
-  escapes, quotes, comments), so it cannot add a line, a directive or an argument;
-- leaves every configuration valid by `haproxy -c`, with the certificate files in place.
+- leaves every rendered configuration with the structure a plain value gives (per section, the
+  first word and word count of each line, words split as HAProxy's own tokenizer does: escapes,
+  quotes, comments), so it cannot add a line, a directive or an argument;
+- leaves every configuration valid by `haproxy -c`, with the certificate files in place, and
+  renderable (the agent's renderer would otherwise refuse it: an ERROR later, not a 400 now).
 
-L7 rules are tried for every rule type, keys for HEADER, COOKIE and SSL_DN_FIELD; redirect URLs
-and prefixes, insert_headers names, cookie names, health-monitor paths, methods, domain names
-and codes, TLS ciphers, versions and ALPN, allowed CIDRs and certificate refs among the rest.
+L7 rules are tried for every rule type (updated; created for three types in the CI form, all
+eight with LBAAS_SLOW=1, which also sends the whole corpus of test_hostile_input.py), keys for
+HEADER, COOKIE and SSL_DN_FIELD; redirect URLs and prefixes, insert_headers names, cookie names,
+health-monitor paths, methods, domain names and codes, TLS ciphers, versions and ALPN, allowed
+CIDRs, certificate refs and the catalogue's objects among the rest. CI form: about a minute.
 """
 
 from __future__ import annotations
@@ -392,9 +396,9 @@ class Case:
 
     def __init__(self, name: str, method: str, path: str, key: str, model: type[BaseModel],
                  plain: dict[str, Any], *, bodies: Callable[[Path_], dict[str, Any]] | None = None,
-                 read: str | None = None, undo: str | None = None) -> None:
+                 undo: str | None = None) -> None:
         self.name, self.method, self.path, self.key = name, method, path, key
-        self.model, self.plain, self.read, self.undo = model, plain, read, undo
+        self.model, self.plain, self.undo = model, plain, undo
         self.bodies = bodies
 
     def base(self, field: Path_) -> dict[str, Any]:
