@@ -187,7 +187,11 @@ def test_listener_options_the_spec_cannot_take_are_400(api: Api, alice: Api) -> 
                          ({"alpn_protocols": ["spdy"]}, "alpn_protocols"),
                          # the agent's renderer refused it: the listener went to ERROR
                          ({"tls_ciphers": "HIGH a # b"}, "tls_ciphers"),
-                         ({"tls_ciphers": "%[src]"}, "tls_ciphers")):
+                         ({"tls_ciphers": "%[src]"}, "tls_ciphers"),
+                         # the characters of a cipher string, but no cipher: `haproxy -c`
+                         # failed ("unable to set SSL cipher list")
+                         ({"tls_ciphers": "GET"}, "selects no cipher"),
+                         ({"tls_ciphers": "200-204"}, "selects no cipher")):
         fault(alice.post(f"{V2}/listeners", {"listener": {**base, **extra}}), 400, words)
     tcp = {**base, "protocol": "TCP", "insert_headers": {"X-Forwarded-For": "true"}}
     fault(alice.post(f"{V2}/listeners", {"listener": tcp}), 400, "HTTP")
