@@ -188,7 +188,14 @@ def test_listener_options_the_spec_cannot_take_are_400(api: Api, alice: Api) -> 
                          ({"insert_headers": {"X-Forwarded-For": "yes"}}, "'true' or 'false'"),
                          ({"allowed_cidrs": ["198.18.0.0/33"]}, "allowed_cidrs"),
                          ({"tls_versions": ["TLSv9"]}, "tls_versions"),
-                         ({"alpn_protocols": ["spdy"]}, "alpn_protocols")):
+                         ({"alpn_protocols": ["spdy"]}, "alpn_protocols"),
+                         # the agent's renderer refused it: the listener went to ERROR
+                         ({"tls_ciphers": "HIGH a # b"}, "tls_ciphers"),
+                         ({"tls_ciphers": "%[src]"}, "tls_ciphers"),
+                         # the characters of a cipher string, but no cipher: `haproxy -c`
+                         # failed ("unable to set SSL cipher list")
+                         ({"tls_ciphers": "GET"}, "selects no cipher"),
+                         ({"tls_ciphers": "200-204"}, "selects no cipher")):
         fault(alice.post(f"{V2}/listeners", {"listener": {**base, **extra}}), 400, words)
     tcp = {**base, "protocol": "TCP", "insert_headers": {"X-Forwarded-For": "true"}}
     fault(alice.post(f"{V2}/listeners", {"listener": tcp}), 400, "HTTP")
@@ -199,6 +206,8 @@ def test_listener_options_the_spec_cannot_take_are_400(api: Api, alice: Api) -> 
     settle(api, agent)
     fault(alice.put(f"{V2}/listeners/{listener['id']}",
                     {"listener": {"client_authentication": "x"}}), 400, "client_authentication")
+    fault(alice.put(f"{V2}/listeners/{listener['id']}",
+                    {"listener": {"tls_ciphers": "ALL'x"}}), 400, "tls_ciphers")
     spec = next(s for s in api.desired(agent)["loadbalancers"] if s["id"] == lb["id"])
     assert spec["listeners"][0]["insert_headers"] == ["X-Forwarded-For"]
 
@@ -289,3 +298,39 @@ def test_a_load_balancer_whose_rows_make_no_spec_fails_alone(api: Api, alice: Ap
     api.report(agent, {"id": bad["id"], "revision": specs[bad["id"]]["revision"],
                        "outcome": "error", "reason": specs[bad["id"]]["broken"]})
     assert alice.show(f"{V2}/loadbalancers/{bad['id']}")["provisioning_status"] == "ERROR"
+
+
+def test_a_monitor_read_back_can_be_sent_back(api: Api, alice: Api) -> None:
+    """http_version is a number on the wire, as Octavia's: a client that reads a monitor and
+    sends its fields back (openstacksdk, Terraform) gets a 200, not a 400."""
+    agent = api.register_agent()
+    lb = make_lb(alice, own_subnet(alice))
+    settle(api, agent)
+    pool = alice.create(f"{V2}/pools", "pool", loadbalancer_id=lb["id"], protocol="HTTP",
+                        lb_algorithm="ROUND_ROBIN")
+    settle(api, agent)
+    monitor = alice.create(f"{V2}/healthmonitors", "healthmonitor", pool_id=pool["id"],
+                           type="HTTP", delay=5, timeout=3, max_retries=2, http_version=1.1,
+                           domain_name="www.example.test")
+    assert monitor["http_version"] == 1.1 and isinstance(monitor["http_version"], float)
+    settle(api, agent)
+    shown = alice.show(f"{V2}/healthmonitors/{monitor['id']}")
+    again = alice.put(f"{V2}/healthmonitors/{monitor['id']}", {"healthmonitor": {
+        k: shown[k] for k in ("http_version", "domain_name", "url_path", "http_method")}})
+    assert again.status_code == 200, again.text
+    assert again.json()["healthmonitor"]["http_version"] == 1.1
+
+
+def test_a_listener_update_naming_an_unknown_pool_is_404(api: Api, alice: Api) -> None:
+    """Was a 409 "conflicts with a concurrent change; retry it" (the listener was flushed with
+    the unknown id before the pool was looked up): a client retrying it never succeeds."""
+    agent = api.register_agent()
+    lb = make_lb(alice, own_subnet(alice))
+    settle(api, agent)
+    listener = alice.create(f"{V2}/listeners", "listener", loadbalancer_id=lb["id"],
+                            protocol="HTTP", protocol_port=80)
+    settle(api, agent)
+    for pool_id in ("6d5c1b2a-0000-4000-8000-000000000000", "nosuch"):
+        fault(alice.put(f"{V2}/listeners/{listener['id']}",
+                        {"listener": {"default_pool_id": pool_id}}), 404, pool_id)
+    assert alice.show(f"{V2}/listeners/{listener['id']}")["default_pool_id"] is None

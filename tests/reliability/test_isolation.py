@@ -138,6 +138,7 @@ class World:
     def _v2_tree(self, api: Api, subnet_id: str) -> None:
         """Project A's v2 load balancer with one of each child, deployed (ACTIVE)."""
         agent = api.register_agent("v2-isolation-agent")
+        self.v2_agent = agent
         alice = self.alice
         self.lb = alice.create(f"{V2}/loadbalancers", "loadbalancer", vip_subnet_id=subnet_id,
                                name="secret-lb")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from tests.api.test_v2_loadbalancers import settle
 
 # the fixtures of test_isolation.py: its World (project A's objects, v1 and v2) and clients
 from tests.reliability.test_isolation import World, api, store, world  # noqa: F401
@@ -92,3 +93,76 @@ def test_v2_objects_of_another_project_are_not_found(world: World,  # noqa: F811
         assert "project-a" not in answer.text and "secret" not in answer.text  # the id it
         # was asked for is named in the fault (as Octavia), nothing else of the object
     assert world.api.world() == before
+
+
+def test_v2_bodies_naming_another_projects_objects_are_refused(world: World) -> None:  # noqa: F811
+    """B's own load balancer, listener, pool and policy, and bodies that name A's objects in
+    every reference field (the VIP's subnet, network and port, a default or redirect pool, a
+    listener, a member's subnet, certificate and CA refs): each is a 4xx that changes nothing
+    and names none of A's objects but the one B asked for."""
+    admin, bob = world.api, world.bob
+    lb = bob.create(f"{V2}/loadbalancers", "loadbalancer", vip_subnet_id=world.bob_subnet)
+    for agent in (world.agent_id, world.v2_agent):
+        settle(admin, agent)
+    listener = bob.create(f"{V2}/listeners", "listener", loadbalancer_id=lb["id"],
+                          protocol="HTTP", protocol_port=80)
+    for agent in (world.agent_id, world.v2_agent):
+        settle(admin, agent)
+    pool = bob.create(f"{V2}/pools", "pool", loadbalancer_id=lb["id"], protocol="HTTP",
+                      lb_algorithm="ROUND_ROBIN")
+    for agent in (world.agent_id, world.v2_agent):
+        settle(admin, agent)
+    policy = bob.create(f"{V2}/l7policies", "l7policy", listener_id=listener["id"],
+                        action="REJECT")
+    for agent in (world.agent_id, world.v2_agent):
+        settle(admin, agent)
+    a_pool, a_listener = world.v2_pool["id"], world.listener["id"]
+    tls = {"loadbalancer_id": lb["id"], "protocol": "TERMINATED_HTTPS", "protocol_port": 443}
+    calls: list[tuple[str, str, Any]] = [
+        ("POST", "loadbalancers", {"loadbalancer": {"vip_subnet_id": world.subnet["id"]}}),
+        ("POST", "loadbalancers", {"loadbalancer": {"vip_network_id": world.network["id"]}}),
+        ("POST", "loadbalancers", {"loadbalancer": {"vip_port_id": world.port["id"]}}),
+        ("POST", "loadbalancers", {"loadbalancer": {"vip_port_id": world.vip["port_id"]}}),
+        ("POST", "listeners", {"listener": {"loadbalancer_id": lb["id"], "protocol": "HTTP",
+                                            "protocol_port": 81, "default_pool_id": a_pool}}),
+        ("PUT", f"listeners/{listener['id']}", {"listener": {"default_pool_id": a_pool}}),
+        ("POST", "listeners", {"listener": {**tls, "default_tls_container_ref":
+                                            world.container}}),
+        ("POST", "listeners", {"listener": {**tls, "default_tls_container_ref":
+                                            world.container.replace("containers", "secrets")
+                                            .rsplit("/", 1)[0] + "/" + world.secret}}),
+        ("POST", "pools", {"pool": {"listener_id": a_listener, "protocol": "HTTP",
+                                    "lb_algorithm": "ROUND_ROBIN"}}),
+        ("POST", "pools", {"pool": {"loadbalancer_id": lb["id"], "protocol": "HTTP",
+                                    "lb_algorithm": "ROUND_ROBIN", "tls_enabled": True,
+                                    "ca_tls_container_ref": world.spare_secret}}),
+        ("PUT", f"pools/{pool['id']}", {"pool": {"tls_enabled": True,
+                                                 "tls_container_ref": world.container}}),
+        ("POST", f"pools/{pool['id']}/members", {"member": {
+            "address": "198.18.3.20", "protocol_port": 80, "subnet_id": world.subnet["id"]}}),
+        ("PUT", f"pools/{pool['id']}/members", {"members": [{
+            "address": "198.18.3.21", "protocol_port": 80, "subnet_id": world.subnet["id"]}]}),
+        ("POST", "healthmonitors", {"healthmonitor": {"pool_id": a_pool, "type": "TCP",
+                                                      "delay": 5, "timeout": 3,
+                                                      "max_retries": 2}}),
+        ("POST", "l7policies", {"l7policy": {"listener_id": listener["id"],
+                                             "action": "REDIRECT_TO_POOL",
+                                             "redirect_pool_id": a_pool}}),
+        ("PUT", f"l7policies/{policy['id']}", {"l7policy": {"action": "REDIRECT_TO_POOL",
+                                                            "redirect_pool_id": a_pool}}),
+        ("POST", "l7policies", {"l7policy": {"listener_id": a_listener, "action": "REJECT"}}),
+    ]
+    before = admin.world()
+    problems = []
+    for method, path, body in calls:
+        answer = bob.request(method, f"{V2}/{path}", body)
+        if not 400 <= answer.status_code < 500:
+            problems.append(f"{method} {path} {body}: {answer.status_code} {answer.text}")
+            continue
+        asked = path + str(body)
+        leaked = [s for s in world.secrets if s in answer.text and s not in asked]
+        names = [n for n in ("secret-", "project-a") if n in answer.text]  # A's names
+        if leaked or names:
+            problems.append(f"{method} {path}: the answer names A's objects {leaked or names}")
+    assert not problems, "\n".join(problems)
+    assert admin.world() == before

@@ -154,6 +154,15 @@ def test_l7_rules(world: World) -> None:
     world.refused(BadRequest, "cookie value", create(type="COOKIE", key="sid", value="a;b"))
     world.refused(BadRequest, "control characters", create(value="www\nexample"))
     world.refused(BadRequest, "type", create(type="METHOD"))
+    # found by the v2 hostile-input suite: each was accepted, then the agent could not
+    # render it (',' is in Octavia's `+-.` range; non-ASCII in REGEX and SSL_DN_FIELD values)
+    # or `haproxy -c` refused it ("'" starts a quoted argument in `req.hdr(...)`)
+    world.refused(BadRequest, "valid HTTP header name", create(type="HEADER", key="a,b"))
+    world.refused(BadRequest, "valid HTTP header name", create(type="COOKIE", key="a'b"))
+    world.refused(BadRequest, "printable ASCII", create(type="COOKIE", key="sid",
+                                                        compare_type="REGEX", value="\u2028x"))
+    world.refused(BadRequest, "printable ASCII", create(type="SSL_DN_FIELD", key="CN",
+                                                        value="\u00e9"))
     world.refused(BadRequest, "compare_type", create(compare_type="LIKE"))
     with world.store.side_write() as s:
         s.get(L7Policy, policy).provisioning_status = "ERROR"  # type: ignore[union-attr]

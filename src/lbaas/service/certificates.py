@@ -25,6 +25,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 from cryptography.x509.oid import NameOID
 from sqlalchemy.orm import Session
@@ -35,6 +36,9 @@ from lbaas.service.secret_box import SecretBox
 from lbaas.storage.models import Secret
 
 MAX_CHAIN = 16  # certificates in intermediates or a CA bundle
+MIN_RSA_BITS = 2048  # RSA and DSA keys at OpenSSL's default security level
+MIN_EC_BITS = 224
+WEAK_DIGESTS = frozenset({"md5", "sha1", "md4", "md2"})
 _PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----\r?\n.*?-----END \1-----", re.DOTALL)
 PEM = serialization.Encoding.PEM
 
@@ -134,6 +138,8 @@ def check_certificate(
     key = _private_key(parts.private_key, parts.passphrase, field)
     if _public_bytes(key.public_key()) != _public_bytes(certificate.public_key()):
         raise InvalidCertificate(f"{field}: the private key does not match the certificate")
+    for position, member in enumerate([certificate, *chain]):
+        _check_strength(member, field if position == 0 else f"{field} chain")
     pem = b"".join(c.public_bytes(PEM) for c in [certificate, *chain]) + key.private_bytes(
         PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     return TlsCertificate(pem=pem.decode("ascii"), host_names=host_names(certificate),
@@ -196,6 +202,30 @@ def _check_validity(certificate: x509.Certificate, field: str, now: datetime) ->
     if certificate.not_valid_before_utc > now:
         raise InvalidCertificate(f"{field}: the certificate is not valid before "
                                  f"{_iso(certificate.not_valid_before_utc)}")
+
+
+def _check_strength(certificate: x509.Certificate, field: str) -> None:
+    """What OpenSSL's default security level (2) lets HAProxy load as a `crt` or its chain:
+    RSA and DSA keys of 2048 bits or more, EC keys of 224 or more, and no MD5 or SHA-1
+    signature (but on a self-signed certificate). Anything less loads here, then HAProxy
+    refuses the configuration ("unable to load SSL certificate")."""
+    public = certificate.public_key()
+    size = getattr(public, "key_size", None)
+    least = MIN_EC_BITS if isinstance(public, ec.EllipticCurvePublicKey) else MIN_RSA_BITS
+    if isinstance(public, rsa.RSAPublicKey | dsa.DSAPublicKey | ec.EllipticCurvePublicKey) \
+            and size is not None and size < least:
+        raise InvalidCertificate(f"{field}: a {size}-bit key is too weak for HAProxy's "
+                                 f"TLS library (at least {least} bits)")
+    if certificate.issuer == certificate.subject:
+        return
+    try:
+        digest = certificate.signature_hash_algorithm
+    except UnsupportedAlgorithm:
+        raise InvalidCertificate(f"{field}: signed with an algorithm HAProxy's TLS library "
+                                 "does not take") from None
+    if digest is not None and digest.name in WEAK_DIGESTS:
+        raise InvalidCertificate(f"{field}: signed with {digest.name.upper()}, which HAProxy's "
+                                 "TLS library refuses (use SHA-256 or stronger)")
 
 
 def _private_key(payload: bytes, passphrase: bytes | None, field: str) -> Any:

@@ -19,7 +19,11 @@ COMPARE_TYPES = ("REGEX", "STARTS_WITH", "ENDS_WITH", "CONTAINS", "EQUAL_TO")
 STRING_COMPARES = ("STARTS_WITH", "ENDS_WITH", "CONTAINS", "EQUAL_TO")
 MAX_RULES = 50  # Octavia's MAX_L7RULES_PER_L7POLICY
 # Octavia's regexes (octavia/common/constants.py, octavia-lib)
-HEADER_NAME = re.compile(r"\A[a-zA-Z0-9!#$%&'*+-.^_`|~]+\Z")
+# Octavia's header-name class has `+-.`, a range that takes ',' and '/' too; '-' is literal
+# here. No "'" either: HAProxy's sample-fetch argument parser reads it as a quote, and
+# `req.hdr(a'b)` fails `haproxy -c`.
+HEADER_NAME = re.compile(r"\A[a-zA-Z0-9!#$%&*+.^_`|~-]+\Z")
+PRINTABLE = re.compile(r"\A[\x20-\x7e]+\Z")  # what the renderer takes in any key or value
 COOKIE_VALUE = re.compile(r"\A[a-zA-Z0-9!#$%&'()*+-./:<=>?@[\]^_`{|}~]+\Z")
 HEADER_VALUE = re.compile(r"\A[a-zA-Z0-9!\"#$%&'()*+,-./:;<=>?@[\]^_`{|}~\\]+\Z")
 QUOTED_HEADER_VALUE = re.compile(r"\A\"[a-zA-Z0-9 \t!\"#$%&'()*+,-./:;<=>?@[\]^_`{|}~\\]*\"\Z")
@@ -91,6 +95,10 @@ def check_rule(fields: dict[str, Any]) -> None:
             raise invalid_rule(f"{name}: {v.string(255)(text)}")
     if not value:
         raise invalid_rule("value must not be empty.")
+    for name, text in (("key", key), ("value", value)):
+        if text and not PRINTABLE.match(text):
+            raise invalid_rule(f"{name} must be printable ASCII (the configuration takes no "
+                               "other characters).")
     if fields.get("invert") is not None and not isinstance(fields["invert"], bool):
         raise invalid_rule(f"invert must be true or false, not '{v._short(fields['invert'])}'.")
     if kind in ("HEADER", "COOKIE"):

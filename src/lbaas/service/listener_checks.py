@@ -7,7 +7,7 @@ import ipaddress
 from typing import Any, get_args
 
 from lbaas.domain.spec import ClientAuthentication, InsertHeader
-from lbaas.service.v2_checks import ALPN_PROTOCOLS, TLS_VERSIONS, invalid
+from lbaas.service.v2_checks import ALPN_PROTOCOLS, TLS_VERSIONS, check_ciphers, invalid
 
 CLIENT_AUTHENTICATION = get_args(ClientAuthentication)
 INSERT_HEADERS = get_args(InsertHeader)
@@ -35,6 +35,7 @@ def check_listener_options(protocol: str, body: dict[str, Any]) -> None:
         values = body.get(key)
         if values is not None and any(item not in allowed for item in values):
             raise invalid(f"{key} must be a list of {', '.join(allowed)}.")
+    check_ciphers(body.get("tls_ciphers"))
 
 
 def _check_headers(protocol: str, headers: dict[str, str] | None) -> None:

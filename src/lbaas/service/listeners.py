@@ -93,13 +93,14 @@ def delete_listener(tx: WriteTx, ctx: Context, listener_id: str) -> None:
 def _apply(session: Any, ctx: Context, listener: Listener, lb: LoadBalancer,
            body: dict[str, Any]) -> None:
     check_listener_options(body.get("protocol") or listener.protocol, body)
-    for key in UPDATABLE:
-        if key in body:
-            setattr(listener, key, body[key])
-    if body.get("default_pool_id"):
+    if body.get("default_pool_id"):  # looked up before the listener changes: a lookup
+        # flushes it, and an unknown pool id was a foreign-key 409 ("retry it"), not a 404
         pool = get_visible(session, ctx, Pool, body["default_pool_id"])
         if pool.loadbalancer_id != lb.id:
             raise BadRequest(
                 f"Pool {pool.id} is not on load balancer {lb.id}.", type="ValidationException"
             )
         check_listener_pool(listener.protocol, pool.protocol)
+    for key in UPDATABLE:
+        if key in body:
+            setattr(listener, key, body[key])

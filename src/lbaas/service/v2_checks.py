@@ -4,6 +4,7 @@ has one. Each raises BadRequest (400) naming the field and the rule."""
 from __future__ import annotations
 
 import re
+import ssl
 from typing import Any
 
 from lbaas.api.v1 import validators as v
@@ -85,14 +86,27 @@ def check_tls_fields(body: dict[str, Any]) -> None:
     """tls_versions, alpn_protocols and tls_ciphers as HAProxy takes them."""
     _check_list(body, "tls_versions", TLS_VERSIONS)
     _check_list(body, "alpn_protocols", ALPN_PROTOCOLS)
-    ciphers = body.get("tls_ciphers")
-    if ciphers is not None and (not isinstance(ciphers, str) or not CIPHERS.fullmatch(ciphers)):
-        raise invalid("tls_ciphers must be an OpenSSL cipher string (letters, digits and "
-                      "- + ! : @ = _ . only).")
+    check_ciphers(body.get("tls_ciphers"))
     for key in ("tls_container_ref", "ca_tls_container_ref", "crl_container_ref"):
         ref = body.get(key)
         if ref is not None and v.string()(ref):
             raise invalid(f"{key}: {v.string()(ref)}")
+
+
+def check_ciphers(ciphers: Any) -> None:
+    """An OpenSSL cipher string (Octavia's characters) that selects at least one cipher: one
+    that selects none ('GET', '200-204') made `haproxy -c` fail ("unable to set SSL cipher
+    list"), so the load balancer went to ERROR. Checked by the OpenSSL Python is built with."""
+    if ciphers is None:
+        return
+    if not isinstance(ciphers, str) or not CIPHERS.fullmatch(ciphers):
+        raise invalid("tls_ciphers must be an OpenSSL cipher string (letters, digits and "
+                      "- + ! : @ = _ . only).")
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).set_ciphers(ciphers)
+    except ssl.SSLError:
+        raise invalid(f"tls_ciphers '{v._short(ciphers)}' selects no cipher OpenSSL "
+                      "knows.") from None
 
 
 def _check_list(body: dict[str, Any], key: str, allowed: tuple[str, ...]) -> None:

@@ -3,10 +3,17 @@ here by a test CA; each problem is a 400 that names it."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import NameOID
 from tests.tls_material import NOW, CertAuthority, Issued
 
 from lbaas.errors import InvalidCertificate
@@ -136,3 +143,65 @@ def test_ca_bundle_and_crl(ca: CertAuthority, leaf: Issued) -> None:
         check_crl(ca.pem, field="client_crl_container_ref")
     with pytest.raises(InvalidCertificate, match=r"pool ca: not an X\.509 certificate"):
         check_ca_bundle(b"nonsense", field="pool ca")
+
+
+def _signed(subject: str, key: Any, issuer: x509.Name, signer: Any, *, ca: bool = False
+            ) -> x509.Certificate:
+    builder = (x509.CertificateBuilder()
+               .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+               .issuer_name(issuer).public_key(key.public_key())
+               .serial_number(x509.random_serial_number())
+               .not_valid_before(NOW - timedelta(hours=1)).not_valid_after(NOW + timedelta(days=3)))
+    if ca:
+        builder = builder.add_extension(x509.BasicConstraints(ca=True, path_length=None),
+                                        critical=True)
+    return builder.sign(signer, hashes.SHA256())
+
+
+def _pem(certificate: x509.Certificate) -> bytes:
+    return certificate.public_bytes(serialization.Encoding.PEM)
+
+
+def _key_pem(key: Any) -> bytes:
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
+
+
+@pytest.mark.parametrize("weak", ["rsa-1024", "ec-192", "self-signed rsa-1024"])
+def test_keys_too_weak_for_haproxy_are_refused(ca: CertAuthority, weak: str) -> None:
+    """HAProxy's OpenSSL (security level 2) will not load these as a `crt`; they were accepted
+    here, and the load balancer went to ERROR at its first reload (found by the v2 hostile-input
+    suite)."""
+    key: Any = rsa.generate_private_key(65537, 1024) if "rsa" in weak \
+        else ec.generate_private_key(ec.SECP192R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "weak.example.test")])
+    certificate = _signed("weak.example.test", key, name, key) if "self" in weak \
+        else _signed("weak.example.test", key, ca.certificate.subject, ca.key)
+    refused(CertificateParts(certificate=_pem(certificate), private_key=_key_pem(key)),
+            "key is too weak")
+
+
+def test_a_weak_intermediate_is_refused(ca: CertAuthority) -> None:
+    middle_key = rsa.generate_private_key(65537, 1024)
+    middle = _signed("middle", middle_key, ca.certificate.subject, ca.key, ca=True)
+    leaf_key = ec.generate_private_key(ec.SECP256R1())
+    leaf = _signed("leaf.example.test", leaf_key, middle.subject, middle_key)
+    refused(CertificateParts(certificate=_pem(leaf), private_key=_key_pem(leaf_key),
+                             intermediates=_pem(middle)), "chain: a 1024-bit key is too weak")
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
+def test_a_sha1_signature_is_refused(tmp_path: Path) -> None:
+    """(`cryptography` no longer signs with SHA-1: the openssl command makes the certificate.)"""
+    def run(*argv: str) -> None:
+        subprocess.run(["openssl", *argv], cwd=tmp_path, check=True, capture_output=True)
+
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
+        "-subj", "/CN=old CA", "-days", "3")
+    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "leaf.key", "-out", "leaf.csr",
+        "-subj", "/CN=old.example.test")
+    run("x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-set_serial",
+        "7", "-days", "2", "-sha1", "-out", "leaf.pem")
+    refused(CertificateParts(certificate=(tmp_path / "leaf.pem").read_bytes(),
+                             private_key=(tmp_path / "leaf.key").read_bytes()),
+            "signed with SHA1")

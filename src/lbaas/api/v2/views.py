@@ -115,7 +115,9 @@ def monitor_view(hm: HealthMonitor) -> dict[str, Any]:
             "http_method": hm.http_method if http else None,
             "url_path": hm.url_path if http else None,
             "expected_codes": hm.expected_codes if http else None,
-            "http_version": hm.http_version, "domain_name": hm.domain_name,
+            # a number on the wire, as Octavia's (a client sends back what it read)
+            "http_version": float(hm.http_version) if hm.http_version else None,
+            "domain_name": hm.domain_name,
             "pools": _refs([hm.pool_id] if hm.pool_id else [])}
 
 

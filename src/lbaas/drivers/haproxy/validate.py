@@ -91,7 +91,7 @@ def check_path(field: str, value: str) -> str:
 # --- v2: listener, pool and L7 values ---------------------------------------------------------
 
 _CIPHERS = re.compile(r"[A-Za-z0-9+!:@=_.-]{1,2048}")
-_HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]{1,255}")
+_HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&*+.^_`|~-]{1,255}")  # no "'": a quote in a fetch
 _DN_FIELD = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,63}")
 _DOMAIN_LABEL = re.compile(r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)")
 _PRINTABLE = re.compile(r"[\x20-\x7e]{1,255}")

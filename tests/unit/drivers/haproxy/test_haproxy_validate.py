@@ -129,3 +129,14 @@ def test_state_dir_too_long_for_a_unix_socket_is_refused() -> None:
 )
 def test_expected_codes_expand(text: str, codes: list[int]) -> None:
     assert expected_codes(text) == codes
+
+
+@pytest.mark.parametrize("name", ["a'b", "a,b", "a b", "a(b", "a)b", "caf\u00e9", ""])
+def test_header_and_cookie_names_that_break_a_fetch_are_refused(name: str) -> None:
+    """`req.hdr(a'b)`: HAProxy reads the apostrophe as the start of a quoted argument and
+    `haproxy -c` fails; the others are no HTTP token."""
+    from lbaas.drivers.haproxy.validate import check_header_name
+
+    with pytest.raises(UnsafeConfigValue):
+        check_header_name("l7rule key", name)
+    assert check_header_name("l7rule key", "X-Auth_Token.1#") == "X-Auth_Token.1\\#"
