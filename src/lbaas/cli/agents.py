@@ -17,6 +17,7 @@ from lbaas.cli import resource as r
 from lbaas.cli.client import ApiClient
 from lbaas.cli.common import (
     AdminStateOpt,
+    AgentZoneOpt,
     ColumnOpt,
     DetailsOpt,
     FormatOpt,
@@ -50,6 +51,7 @@ def run_agent(
         "--network-driver", help="auto, netns or host")] = None,
     log_format: Annotated[str | None, typer.Option(
         "--log-format", help="text or json (LBAAS_LOG_FORMAT)")] = None,
+    availability_zone: AgentZoneOpt = None,
 ) -> None:
     """Run an agent: it deploys the load balancers the API schedules to this host."""
     if ctx.invoked_subcommand is not None:
@@ -66,7 +68,7 @@ def run_agent(
 
     server.agent(api_url=api_url, token=token, host=host, data_dir=data_dir,
                  namespace_prefix=namespace_prefix, network_driver=network_driver,
-                 log_format=log_format)
+                 log_format=log_format, availability_zone=availability_zone)
 
 
 def app_commands(ctx: typer.Context) -> list[str]:

@@ -37,6 +37,10 @@ AdminStateOpt = Annotated[
     typer.Option("--admin-state-up/--admin-state-down", help="Set admin state up or down"),
 ]
 NameOpt = Annotated[str | None, typer.Option("--name", help="New name")]
+AgentZoneOpt = Annotated[str | None, typer.Option(
+    "--availability-zone", envvar="LBAAS_AGENT_AVAILABILITY_ZONE",
+    help="Zone of this host: load balancers created in a v2 availability zone whose profile "
+         "names it (agent_zone, else the zone's name) go only to its agents")]
 DescriptionOpt = Annotated[str | None, typer.Option("--description", help="Description")]
 WaitOpt = Annotated[
     bool, typer.Option("--wait", help="Wait until the agent has made it ACTIVE (or ERROR)")

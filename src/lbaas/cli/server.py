@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from lbaas.cli.common import AgentZoneOpt
 from lbaas.cli.output import console, err_console
 from lbaas.settings import Settings, load_settings
 
@@ -124,11 +125,7 @@ def agent(
     namespace_prefix: Annotated[str, typer.Option(help="Prefix of namespace names")] = "qlbaas-",
     network_driver: DriverOpt = None,
     log_format: LogFormatOpt = None,
-    availability_zone: Annotated[str | None, typer.Option(
-        "--availability-zone", envvar="LBAAS_AGENT_AVAILABILITY_ZONE",
-        help="Zone of this host: load balancers created in a v2 availability zone whose "
-             "profile names it (agent_zone, else the zone's name) go only to its agents")
-    ] = None,
+    availability_zone: AgentZoneOpt = None,
 ) -> None:
     """Run an agent: it deploys the load balancers the API schedules to this host."""
     from lbaas.agent.main import run_agent
