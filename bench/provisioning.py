@@ -19,6 +19,7 @@ response as fast as a v1 VIP does, so the targets are the same.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -39,26 +40,17 @@ def run(quick: bool, sizes: list[int]) -> Result:
         net = system.network("t", "198.19.0.0/20")
         client = system.client(net)
         backend = system.backend(net, [8001, 8002])
-        serve: list[float] = []
-        active: list[float] = []
         say(f"provisioning {count} load balancers, one at a time")
-        api_watch = ThreadPoolExecutor(max_workers=1)  # polls the API while we probe the VIP
-        for index in range(count):
+
+        def prepare(index: int) -> Start:
             lb = system.load_balancer(net, backend.members(), with_vip=False, name=f"p{index}")
-            started = time.monotonic()
-            system.add_vip(lb, net)
-            watching = api_watch.submit(system.wait_active, lb, 60.0)
-            served = wait_serving(client.namespace, lb.address, lb.port, timeout=60)
-            active_at = watching.result(timeout=70)
-            if served is None:
-                raise BenchError(f"load balancer {index} ({lb.address}) never answered")
-            active.append(active_at - started)
-            serve.append(served - started)
-            if index < 3 or (index + 1) % 10 == 0:
-                say(f"  lb {index + 1:4d}: serving after {ms(serve[-1]):7.1f} ms, "
-                    f"ACTIVE after {ms(active[-1]):7.1f} ms")
-        api_watch.shutdown()
-        _report(result, count, serve, active)
+
+            def start() -> tuple[str, int, Callable[[], float]]:
+                system.add_vip(lb, net)
+                return lb.address, lb.port, lambda: system.wait_active(lb, 60.0)
+            return start
+
+        _report(result, count, *_provision(client.namespace, count, prepare))
     return result
 
 
@@ -95,27 +87,46 @@ def run_v2(quick: bool, sizes: list[int]) -> Result:
         net = system.network("t", "198.19.0.0/20")
         client = system.client(net)
         backend = system.backend(net, [8001, 8002])
-        serve: list[float] = []
-        active: list[float] = []
         say(f"provisioning {count} fully populated v2 load balancers, one at a time")
-        api_watch = ThreadPoolExecutor(max_workers=1)
-        for index in range(count):
+
+        def prepare(index: int) -> Start:
             body = populated_body(net, backend.members(), f"p{index}")
+
+            def start() -> tuple[str, int, Callable[[], float]]:
+                lb = api.post("/v2.0/lbaas/loadbalancers", "loadbalancer", **body)
+                return lb["vip_address"], 80, lambda: wait_v2_active(api, lb["id"], 60.0)
+            return start
+
+        _report(result, count, *_provision(client.namespace, count, prepare))
+    return result
+
+
+# Made before the clock starts (untimed), it starts the create (timed): where the load balancer
+# serves, and a wait for ACTIVE in the API that returns the monotonic time it saw it.
+Start = Callable[[], tuple[str, int, Callable[[], float]]]
+
+
+def _provision(namespace: str, count: int, prepare: Callable[[int], Start]
+               ) -> tuple[list[float], list[float]]:
+    """Seconds from each create to its first response through the VIP, and to ACTIVE."""
+    serve: list[float] = []
+    active: list[float] = []
+    with ThreadPoolExecutor(max_workers=1) as api_watch:  # polls the API while we probe the VIP
+        for index in range(count):
+            start = prepare(index)
             started = time.monotonic()
-            lb = api.post("/v2.0/lbaas/loadbalancers", "loadbalancer", **body)
-            watching = api_watch.submit(wait_v2_active, api, lb["id"], 60.0)
-            served = wait_serving(client.namespace, lb["vip_address"], 80, timeout=60)
+            address, port, wait_active = start()
+            watching = api_watch.submit(wait_active)
+            served = wait_serving(namespace, address, port, timeout=60)
             active_at = watching.result(timeout=70)
             if served is None:
-                raise BenchError(f"load balancer {index} ({lb['vip_address']}) never answered")
+                raise BenchError(f"load balancer {index} ({address}) never answered")
             active.append(active_at - started)
             serve.append(served - started)
             if index < 3 or (index + 1) % 10 == 0:
                 say(f"  lb {index + 1:4d}: serving after {ms(serve[-1]):7.1f} ms, "
                     f"ACTIVE after {ms(active[-1]):7.1f} ms")
-        api_watch.shutdown()
-        _report(result, count, serve, active)
-    return result
+    return serve, active
 
 
 def _report(result: Result, count: int, serve: list[float], active: list[float]) -> None:
