@@ -80,6 +80,10 @@ class InUse(Conflict):
 class OverQuota(Conflict):
     default_type = "OverQuota"
 
+    def __init__(self, message: str, *, resource: str = "", **kwargs: str) -> None:
+        super().__init__(message, **kwargs)
+        self.resource = resource  # the quota's resource name, when one quota was met
+
 
 class PayloadTooLarge(LbaasError):
     status = 413

@@ -334,3 +334,21 @@ def test_a_listener_update_naming_an_unknown_pool_is_404(api: Api, alice: Api) -
         fault(alice.put(f"{V2}/listeners/{listener['id']}",
                         {"listener": {"default_pool_id": pool_id}}), 404, pool_id)
     assert alice.show(f"{V2}/listeners/{listener['id']}")["default_pool_id"] is None
+
+
+def test_a_quota_met_is_octavias_403_on_v2_and_v1s_409_on_v1(api: Api, alice: Api) -> None:
+    """pool, member and health monitor quotas are rows v1 and v2 share; each API answers a
+    quota met in its own words."""
+    agent = api.register_agent()
+    subnet = own_subnet(alice)
+    lb = make_lb(alice, subnet)
+    settle(api, agent)
+    assert api.put(f"{V2}/quotas/project-a", {"quota": {"pool": 0}}).status_code == 202
+    before = api.world()
+    fault(alice.post(f"{V2}/pools", {"pool": {"loadbalancer_id": lb["id"], "protocol": "HTTP",
+                                              "lb_algorithm": "ROUND_ROBIN"}}),
+          403, "Quota has been met for resources: Pool")
+    v1 = alice.post("/v2.0/lb/pools", {"pool": {"subnet_id": subnet, "protocol": "HTTP",
+                                                "lb_method": "ROUND_ROBIN"}})
+    assert v1.status_code == 409 and v1.json()["NeutronError"]["type"] == "OverQuota", v1.text
+    assert api.world() == before

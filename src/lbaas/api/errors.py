@@ -13,7 +13,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from lbaas.api.v2.faults import POLICY_FORBIDDEN, fault
 from lbaas.api.v2.paths import is_v2
-from lbaas.errors import LbaasError, NotAuthorized
+from lbaas.errors import LbaasError, NotAuthorized, OverQuota
+from lbaas.service import quotas_v2
 
 log = logging.getLogger(__name__)
 
@@ -68,13 +69,23 @@ def _v2_message(exc: LbaasError) -> str:
     return exc.message
 
 
+def _v2_fault(exc: LbaasError) -> JSONResponse:
+    """Octavia's fault; a quota met (the rows v1 shares: pool, member, health monitor) is its
+    403 QuotaException there, whichever API's check found it."""
+    if isinstance(exc, OverQuota) and exc.resource:
+        name = quotas_v2.NAMES.get(quotas_v2.ALIASES.get(exc.resource, exc.resource))
+        if name is not None:
+            return fault(403, f"Quota has been met for resources: {name}")
+    return fault(exc.status, _v2_message(exc))
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(LbaasError)
     async def _lbaas(request: Request, exc: LbaasError) -> JSONResponse:
         if exc.status >= 500 and exc.status != 503:
             log.error("internal error: %s", exc.message)
         if is_v2(request.url.path):
-            return fault(exc.status, _v2_message(exc))
+            return _v2_fault(exc)
         return error_for(request.url.path, exc.status, exc.type, exc.message, exc.detail)
 
     @app.exception_handler(IntegrityError)

@@ -61,7 +61,7 @@ def check(
     model = RESOURCES[resource]
     used = session.scalar(select(func.count()).where(model.tenant_id == project_id)) or 0
     if used + adding > limit:
-        raise OverQuota(f"Quota exceeded for resources: ['{resource}']")
+        raise OverQuota(f"Quota exceeded for resources: ['{resource}']", resource=resource)
 
 
 def show(session: Session, settings: Settings, ctx: Context, project_id: str) -> dict[str, int]:
