@@ -24,6 +24,7 @@ from __future__ import annotations
 import copy
 import random
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -187,6 +188,7 @@ class Workload:
             return "create-v2"
         lb = self.rng.choice(live)
         if lb.v2:
+            self.wait_settled(lb)
             {"delete": self.delete_v2, "pool": self.update_pool_v2,
              "vip": self.update_listener, "add-member": self.add_member_v2,
              "del-member": self.delete_member_v2, "member": self.update_member_v2,
@@ -363,6 +365,18 @@ class Workload:
                    change)
 
     # -- operations through the v2 API -------------------------------------------------------
+
+    def wait_settled(self, lb: LbModel, timeout: float = 1.5) -> None:
+        """Until the load balancer is no longer PENDING_* (its last change is deployed), as a
+        v2 client waits before its next change; at most `timeout`, and not at all while the
+        API does not answer. The change may still meet a PENDING_* state (a 409)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            seen = self.http.call("GET", f"{V2}/loadbalancers/{lb.lb_id}")
+            if not seen.ok or not seen.body["loadbalancer"]["provisioning_status"].startswith(
+                    "PENDING"):
+                return
+            time.sleep(0.05)
 
     def create_v2(self) -> None:
         """A fully populated create: the load balancer, an HTTP listener on port 80, its
