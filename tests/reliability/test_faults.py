@@ -2,6 +2,10 @@
 server, the agent and single HAProxy processes are SIGKILLed at random moments and restarted;
 and the database stopped under a running API.
 
+About half the load balancers are made and changed through the v1 API, the others through the
+v2 API (fully populated create, listener, pool and member changes, an L7 REJECT policy with a
+PATH rule added and removed, cascade delete; a 409 for a PENDING_* load balancer is "not now").
+
 Afterwards every write the API acknowledged is there, every load balancer serves what its
 desired state says (from a client in a lab namespace, and in HAProxy's own server table),
 nothing is PENDING_* or in ERROR, and no namespace, interface, process or state file is left
@@ -26,10 +30,12 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import partial
 
 import pytest
 from tests.integration.system import (
     AgentProcess,
+    ApiFailed,
     ApiProcess,
     Net,
     System,
@@ -39,6 +45,7 @@ from tests.integration.system import (
     record_count,
     record_timing,
     slow,
+    wait_for,
 )
 from tests.integration.traffic import Client
 from tests.reliability.checks import (
@@ -64,6 +71,7 @@ class Lab:
     tenant: Net
     client: Client
     texts: dict[str, str]
+    v2_lbs: set[str] = field(default_factory=set)  # load balancers made through v2
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -87,9 +95,26 @@ def _lab(database_url: str | None) -> Iterator[Lab]:
             system.host(f"web{number}", tenant, address, text=texts[address])
         client = system.client("cl", tenant, CLIENT)
         system.api.put("/v2.0/quotas/admin", {"quota": {"pool": -1, "vip": -1}})
-        yield Lab(system, agent, tenant, client, texts)
+        lab = Lab(system, agent, tenant, client, texts)
+        yield lab
+        for lb_id in sorted(lab.v2_lbs):  # System deletes only what v1 made
+            wait_for(f"v2 load balancer {lb_id} deleted", partial(_delete_v2, system, lb_id),
+                     timeout=60, every=0.25)
     finally:
         close_system(system)
+
+
+def _delete_v2(system: System, lb_id: str) -> bool:
+    """Cascade-delete a v2 load balancer; False while it is PENDING_* (409)."""
+    try:
+        system.api.delete(f"/v2.0/lbaas/loadbalancers/{lb_id}?cascade=true")
+    except ApiFailed as exc:
+        if "-> 404" in str(exc):
+            return True
+        if "-> 409" in str(exc):
+            return False
+        raise
+    return True
 
 
 def _seed() -> int:
@@ -233,8 +258,12 @@ def run_faults(lab: Lab, operations: int, kills: dict[str, int], max_lbs: int) -
     def made_monitor(monitor_id: str) -> None:
         system.made.monitors.append(monitor_id)
 
+    def made_loadbalancer(lb_id: str) -> None:
+        system.made.lb_ids.add(lb_id)
+        lab.v2_lbs.add(lb_id)
+
     workload.on_pool, workload.on_vip = made_pool, made_vip
-    workload.on_monitor = made_monitor
+    workload.on_monitor, workload.on_loadbalancer = made_monitor, made_loadbalancer
     faults = Faults(system, lab.agent, http, fault_rng)
     plan = [kind for kind, count in kills.items() for _ in range(count)]
     at = dict(zip(sorted(fault_rng.sample(range(5, operations - 5), len(plan))),
@@ -269,6 +298,7 @@ def run_faults(lab: Lab, operations: int, kills: dict[str, int], max_lbs: int) -
         broken = [serial for serial in faults.api_kills if serial in http.unanswered]
         assert broken, f"no API kill broke the write it landed in\n{context}"
         assert workload.counts["unknown"] > 0, f"no write had an unknown outcome\n{context}"
+        assert workload.counts["v2-acknowledged"] > 0, f"no v2 write acknowledged\n{context}"
         problems = workload.verify()
         assert not problems, f"acknowledged writes not there: {problems}\n{context}"
 
@@ -296,6 +326,10 @@ def run_faults(lab: Lab, operations: int, kills: dict[str, int], max_lbs: int) -
     record_count(f"faults ({operations} operations): API kills that broke a write mid-way",
                  len(broken))
     record_count(f"faults ({operations} operations): load balancers made", workload.made)
+    record_count(f"faults ({operations} operations): v2 writes acknowledged",
+                 workload.counts["v2-acknowledged"])
+    record_count(f"faults ({operations} operations): v2 writes refused 409 while pending",
+                 workload.counts["not-now"])
     record_count(f"faults ({operations} operations): load balancers left", live)
     print(f"seed {seed}: {steps}, {workload.counts}, faults {faults.log}")
 
