@@ -112,7 +112,7 @@ class LbModel:
     maybe: tuple[dict[str, Any], dict[str, Any]] | None = None  # (before, after) if unsure
     # made through the v2 API: `name` is the load balancer's, `pool` its default pool's
     # lb_algorithm, `listener` its one HTTP listener's connection_limit and timeouts, `policy`
-    # its L7 REJECT policy with one PATH rule (or None)
+    # its L7 REJECT policy with one PATH rule (or None), `monitor` its pool's health monitor
     v2: bool = False
     lb_id: str | None = None
     listener_id: str | None = None
@@ -126,7 +126,8 @@ class LbModel:
         if self.v2:
             return {"pool": self.pool, "listener": self.listener if exists else None,
                     "members": self.members if exists else {},
-                    "policy": self.policy if exists else None}
+                    "policy": self.policy if exists else None,
+                    "monitor": self.monitor if exists else None}
         return {"pool": self.pool, "vip": self.vip, "members": self.members if exists else {},
                 "monitor": self.monitor if exists else None}
 
@@ -189,10 +190,12 @@ class Workload:
         lb = self.rng.choice(live)
         if lb.v2:
             self.wait_settled(lb)
+            if kind == "monitor":  # an L7 policy or a health monitor, on or off
+                kind = self.rng.choice(("l7policy", "healthmonitor"))
             {"delete": self.delete_v2, "pool": self.update_pool_v2,
              "vip": self.update_listener, "add-member": self.add_member_v2,
              "del-member": self.delete_member_v2, "member": self.update_member_v2,
-             "monitor": self.toggle_policy}[kind](lb)
+             "l7policy": self.toggle_policy, "healthmonitor": self.toggle_monitor_v2}[kind](lb)
             return f"{kind}-v2"
         {"delete": self.delete, "pool": self.update_pool, "vip": self.update_vip,
          "add-member": self.add_member, "del-member": self.delete_member,
@@ -419,6 +422,7 @@ class Workload:
             m.members.clear()
             m.member_ids.clear()
             m.policy, m.policy_id = None, None
+            m.monitor, m.monitor_id = None, None
 
         self.write(lb, "DELETE", f"{V2}/loadbalancers/{lb.lb_id}?cascade=true", None, gone)
 
@@ -491,6 +495,26 @@ class Workload:
 
         self.write(lb, "PUT", f"{V2}/pools/{lb.pool_id}/members/{lb.member_ids[address]}",
                    {"member": changes}, change)
+
+    def toggle_monitor_v2(self, lb: LbModel) -> None:
+        """Give the pool an HTTP health monitor (one request), or delete the one it has."""
+        if lb.monitor is not None:
+            def off(m: LbModel) -> None:
+                m.monitor, m.monitor_id = None, None
+
+            self.write(lb, "DELETE", f"{V2}/healthmonitors/{lb.monitor_id}", None, off)
+            return
+        monitor = {"type": "HTTP", "delay": self.rng.choice((1, 2)), "url_path": "/"}
+        body = {"healthmonitor": {"pool_id": lb.pool_id, **monitor, "timeout": 1,
+                                  "max_retries": 2}}
+
+        def on(m: LbModel) -> None:
+            m.monitor = dict(monitor)
+
+        def adopt(m: LbModel, answer: Any) -> None:
+            m.monitor_id = answer["healthmonitor"]["id"]
+
+        self.write(lb, "POST", f"{V2}/healthmonitors", body, on, adopt)
 
     def toggle_policy(self, lb: LbModel) -> None:
         """Add an L7 REJECT policy with a PATH STARTS_WITH rule (one request), or delete it."""
@@ -601,9 +625,10 @@ class Workload:
         if len(lbs) > 1:
             self.problems.append(f"{len(lbs)} load balancers named {lb.name}: {lbs}")
         ids: dict[str, Any] = {"lb_id": None, "listener_id": None, "pool_id": None,
-                               "member_ids": {}, "policy_id": None}
+                               "member_ids": {}, "policy_id": None, "monitor_id": None}
         if not lbs:
-            return {"pool": None, "listener": None, "members": {}, "policy": None}, ids
+            return {"pool": None, "listener": None, "members": {}, "policy": None,
+                    "monitor": None}, ids
         ids["lb_id"] = lb_id = lbs[0]["id"]
         listeners = self.http.call("GET", f"{V2}/listeners?loadbalancer_id={lb_id}")
         pools = self.http.call("GET", f"{V2}/pools?loadbalancer_id={lb_id}")
@@ -617,7 +642,15 @@ class Workload:
         ids.update(listener_id=listener["id"], pool_id=pool["id"])
         snapshot: dict[str, Any] = {
             "pool": {"lb_algorithm": pool["lb_algorithm"]},
-            "listener": {k: listener[k] for k in LISTENER_FIELDS}, "policy": None}
+            "listener": {k: listener[k] for k in LISTENER_FIELDS}, "policy": None,
+            "monitor": None}
+        if pool["healthmonitor_id"]:
+            monitor = self.http.call("GET", f"{V2}/healthmonitors/{pool['healthmonitor_id']}")
+            if not monitor.ok:
+                return None
+            view = monitor.body["healthmonitor"]
+            snapshot["monitor"] = {k: view[k] for k in MONITOR_FIELDS}
+            ids["monitor_id"] = view["id"]
         members = self.http.call("GET", f"{V2}/pools/{pool['id']}/members")
         if not members.ok:
             return None
@@ -658,6 +691,7 @@ class Workload:
             lb.members, lb.policy = snapshot["members"], snapshot["policy"]
             lb.lb_id, lb.listener_id, lb.pool_id = ids["lb_id"], ids["listener_id"], ids["pool_id"]
             lb.member_ids, lb.policy_id = ids["member_ids"], ids["policy_id"]
+            lb.monitor, lb.monitor_id = snapshot["monitor"], ids["monitor_id"]
             if lb.lb_id:
                 self.on_loadbalancer(lb.lb_id)
             return
