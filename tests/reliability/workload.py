@@ -194,7 +194,7 @@ class Workload:
                 kind = self.rng.choice(("l7policy", "healthmonitor"))
             {"delete": self.delete_v2, "pool": self.update_pool_v2,
              "vip": self.update_listener, "add-member": self.add_member_v2,
-             "del-member": self.delete_member_v2, "member": self.update_member_v2,
+             "del-member": self.delete_member, "member": self.update_member,
              "l7policy": self.toggle_policy, "healthmonitor": self.toggle_monitor_v2}[kind](lb)
             return f"{kind}-v2"
         {"delete": self.delete, "pool": self.update_pool, "vip": self.update_vip,
@@ -349,7 +349,7 @@ class Workload:
             del m.members[address]
             m.member_ids.pop(address, None)
 
-        self.write(lb, "DELETE", f"{LB}/members/{lb.member_ids[address]}", None, change)
+        self.write(lb, "DELETE", self._member_path(lb, address), None, change)
 
     def update_member(self, lb: LbModel) -> None:
         if not lb.members:
@@ -364,8 +364,14 @@ class Workload:
         def change(m: LbModel) -> None:
             m.members[address].update(changes)
 
-        self.write(lb, "PUT", f"{LB}/members/{lb.member_ids[address]}", {"member": changes},
-                   change)
+        self.write(lb, "PUT", self._member_path(lb, address), {"member": changes}, change)
+
+    @staticmethod
+    def _member_path(lb: LbModel, address: str) -> str:
+        """A member of either API's load balancer, at its own API's path."""
+        if lb.v2:
+            return f"{V2}/pools/{lb.pool_id}/members/{lb.member_ids[address]}"
+        return f"{LB}/members/{lb.member_ids[address]}"
 
     # -- operations through the v2 API -------------------------------------------------------
 
@@ -467,34 +473,6 @@ class Workload:
             m.member_ids[address] = answer["member"]["id"]
 
         self.write(lb, "POST", f"{V2}/pools/{lb.pool_id}/members", body, change, adopt)
-
-    def delete_member_v2(self, lb: LbModel) -> None:
-        if not lb.members:
-            return
-        address = self.rng.choice(sorted(lb.members))
-
-        def change(m: LbModel) -> None:
-            del m.members[address]
-            m.member_ids.pop(address, None)
-
-        self.write(lb, "DELETE", f"{V2}/pools/{lb.pool_id}/members/{lb.member_ids[address]}",
-                   None, change)
-
-    def update_member_v2(self, lb: LbModel) -> None:
-        if not lb.members:
-            return
-        address = self.rng.choice(sorted(lb.members))
-        member = lb.members[address]
-        if self.rng.random() < 0.3:
-            changes: dict[str, Any] = {"admin_state_up": not member["admin_state_up"]}
-        else:
-            changes = {"weight": self.rng.choice((0, 1, 1, 2, 3, 5))}
-
-        def change(m: LbModel) -> None:
-            m.members[address].update(changes)
-
-        self.write(lb, "PUT", f"{V2}/pools/{lb.pool_id}/members/{lb.member_ids[address]}",
-                   {"member": changes}, change)
 
     def toggle_monitor_v2(self, lb: LbModel) -> None:
         """Give the pool an HTTP health monitor (one request), or delete the one it has."""
