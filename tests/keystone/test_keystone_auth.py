@@ -61,6 +61,12 @@ def test_a_member_sees_and_changes_only_its_project(
     error(q.post("/v2.0/lb/pools", {"pool": {
         "name": "x", "protocol": "HTTP", "lb_method": "ROUND_ROBIN",
         "subnet_id": world["subnet"]["id"]}}), 404)
+    # A secret records its Keystone creator, as Barbican does.
+    secret = p.post("/v1/secrets", {"name": "s", "payload": "x", "payload_content_type":
+                                    "text/plain"})
+    assert secret.status_code == 201, secret.text
+    shown = p.get("/v1/secrets/" + secret.json()["secret_ref"].rsplit("/", 1)[1])
+    assert shown.json()["creator_id"] == p_user.user_id
     # The admin role of Keystone sees both projects.
     admin = as_user(api, keystone.admin_token())
     assert world["pool"]["id"] in admin.ids("/v2.0/lb/pools")

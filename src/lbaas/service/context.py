@@ -27,6 +27,12 @@ class Context:
     project_id: str
     roles: frozenset[str]
     token_id: str | None = None  # our token's id; None for the admin token and Keystone's
+    user_id: str | None = None  # Keystone's user id (our tokens name no user)
+
+    @property
+    def creator_id(self) -> str | None:
+        """Who made an object, as Barbican records it: the Keystone user, or our token."""
+        return self.user_id or self.token_id
 
     @property
     def is_admin(self) -> bool:

@@ -128,7 +128,9 @@ class KeystoneIdentity:
         if expires:
             left = (datetime.fromisoformat(expires) - datetime.now(UTC)).total_seconds()
             lifetime = min(lifetime, max(left, 0.0))
-        return Context(project_id=str(project["id"]), roles=roles), lifetime
+        user = body.get("user") or {}
+        ctx = Context(project_id=str(project["id"]), roles=roles, user_id=user.get("id"))
+        return ctx, lifetime
 
     def _remember(self, key: str, ctx: Context | None, lifetime: float) -> None:
         now = time.monotonic()
