@@ -134,19 +134,22 @@ class Catalog:
         self.call("POST", "/regions", {"region": {"id": region}})
         self.changed(f"created region {region}")
 
+    def refuse_others(self, kind: str, name: str) -> None:
+        """Fail if the catalog has a service of type `kind` by another name: a second one would
+        leave clients guessing (checked for every service before anything changes)."""
+        for other in self.find("services", type=kind):
+            if other.get("name") != name:
+                raise CliError(
+                    f"the catalog already has a {kind} service named {other.get('name')!r} "
+                    f"(id {other['id']}); clients would not know which to use: delete it "
+                    f"first (openstack service delete {other['id']}) or register without it")
+
     def ensure_service(self, kind: str, name: str, description: str) -> str:
-        """The service of type `kind` named `name`; refuses to add a second one of its type."""
-        same_type = self.find("services", type=kind)
-        ours = [s for s in same_type if s.get("name") == name]
+        """The service of type `kind` named `name`."""
+        ours = [s for s in self.find("services", type=kind) if s.get("name") == name]
         if ours:
             self.note(f"service {kind} exists ({name}, {ours[0]['id']})")
             return str(ours[0]["id"])
-        if same_type:
-            other = same_type[0]
-            raise CliError(
-                f"the catalog already has a {kind} service named {other.get('name')!r} "
-                f"(id {other['id']}); clients would not know which to use: delete it first "
-                f"(openstack service delete {other['id']}) or register without it")
         made = self.call("POST", "/services", {"service": {
             "type": kind, "name": name, "description": description, "enabled": True}})
         self.changed(f"created service {kind} ({name}, {made['service']['id']})")
@@ -195,9 +198,9 @@ class Catalog:
         self.changed(f"created project {name}")
         return str(made["project"]["id"])
 
-    def ensure_service_user(self, name: str, password: str, project: str, domain: str) -> None:
+    def ensure_service_user(self, name: str, password: str, project: str, domain: str,
+                            domain_id: str) -> None:
         """The user, in `project` with the `service` role, signing in with `password`."""
-        domain_id = self.domain_id(domain)
         project_id = self.ensure_project(project, domain_id)
         role_id = self.ensure_role(SERVICE_ROLE)
         found = self.find("users", name=name, domain_id=domain_id)

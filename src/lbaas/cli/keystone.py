@@ -67,10 +67,13 @@ def register(
         if not region.strip() or any(c.isspace() or c == "/" for c in region):
             raise CliError(f"--region must be a name without spaces or '/', not {region!r}")
         catalog = Catalog(Admin.from_env(auth_url), note=say)
-        catalog.ensure_region(region)
         services = [(LOAD_BALANCER, "")]
         services += [(NETWORK, "")] if with_network else []
         services += [(KEY_MANAGER, KEY_MANAGER_PATH)] if with_key_manager else []
+        for (kind, name, _), _ in services:
+            catalog.refuse_others(kind, name)
+        domain_id = catalog.domain_id(service_domain) if service_user is not None else ""
+        catalog.ensure_region(region)
         for (kind, name, description), path in services:
             service_id = catalog.ensure_service(kind, name, description)
             for interface in INTERFACES:
@@ -81,7 +84,7 @@ def register(
                 catalog.ensure_role(role)
         if service_user is not None and service_password:
             catalog.ensure_service_user(service_user, service_password, service_project,
-                                        service_domain)
+                                        service_domain, domain_id)
         say(f"{catalog.changes} change{'' if catalog.changes == 1 else 's'} made in Keystone"
             if catalog.changes else "Nothing to change: Keystone already has all of it.")
 
