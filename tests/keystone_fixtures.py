@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
 from tests.keystone_lab import Keystone, keystone_venv
 from tests.require import require_or_skip
 
