@@ -1,9 +1,6 @@
-"""pytest fixtures around tests/keystone_lab.py: a real Keystone for the session (`keystone`), and
-`fresh_keystone()` for a test that must see one nobody else has touched.
-
-Import the fixture into a test module or a conftest to use it:
-
-    from tests.keystone_fixtures import keystone  # noqa: F401
+"""pytest fixtures around tests/keystone_lab.py: a real Keystone for the session (`keystone`, which
+tests/conftest.py offers every test, so one Keystone serves the whole run), and `fresh_keystone()`
+for a test that must see one nobody else has touched.
 
 Without `.venv-keystone` (./run installs it; LBAAS_KEYSTONE_VENV points elsewhere) the tests that
 use them are skipped, a failure under LBAAS_REQUIRE=all.

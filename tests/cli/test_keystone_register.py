@@ -12,7 +12,6 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from lbaas.cli.main import app
-from tests.keystone_fixtures import keystone  # noqa: F401
 from tests.keystone_lab import Keystone, free_port
 
 URL = "http://198.18.7.1:9696"
@@ -70,7 +69,7 @@ def forget_services(ks: Keystone) -> None:
 
 
 def test_register_builds_the_catalog_once_and_a_second_run_changes_nothing(
-    keystone: Keystone,  # noqa: F811
+    keystone: Keystone,
 ) -> None:
     ks = keystone
     forget_services(ks)
@@ -153,7 +152,7 @@ def test_register_builds_the_catalog_once_and_a_second_run_changes_nothing(
     assert old.status_code == 401
 
 
-def test_an_endpoint_with_another_url_is_updated_in_place(keystone: Keystone) -> None:  # noqa: F811
+def test_an_endpoint_with_another_url_is_updated_in_place(keystone: Keystone) -> None:
     region = f"R-{uuid.uuid4().hex[:8]}"
     out = registered(keystone, "--public-url", URL, "--region", region)
     assert f"created region {region}" in out
@@ -172,7 +171,7 @@ def test_an_endpoint_with_another_url_is_updated_in_place(keystone: Keystone) ->
     assert now["admin"]["url"] == URL
 
 
-def test_errors_are_one_clear_line_and_change_nothing(keystone: Keystone) -> None:  # noqa: F811
+def test_errors_are_one_clear_line_and_change_nothing(keystone: Keystone) -> None:
     region = f"R-{uuid.uuid4().hex[:8]}"
     args = ("--public-url", URL, "--region", region, "--with-octavia-roles")
 

@@ -22,7 +22,6 @@ from typing import Any
 import pytest
 import yaml
 from tests.integration.test_openstacksdk import OPENSTACK, PYTHON, Sdk
-from tests.keystone_fixtures import keystone  # noqa: F401
 from tests.keystone_lab import Keystone, User, free_port
 from tests.require import require_or_skip
 from typer.testing import CliRunner
@@ -71,7 +70,7 @@ def _clouds_yaml(ks: Keystone, users: dict[str, User]) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def cloud(keystone: Keystone, tmp_path_factory: pytest.TempPathFactory,  # noqa: F811
+def cloud(keystone: Keystone, tmp_path_factory: pytest.TempPathFactory,
           ) -> Iterator[Cloud]:
     if not OPENSTACK.exists() or not PYTHON.exists():
         require_or_skip(f"python-openstackclient and openstacksdk are not installed at "
