@@ -103,7 +103,8 @@ def test_a_wrong_token(cli: Cli) -> None:
 def test_a_reader_may_not_change_anything(cli: Cli, service: Service) -> None:
     token = service.token_for("p-1", "reader")
     error = cli.fails("network", "create", "n1", "--token", token)
-    assert "The 'reader' role may not change anything. (HTTP 403)" in error
+    assert ("A token with the reader role may not change anything (that takes member or "
+            "admin). (HTTP 403)") in error
 
 
 @pytest.mark.parametrize("args", [
