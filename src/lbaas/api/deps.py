@@ -13,8 +13,9 @@ from fastapi import Depends, Request
 from lbaas.api.v1.request import parse_json
 from lbaas.errors import NotAuthenticated
 from lbaas.service.context import Context
+from lbaas.service.key_manager import RemoteKeyManager, configured
 from lbaas.service.secret_box import SecretBox
-from lbaas.service.tokens import authenticate
+from lbaas.service.tokens import TOKEN_PREFIX, authenticate
 from lbaas.settings import Settings
 from lbaas.storage.db import Store
 
@@ -74,6 +75,23 @@ async def get_secret_box(request: Request) -> SecretBox:
     return box
 
 
+def get_remote_key_manager(request: Request) -> RemoteKeyManager | None:
+    """The other Barbicans whose refs may be read, and the caller's Keystone token to read
+    them with (None when no other Barbican is known). Our own tokens are never forwarded."""
+    settings = _settings(request)
+    identity = getattr(request.app.state, "keystone", None)
+    urls = list(settings.barbican_urls)
+    if identity is not None:
+        urls += identity.key_manager_urls()
+    if not urls:
+        return None
+    token = request.headers.get("x-auth-token")
+    if identity is None or not token or token.startswith(TOKEN_PREFIX) \
+            or token == request.app.state.admin_token:
+        token = None
+    return RemoteKeyManager(configured(urls), token, timeout=settings.barbican_timeout)
+
+
 async def get_query(request: Request) -> list[tuple[str, str]]:
     return list(request.query_params.multi_items())
 
@@ -83,4 +101,5 @@ StoreDep = Annotated[Store, Depends(get_store)]
 ContextDep = Annotated[Context, Depends(get_context)]
 BodyDep = Annotated[Any, Depends(get_body)]
 SecretBoxDep = Annotated[SecretBox, Depends(get_secret_box)]
+RemoteKeyManagerDep = Annotated[RemoteKeyManager | None, Depends(get_remote_key_manager)]
 QueryDep = Annotated[list[tuple[str, str]], Depends(get_query)]
