@@ -169,3 +169,39 @@ class Barbican:
                               headers={"X-Auth-Token": token})
         response.raise_for_status()
         return str(response.json()["container_ref"])
+
+
+@dataclass
+class KeyManagerLab:
+    """A Keystone and a Barbican registered in its catalog, both running (for a test module)."""
+
+    keystone: Keystone
+    barbican: Barbican
+
+    def stop(self) -> None:
+        self.barbican.stop()
+        self.keystone.stop()
+
+
+def start_key_manager_lab(workdir: Path) -> KeyManagerLab:
+    """Keystone (about 10 s) then Barbican (about 5 s); skipped (a failure under
+    LBAAS_REQUIRE=all) when either virtual environment is missing."""
+    from tests.keystone_lab import keystone_venv
+    from tests.require import require_or_skip
+
+    for name, venv in (("keystone", keystone_venv()), ("barbican", barbican_venv())):
+        if not (venv / "bin" / "gunicorn").exists():
+            require_or_skip(f"{name} is not installed in {venv} (./run test installs it)")
+    keystone = Keystone(workdir / "keystone")
+    keystone.bootstrap()
+    keystone.start()
+    barbican = Barbican(workdir / "barbican", keystone)
+    try:
+        barbican.configure()
+        barbican.start()
+        barbican.register()
+    except BaseException:
+        barbican.stop()
+        keystone.stop()
+        raise
+    return KeyManagerLab(keystone, barbican)
