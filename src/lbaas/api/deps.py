@@ -89,7 +89,8 @@ def get_remote_key_manager(request: Request) -> RemoteKeyManager | None:
     if identity is None or not token or token.startswith(TOKEN_PREFIX) \
             or token == request.app.state.admin_token:
         token = None
-    return RemoteKeyManager(configured(urls), token, timeout=settings.barbican_timeout)
+    endpoints = configured(urls, ours=[str(request.base_url)])
+    return RemoteKeyManager(endpoints, token, timeout=settings.barbican_timeout)
 
 
 async def get_query(request: Request) -> list[tuple[str, str]]:

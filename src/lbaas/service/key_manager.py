@@ -174,16 +174,24 @@ class RemoteKeyManager:
         return response
 
 
-def configured(urls: Iterable[str]) -> tuple[str, ...]:
-    """The normalised endpoints of the `barbican_urls` setting and the catalog, each once."""
-    return tuple(dict.fromkeys(endpoint_base(u) for u in urls if u))
+def configured(urls: Iterable[str], ours: Iterable[str] = ()) -> tuple[str, ...]:
+    """The normalised endpoints of the `barbican_urls` setting and the catalog, each once,
+    without those served by this service itself (`ours`: its own base URLs), whose refs are
+    our own store's."""
+    own = {_origin(u) for u in ours if u}
+    return tuple(dict.fromkeys(endpoint_base(u) for u in urls if u and _origin(u) not in own))
 
 
-def catalog_key_managers(catalog: Any) -> list[str]:
-    """The URLs of every `key-manager` endpoint of a Keystone v3 catalog (a list of services)."""
+def catalog_urls(catalog: Any, service_type: str) -> list[str]:
+    """The URLs of every endpoint of one service type in a Keystone v3 catalog."""
     found: list[str] = []
     for service in catalog or ():
-        if isinstance(service, dict) and service.get("type") == "key-manager":
+        if isinstance(service, dict) and service.get("type") == service_type:
             found += [str(e["url"]) for e in service.get("endpoints") or ()
                       if isinstance(e, dict) and e.get("url")]
     return found
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parsed = httpx.URL(url.strip())
+    return parsed.scheme.lower(), parsed.host.lower(), parsed.port
