@@ -13,7 +13,7 @@ from fastapi import Depends, Request
 from lbaas.api.v1.request import parse_json
 from lbaas.errors import NotAuthenticated
 from lbaas.service.context import Context
-from lbaas.service.key_manager import RemoteKeyManager, configured
+from lbaas.service.key_manager import RemoteKeyManager, catalog_key_managers, configured
 from lbaas.service.secret_box import SecretBox
 from lbaas.service.tokens import TOKEN_PREFIX, authenticate
 from lbaas.settings import Settings
@@ -82,7 +82,7 @@ def get_remote_key_manager(request: Request) -> RemoteKeyManager | None:
     identity = getattr(request.app.state, "keystone", None)
     urls = list(settings.barbican_urls)
     if identity is not None:
-        urls += identity.key_manager_urls()
+        urls += catalog_key_managers(identity.session)
     if not urls:
         return None
     token = request.headers.get("x-auth-token")

@@ -18,6 +18,7 @@ fails.
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from collections.abc import Iterable
@@ -25,11 +26,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from keystoneauth1 import exceptions as ks_exceptions
 
 from lbaas.errors import InvalidCertificate, ServiceUnavailable
 from lbaas.service.certificates import CertificateParts, pkcs12_parts
 
 _PATH = re.compile(r"^/v1/(secrets|containers)/([0-9a-fA-F-]{36})/?$")
+log = logging.getLogger(__name__)
 MAX_PAYLOAD = 256 * 1024  # bytes of one payload or container document
 
 
@@ -190,6 +193,19 @@ def catalog_urls(catalog: Any, service_type: str) -> list[str]:
             found += [str(e["url"]) for e in service.get("endpoints") or ()
                       if isinstance(e, dict) and e.get("url")]
     return found
+
+
+def catalog_key_managers(session: Any) -> list[str]:
+    """The `key-manager` endpoints of the catalog lbaas's own Keystone session sees (the token
+    and its catalog are cached by keystoneauth), less any on the origin of a `load-balancer`
+    endpoint: that one is our own store. Keystone unreachable: none (refs are then local)."""
+    try:
+        catalog = session.auth.get_access(session).service_catalog.catalog
+    except ks_exceptions.ClientException as exc:
+        log.warning("the catalog's key-manager endpoints are unknown: %s", exc)
+        return []
+    ours = {_origin(u) for u in catalog_urls(catalog, "load-balancer")}
+    return [u for u in catalog_urls(catalog, "key-manager") if _origin(u) not in ours]
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:
