@@ -156,7 +156,7 @@ class Keystone:
         for role in roles:
             role_id = self.role_id(role)
             self.call("PUT", f"/projects/{project_id}/users/{user['id']}/roles/{role_id}")
-        return User(self, user["name"], password, project_id, project_name)
+        return User(self, user["name"], password, project_id, project_name, user["id"])
 
     def revoke(self, token: str) -> None:
         self.call("DELETE", "/auth/tokens", headers={"X-Subject-Token": token})
@@ -169,6 +169,7 @@ class User:
     password: str
     project_id: str
     project_name: str
+    user_id: str
 
     def token(self) -> str:
         return self.keystone.password_token(self.name, self.password, self.project_name)[0]

@@ -81,7 +81,7 @@ def create_secret(
         id=secret_id, project_id=ctx.project_id, name=new.name, secret_type=new.secret_type,
         algorithm=new.algorithm, bit_length=new.bit_length, mode=new.mode,
         expiration=new.expiration, content_type=new.content_type, payload=sealed,
-        creator_id=ctx.token_id,
+        creator_id=ctx.creator_id,
     )
     session.add(secret)
     session.flush()
@@ -158,7 +158,7 @@ def create_container(
             raise NotFound(f"Secret provided for '{ref_name}' doesn't exist.",
                            type="SecretNotFound") from exc
     container = SecretContainer(project_id=ctx.project_id, name=name, type="certificate",
-                                creator_id=ctx.token_id)
+                                creator_id=ctx.creator_id)
     container.secrets = [ContainerSecret(name=n, secret_id=s) for n, s in secret_refs.items()]
     session.add(container)
     session.flush()
