@@ -13,11 +13,18 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
+from keystoneauth1 import session as ks_session
+from keystoneauth1.identity import v3
 from sqlalchemy import select
 
 from lbaas.errors import InvalidCertificate, ServiceUnavailable
 from lbaas.service import listeners, remote_copies, tls_refs
-from lbaas.service.key_manager import RemoteKeyManager, configured, match_remote
+from lbaas.service.key_manager import (
+    RemoteKeyManager,
+    catalog_key_managers,
+    configured,
+    match_remote,
+)
 from lbaas.service.secret_box import SecretBox
 from lbaas.service.specs import specs_for_agent
 from lbaas.storage.models import RemoteCertificate
@@ -190,3 +197,22 @@ def test_the_checked_copy_serves_the_spec_after_the_token_is_gone(
             tx.session.delete(row)
         remote_copies.save(tx.session, box, "other-project", ref, "tls", certificate.pem)
         assert remote_copies.prune(tx.session, "other-project") == 1
+
+
+def test_the_catalog_names_the_barbican_but_never_our_own_store(lab: KeyManagerLab) -> None:
+    """Last in this module: it adds a load-balancer endpoint to the lab's catalog."""
+    ks = lab.keystone
+
+    def service_session() -> ks_session.Session:  # a new service token: the catalog afresh
+        return ks_session.Session(auth=v3.Password(
+            auth_url=ks.url, username="admin", password=ks.admin_password,
+            project_name="admin", user_domain_id="default", project_domain_id="default"))
+
+    assert catalog_key_managers(service_session()) == [lab.barbican.url]
+    service = ks.call("POST", "/services", json={"service": {"type": "load-balancer",
+                                                            "name": "lbaas"}})["service"]
+    ks.call("POST", "/endpoints", json={"endpoint": {  # as if lbaas served the same origin
+        "service_id": service["id"], "interface": "public", "url": lab.barbican.url + "/lb",
+        "region_id": "RegionOne"}})
+    assert catalog_key_managers(service_session()) == []
+    assert configured([lab.barbican.url], ours=[lab.barbican.url + "/"]) == ()
