@@ -1,7 +1,8 @@
 """A certificate kept in a real Barbican serves HTTPS through lbaas (`auth = "keystone"`).
 
-A Keystone user stores a certificate and its key in Barbican (found by lbaas in Keystone's
-catalog) and, with the same token, makes a load balancer with a TERMINATED_HTTPS listener whose
+A Keystone user stores a certificate and its key in Barbican with `openstack secret ...`
+(python-barbicanclient; lbaas too finds that Barbican in Keystone's catalog) and, with a token
+of that user, makes a load balancer with a TERMINATED_HTTPS listener whose
 `default_tls_container_ref` is that Barbican container. HAProxy in the load balancer's namespace
 then serves exactly that certificate (its SHA-256 fingerprint, seen by a client in another
 namespace), and still does after the user's token is revoked and the load balancer is failed
@@ -13,9 +14,12 @@ Tenant network 198.18.62.0/24 (shared): web at .201, the client at .231, the VIP
 from __future__ import annotations
 
 import hashlib
+import os
 import ssl
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -26,13 +30,16 @@ from tests.barbican_lab import KeyManagerLab, start_key_manager_lab
 from tests.integration.system import System, close_system, needs_system, open_system, wait_for
 from tests.integration.traffic import Client
 from tests.keystone_lab import User
-from tests.unit.drivers.haproxy.tls_material import TestCa
+from tests.require import require_or_skip
+from tests.unit.drivers.haproxy.tls_material import Issued, TestCa
 
 pytestmark = needs_system
 
 TENANT = "198.18.62.0/24"
 WEB, CLIENT, VIP = "198.18.62.201", "198.18.62.231", "198.18.62.20"
 V2 = "/v2.0/lbaas"
+ROOT = Path(__file__).resolve().parents[2]
+OPENSTACK = Path(os.environ.get("LBAAS_OPENSTACK_BIN", ROOT / ".venv-openstack/bin/openstack"))
 NAME = "shop.example.test"
 
 
@@ -96,16 +103,45 @@ def served_fingerprint(client: Client, ca: TestCa) -> tuple[str, str]:
     return hashlib.sha256(der).hexdigest(), answer.decode().partition("\r\n\r\n")[2].strip()
 
 
+def store_with_barbicanclient(scene: Scene, issued: Issued, workdir: Path) -> str:
+    """The user stores the certificate and key, and a container of both, with `openstack
+    secret ...` (python-barbicanclient), signing in with a password and finding Barbican in
+    the catalog; the container's ref."""
+    if not OPENSTACK.exists():
+        require_or_skip(f"the openstack client is not installed at {OPENSTACK} "
+                        "(set LBAAS_OPENSTACK_BIN)")
+    user, ks = scene.user, scene.lab.keystone
+    signed_in = [str(OPENSTACK), "--os-auth-url", ks.url, "--os-identity-api-version", "3",
+                 "--os-username", user.name, "--os-password", user.password,
+                 "--os-project-name", user.project_name, "--os-user-domain-id", "default",
+                 "--os-project-domain-id", "default", "--os-interface", "public"]
+
+    def run(*args: str) -> str:
+        done = subprocess.run([*signed_in, *args, "-f", "value"], capture_output=True,
+                              text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    refs = {}
+    for name, pem in (("certificate", issued.cert), ("private_key", issued.key)):
+        path = workdir / f"{name}.pem"
+        path.write_text(pem)
+        refs[name] = run("secret", "store", "--name", f"shop-{name}",
+                         "--payload-content-type", "text/plain", "--file", str(path),
+                         "-c", "Secret href")
+    return run("secret", "container", "create", "--name", "shop", "--type", "certificate",
+               "--secret", f"certificate={refs['certificate']}",
+               "--secret", f"private_key={refs['private_key']}", "-c", "Container href")
+
+
 def test_a_barbican_certificate_serves_https_and_survives_the_token(
-    scene: Scene,
+    scene: Scene, tmp_path: Path,
 ) -> None:
     ca = TestCa()
     issued = ca.issue(NAME)
     token = scene.user.token()
     barbican = scene.lab.barbican
-    ref = barbican.store_container(token, "shop", {
-        "certificate": barbican.store_secret(token, issued.cert.encode(), name="shop-cert"),
-        "private_key": barbican.store_secret(token, issued.key.encode(), name="shop-key")})
+    ref = store_with_barbicanclient(scene, issued, tmp_path)
     assert ref.startswith(barbican.url + "/v1/containers/")
     want = x509.load_pem_x509_certificate(issued.cert.encode()).fingerprint(
         hashes.SHA256()).hex()
