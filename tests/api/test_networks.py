@@ -17,7 +17,8 @@ MISSING = "2c4e6a8b-1d3f-4a5b-9c7d-e0f1a2b3c4d5"
 def test_network_defaults(api: Api) -> None:
     network = api.network()
     assert network == {
-        "id": network["id"], "tenant_id": "admin", "name": "net", "admin_state_up": True,
+        "id": network["id"], "tenant_id": "admin", "project_id": "admin", "name": "net",
+        "admin_state_up": True,
         "shared": False, "router:external": False, "lbaas:bridge": None, "status": "ACTIVE",
         "subnets": [],
     }
@@ -86,7 +87,8 @@ def test_subnet_defaults(api: Api) -> None:
     network = api.network()
     subnet = api.subnet(network["id"], cidr="198.18.4.0/24")
     assert subnet == {
-        "id": subnet["id"], "tenant_id": "admin", "name": "", "network_id": network["id"],
+        "id": subnet["id"], "tenant_id": "admin", "project_id": "admin", "name": "",
+        "network_id": network["id"],
         "ip_version": 4, "cidr": "198.18.4.0/24", "gateway_ip": "198.18.4.1",
         "allocation_pools": [{"start": "198.18.4.2", "end": "198.18.4.254"}],
         "enable_dhcp": True, "dns_nameservers": [], "host_routes": [],

@@ -28,6 +28,7 @@ def _help(*path: str) -> str:
 def test_no_command_shows_a_type_beside_a_flag() -> None:
     commands = _commands(typer.main.get_command(app))
     assert ("network", "create") in commands and ("lab", "host", "add") in commands
+    assert ("keystone", "register") in commands
     for path in commands:
         text = _help(*path)
         assert "<bool>" not in text, (path, text)

@@ -1,14 +1,15 @@
 """Run by test_openstacksdk.py with the openstacksdk virtual environment's python: calls methods
 of openstacksdk's `load_balancer` proxy for the test, one JSON line in, one JSON line out.
 
-    argv: <endpoint> <admin token>
+    argv: <endpoint> <admin token>, or --cloud <name> (a cloud of OS_CLIENT_CONFIG_FILE's
+          clouds.yaml: password auth through Keystone, the endpoint from its catalog)
     in:   {"call": "create_load_balancer", "args": [...], "kwargs": {...}}
           {"call": "GET", "args": ["/lbaas/loadbalancers/<id>/status"]}  (the proxy's session)
     out:  {"result": <resource.to_dict(), a list of them, or the JSON answer>}
           or {"error": "<exception class>: <message>"}
 
 Authentication is keystoneauth's `admin_token` plugin (a token and an endpoint, no Keystone),
-as `openstack --os-auth-type admin_token` uses it.
+as `openstack --os-auth-type admin_token` uses it, or the cloud's own.
 """
 
 from __future__ import annotations
@@ -48,9 +49,12 @@ def serve(proxy: Any) -> None:
 
 
 def main() -> None:
-    endpoint, token = sys.argv[1], sys.argv[2]
-    conn = openstack.connect(auth_type="admin_token",
-                             auth={"token": token, "endpoint": endpoint})
+    if sys.argv[1] == "--cloud":
+        conn = openstack.connect(cloud=sys.argv[2])
+    else:
+        endpoint, token = sys.argv[1], sys.argv[2]
+        conn = openstack.connect(auth_type="admin_token",
+                                 auth={"token": token, "endpoint": endpoint})
     serve(conn.load_balancer)
 
 

@@ -47,10 +47,12 @@ VIP = "198.18.93.20"
 class Sdk:
     """openstacksdk's load_balancer proxy in its own python, one call at a time."""
 
-    def __init__(self, url: str, token: str) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
+    def __init__(self, *argv: str, env: dict[str, str] | None = None) -> None:
+        """argv: the endpoint and a token, or `--cloud NAME` (see sdk_worker.py)."""
+        if env is None:
+            env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
         self.proc = subprocess.Popen(
-            [str(PYTHON), str(WORKER), url, token], stdin=subprocess.PIPE,
+            [str(PYTHON), str(WORKER), *argv], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, text=True, env=env)
 
     def __call__(self, call: str, *args: Any, **kwargs: Any) -> Any:

@@ -1,4 +1,5 @@
-"""A real Keystone per test session, and the lbaas API in-process with `auth = "keystone"`."""
+"""The lbaas API in-process with `auth = "keystone"`, over the session's real Keystone
+(`keystone`, tests/keystone_fixtures.py, shared by every test through tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -14,19 +15,7 @@ from lbaas.settings import Settings
 from lbaas.storage.db import Store
 from tests.api.conftest import Api
 from tests.conftest import ADMIN_TOKEN
-from tests.keystone_lab import Keystone, keystone_venv
-from tests.require import require_or_skip
-
-
-@pytest.fixture(scope="session")
-def keystone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Keystone]:
-    if not (keystone_venv() / "bin" / "keystone-manage").exists():
-        require_or_skip(f"Keystone: no {keystone_venv()} (./run test installs it)")
-    server = Keystone(tmp_path_factory.mktemp("keystone"))
-    server.bootstrap()
-    server.start()
-    yield server
-    server.stop()
+from tests.keystone_lab import Keystone
 
 
 def keystone_settings(keystone: Keystone, data_dir: Path, **overrides: Any) -> Settings:

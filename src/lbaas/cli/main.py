@@ -12,6 +12,7 @@ from lbaas.cli import (
     doctor,
     floatingips,
     helpfmt,
+    keystone,
     lab,
     lb,
     net,
@@ -58,6 +59,7 @@ net.register(app)
 app.add_typer(floatingips.app, name="floatingip")
 app.add_typer(quotas.app, name="quota")
 app.add_typer(lab.app, name="lab")
+app.add_typer(keystone.app, name="keystone")
 app.command()(demo.demo)
 app.command()(doctor.doctor)
 

@@ -152,6 +152,7 @@ def network_view(network: Network) -> dict[str, Any]:
     return {
         "id": network.id,
         "tenant_id": network.tenant_id,
+        "project_id": network.tenant_id,
         "name": network.name,
         "admin_state_up": network.admin_state_up,
         "shared": network.shared,
@@ -166,6 +167,7 @@ def subnet_view(subnet: Subnet) -> dict[str, Any]:
     return {
         "id": subnet.id,
         "tenant_id": subnet.tenant_id,
+        "project_id": subnet.tenant_id,
         "name": subnet.name,
         "network_id": subnet.network_id,
         "ip_version": subnet.ip_version,
