@@ -14,10 +14,12 @@ import base64
 import os
 import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.keystone_lab import REGION, ROOT, Keystone, free_port
 
@@ -173,35 +175,30 @@ class Barbican:
 
 @dataclass
 class KeyManagerLab:
-    """A Keystone and a Barbican registered in its catalog, both running (for a test module)."""
+    """A Keystone and a Barbican registered in its catalog, both running."""
 
     keystone: Keystone
     barbican: Barbican
 
-    def stop(self) -> None:
-        self.barbican.stop()
-        self.keystone.stop()
 
-
-def start_key_manager_lab(workdir: Path) -> KeyManagerLab:
-    """Keystone (about 10 s) then Barbican (about 5 s); skipped (a failure under
-    LBAAS_REQUIRE=all) when either virtual environment is missing."""
-    from tests.keystone_lab import keystone_venv
+@pytest.fixture(scope="session")
+def key_manager_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KeyManagerLab]:
+    """One Keystone and Barbican for the session's tests of refs to another Barbican: a
+    Keystone of its own (about 10 s), not the session's shared one, as a key-manager in the
+    catalog changes what clients find there; then Barbican (about 3 s)."""
+    from tests.keystone_fixtures import fresh_keystone
     from tests.require import require_or_skip
 
-    for name, venv in (("keystone", keystone_venv()), ("barbican", barbican_venv())):
-        if not (venv / "bin" / "gunicorn").exists():
-            require_or_skip(f"{name} is not installed in {venv} (./run test installs it)")
-    keystone = Keystone(workdir / "keystone")
-    keystone.bootstrap()
-    keystone.start()
-    barbican = Barbican(workdir / "barbican", keystone)
-    try:
-        barbican.configure()
-        barbican.start()
-        barbican.register()
-    except BaseException:
-        barbican.stop()
-        keystone.stop()
-        raise
-    return KeyManagerLab(keystone, barbican)
+    if not (barbican_venv() / "bin" / "gunicorn").exists():
+        require_or_skip(f"Barbican is not installed in {barbican_venv()} (./run test installs "
+                        "it; or set LBAAS_BARBICAN_VENV)")
+    workdir = tmp_path_factory.mktemp("key-manager")
+    with fresh_keystone(workdir / "keystone") as keystone:
+        barbican = Barbican(workdir / "barbican", keystone)
+        try:
+            barbican.configure()
+            barbican.start()
+            barbican.register()
+            yield KeyManagerLab(keystone, barbican)
+        finally:
+            barbican.stop()

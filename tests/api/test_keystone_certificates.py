@@ -19,7 +19,7 @@ from tests.api.conftest import ADMIN_TOKEN, Api, own_subnet
 from tests.api.test_secrets import store as store_secret
 from tests.api.test_v2_framework import fault
 from tests.api.test_v2_loadbalancers import make_lb, settle
-from tests.barbican_lab import KeyManagerLab, start_key_manager_lab
+from tests.barbican_lab import KeyManagerLab
 from tests.keystone_lab import free_port
 from tests.unit.drivers.haproxy.tls_material import Issued, TestCa
 
@@ -27,11 +27,9 @@ V2 = "/v2.0/lbaas"
 UUID = "6d5c1b2a-0000-4000-8000-000000000000"
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KeyManagerLab]:
-    started = start_key_manager_lab(tmp_path_factory.mktemp("key-manager"))
-    yield started
-    started.stop()
+@pytest.fixture
+def lab(key_manager_lab: KeyManagerLab) -> KeyManagerLab:
+    return key_manager_lab
 
 
 def keystone_settings(settings: Settings, lab: KeyManagerLab, **more: Any) -> Settings:

@@ -26,7 +26,7 @@ import httpx
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from tests.barbican_lab import KeyManagerLab, start_key_manager_lab
+from tests.barbican_lab import KeyManagerLab
 from tests.integration.system import System, close_system, needs_system, open_system, wait_for
 from tests.integration.traffic import Client
 from tests.keystone_lab import User
@@ -53,23 +53,20 @@ class Scene:
 
 
 @pytest.fixture(scope="module")
-def scene(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scene]:
-    lab = start_key_manager_lab(tmp_path_factory.mktemp("key-manager"))
-    ks = lab.keystone
+def scene(key_manager_lab: KeyManagerLab) -> Iterator[Scene]:
+    ks = key_manager_lab.keystone
+    system = open_system(settings={
+        "auth": "keystone", "keystone_auth_url": ks.url, "keystone_username": "admin",
+        "keystone_password": ks.admin_password, "keystone_project_name": "admin"})
     try:
-        system = open_system(settings={
-            "auth": "keystone", "keystone_auth_url": ks.url, "keystone_username": "admin",
-            "keystone_password": ks.admin_password, "keystone_project_name": "admin"})
-        try:
-            system.add_agent("a")
-            tenant = system.network("t", TENANT, shared=True)
-            system.host("web", tenant, WEB, text="web")
-            client = system.client("c", tenant, CLIENT)
-            yield Scene(lab, system, tenant.subnet_id, client, ks.user_in_new_project(["member"]))
-        finally:
-            close_system(system)
+        system.add_agent("a")
+        tenant = system.network("t", TENANT, shared=True)
+        system.host("web", tenant, WEB, text="web")
+        client = system.client("c", tenant, CLIENT)
+        yield Scene(key_manager_lab, system, tenant.subnet_id, client,
+                    ks.user_in_new_project(["member"]))
     finally:
-        lab.stop()
+        close_system(system)
 
 
 def as_user(scene: Scene, token: str) -> httpx.Client:

@@ -4,7 +4,6 @@ agent's spec uses when the token is gone; only the key managers lbaas knows are 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -28,7 +27,7 @@ from lbaas.service.key_manager import (
 from lbaas.service.secret_box import SecretBox
 from lbaas.service.specs import specs_for_agent
 from lbaas.storage.models import RemoteCertificate
-from tests.barbican_lab import KeyManagerLab, start_key_manager_lab
+from tests.barbican_lab import KeyManagerLab
 from tests.keystone_lab import User, free_port
 from tests.service.v2_world import ADMIN, World
 from tests.unit.drivers.haproxy.tls_material import Issued, TestCa
@@ -37,16 +36,14 @@ FIELD = "default_tls_container_ref"
 UUID = "6d5c1b2a-0000-4000-8000-000000000000"
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KeyManagerLab]:
-    started = start_key_manager_lab(tmp_path_factory.mktemp("key-manager"))
-    yield started
-    started.stop()
+@pytest.fixture
+def lab(key_manager_lab: KeyManagerLab) -> KeyManagerLab:
+    return key_manager_lab
 
 
 @pytest.fixture(scope="module")
-def carol(lab: KeyManagerLab) -> User:
-    return lab.keystone.user_in_new_project(["member"])
+def carol(key_manager_lab: KeyManagerLab) -> User:
+    return key_manager_lab.keystone.user_in_new_project(["member"])
 
 
 def remote(lab: KeyManagerLab, token: str | None) -> RemoteKeyManager:
@@ -200,7 +197,7 @@ def test_the_checked_copy_serves_the_spec_after_the_token_is_gone(
 
 
 def test_the_catalog_names_the_barbican_but_never_our_own_store(lab: KeyManagerLab) -> None:
-    """Last in this module: it adds a load-balancer endpoint to the lab's catalog."""
+    """It adds a load-balancer service to the lab's catalog for a while, then removes it."""
     ks = lab.keystone
 
     def service_session() -> ks_session.Session:  # a new service token: the catalog afresh
@@ -211,8 +208,12 @@ def test_the_catalog_names_the_barbican_but_never_our_own_store(lab: KeyManagerL
     assert catalog_key_managers(service_session()) == [lab.barbican.url]
     service = ks.call("POST", "/services", json={"service": {"type": "load-balancer",
                                                             "name": "lbaas"}})["service"]
-    ks.call("POST", "/endpoints", json={"endpoint": {  # as if lbaas served the same origin
-        "service_id": service["id"], "interface": "public", "url": lab.barbican.url + "/lb",
-        "region_id": "RegionOne"}})
-    assert catalog_key_managers(service_session()) == []
+    try:
+        ks.call("POST", "/endpoints", json={"endpoint": {  # as if lbaas served that origin
+            "service_id": service["id"], "interface": "public",
+            "url": lab.barbican.url + "/lb", "region_id": "RegionOne"}})
+        assert catalog_key_managers(service_session()) == []
+    finally:
+        ks.call("DELETE", f"/services/{service['id']}")  # its endpoints go with it
+    assert catalog_key_managers(service_session()) == [lab.barbican.url]
     assert configured([lab.barbican.url], ours=[lab.barbican.url + "/"]) == ()
