@@ -151,8 +151,9 @@ def test_bad_remote_refs_are_400_naming_the_field_and_the_ref(
 def test_a_remote_ref_needs_a_keystone_token(lab: KeyManagerLab, carol: User) -> None:
     issued = TestCa().issue("www.example.test")
     ref = container(lab, carol.token(), issued.cert, issued.key)
-    with pytest.raises(InvalidCertificate, match="Keystone token"):
+    with pytest.raises(InvalidCertificate, match="a Keystone token is needed") as info:
         tls_refs.fetch_listener_refs(remote(lab, None), {FIELD: ref})
+    assert info.value.message.startswith(f"{FIELD}: {ref} ")
 
 
 def test_a_key_manager_that_does_not_answer_is_503_naming_it() -> None:

@@ -89,14 +89,13 @@ class RemoteKeyManager:
     endpoints: tuple[str, ...]
     token: str | None
     timeout: float = 10.0
-    transport: httpx.BaseTransport | None = None  # tests: httpx.MockTransport
 
     def match(self, ref: str) -> RemoteRef | None:
         return match_remote(ref, self.endpoints)
 
     def certificate(self, ref: RemoteRef, *, field: str) -> CertificateParts:
         """The parts of a certificate container, or of one secret holding PEM or PKCS#12."""
-        with self._client() as client:
+        with self._client(ref, field) as client:
             if ref.kind == "secrets":
                 payload = self._payload(client, ref, field)
                 if b"-----BEGIN" in payload:
@@ -117,23 +116,22 @@ class RemoteKeyManager:
         if ref.kind != "secrets":
             raise InvalidCertificate(f"{field}: {ref.url} names a container; it takes a "
                                      "secret of PEM data")
-        with self._client() as client:
+        with self._client(ref, field) as client:
             return self._payload(client, ref, field)
 
     # -- HTTP -----------------------------------------------------------------------------------
 
-    def _client(self) -> httpx.Client:
+    def _client(self, ref: RemoteRef, field: str) -> httpx.Client:
         if not self.token:
             raise InvalidCertificate(
-                "a ref to another key manager is read with the caller's Keystone token, and "
-                "this request has none (auth = keystone)")
-        return httpx.Client(timeout=self.timeout, transport=self.transport,
-                            follow_redirects=False,
+                f"{field}: {ref.url} is in another key manager, read with the caller's "
+                "Keystone token, and this request has none (a Keystone token is needed)")
+        return httpx.Client(timeout=self.timeout, follow_redirects=False,
                             headers={"X-Auth-Token": self.token, "User-Agent": "lbaas"})
 
     def _container(self, client: httpx.Client, ref: RemoteRef, field: str
                    ) -> dict[str, RemoteRef]:
-        body = self._get(client, ref, ref.url, field, accept="application/json").json()
+        body = self._json(client, ref, ref.url, field)
         names: dict[str, RemoteRef] = {}
         items = body.get("secret_refs") if isinstance(body, dict) else None
         for item in items if isinstance(items, list) else ():
@@ -151,10 +149,21 @@ class RemoteKeyManager:
         return names
 
     def _payload(self, client: httpx.Client, ref: RemoteRef, field: str) -> bytes:
-        meta = self._get(client, ref, ref.url, field, accept="application/json").json()
-        types = meta.get("content_types") if isinstance(meta, dict) else None
-        accept = (types or {}).get("default") or "application/octet-stream"
+        types = self._json(client, ref, ref.url, field).get("content_types")
+        accept = types.get("default") if isinstance(types, dict) else None
+        accept = accept or "application/octet-stream"
         return self._get(client, ref, ref.url + "/payload", field, accept=str(accept)).content
+
+    def _json(self, client: httpx.Client, ref: RemoteRef, url: str, field: str
+              ) -> dict[str, Any]:
+        try:
+            body = self._get(client, ref, url, field, accept="application/json").json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            raise ServiceUnavailable(f"{field}: the key manager at {ref.endpoint} answered "
+                                     f"{url} with something that is not Barbican's JSON")
+        return body
 
     def _get(self, client: httpx.Client, ref: RemoteRef, url: str, field: str, *,
              accept: str) -> httpx.Response:
