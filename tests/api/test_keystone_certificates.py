@@ -182,3 +182,26 @@ def test_refs_to_unknown_hosts_are_not_fetched_and_a_silent_barbican_is_503(
             lb["id"], f"http://198.18.0.1:9311/v1/containers/{UUID}")), 400,
             "default_tls_container_ref")
         assert p.get(f"{V2}/listeners").json()["listeners"] == []
+
+
+def test_a_reencrypting_pool_takes_a_barbican_client_certificate_and_ca(
+    kapi: Api, lab: KeyManagerLab,
+) -> None:
+    token = lab.keystone.user_in_new_project(["member"]).token()
+    p = kapi.as_token(token)
+    agent = kapi.register_agent()
+    ca = TestCa()
+    client_ref = barbican_container(lab, token, ca.issue("lbaas.example.test"))
+    ca_ref = lab.barbican.store_secret(token, ca.pem.encode(), name="members-ca")
+    lb = make_lb(p, own_subnet(p))
+    settle(kapi, agent)
+    body = {"pool": {"loadbalancer_id": lb["id"], "protocol": "HTTP",
+                     "lb_algorithm": "ROUND_ROBIN", "tls_enabled": True,
+                     "tls_container_ref": client_ref, "ca_tls_container_ref": ca_ref}}
+    fault(p.post(f"{V2}/pools", {"pool": {**body["pool"], "ca_tls_container_ref": client_ref}}),
+          400, "ca_tls_container_ref")  # a container where a CA secret is wanted
+    made = p.post(f"{V2}/pools", body)
+    assert made.status_code == 201, made.text
+    pems = {c["id"]: c["pem"] for c in spec_certificates(kapi, agent, lb["id"])}
+    assert pems[client_ref.rsplit("/", 1)[1]].count("BEGIN CERTIFICATE") == 1
+    assert pems[ca_ref.rsplit("/", 1)[1]].strip() == ca.pem.strip()
