@@ -27,6 +27,7 @@ from sqlalchemy.engine import make_url
 from lbaas.settings import Settings
 from lbaas.storage.db import Store
 from lbaas.storage.models import Base, Revision
+from tests.barbican_lab import key_manager_lab  # noqa: F401  (Keystone + Barbican, per session)
 from tests.keystone_fixtures import keystone  # noqa: F401  (one real Keystone per session)
 from tests.require import enforce
 

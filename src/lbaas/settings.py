@@ -74,6 +74,10 @@ class Settings(BaseSettings):
     secret_key_file: Path | None = None  # default: data_dir/secret.key
     max_secret_bytes: int = Field(default=64 * 1024, ge=1024)
     max_secrets_per_project: int = Field(default=1000, ge=1)  # and as many containers
+    # other Barbicans whose refs listeners and pools may name (read with the caller's Keystone
+    # token); with Keystone, the catalog's key-manager endpoints are added to these
+    barbican_urls: list[str] = Field(default_factory=list)
+    barbican_timeout: float = Field(default=10.0, gt=0)
 
     @field_validator("listen", "metrics_listen")
     @classmethod
@@ -83,6 +87,15 @@ class Settings(BaseSettings):
         host, sep, port = value.rpartition(":")
         if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
             raise ValueError(f"{info.field_name} must be HOST:PORT, not {value!r}")
+        return value
+
+    @field_validator("barbican_urls")
+    @classmethod
+    def _check_barbican_urls(cls, value: list[str]) -> list[str]:
+        for url in value:
+            scheme, sep, rest = url.partition("://")
+            if scheme not in ("http", "https") or not sep or not rest.strip("/"):
+                raise ValueError(f"barbican_urls: {url!r} is not an http(s) URL")
         return value
 
     @model_validator(mode="after")

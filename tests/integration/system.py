@@ -376,9 +376,11 @@ class System:
         heartbeat_interval: float = 0.5,
         api_process: bool = False,
         database_url: str | None = None,
+        settings: dict[str, Any] | None = None,
     ) -> None:
         """`api_process`: run the API as an `lbaas api` subprocess (one a test can SIGKILL and
-        start again) instead of in this process; `database_url`: default SQLite."""
+        start again) instead of in this process; `database_url`: default SQLite; `settings`:
+        more settings for the API (in this process only), e.g. Keystone's."""
         self.root = Path(tempfile.mkdtemp(prefix="lbs-"))  # short: socket paths are limited
         self.box = Sandbox(self.root / "lab")
         self.tag = self.box.tag
@@ -390,6 +392,7 @@ class System:
             heartbeat_interval=heartbeat_interval,
             auth_failures_per_minute=10_000,
             database_url=database_url,
+            **(settings or {}),
         )
         self.server: ApiServer | ApiProcess
         self._store: Store | None = None
@@ -464,13 +467,17 @@ class System:
 
     # -- networks, lab hosts, clients ----------------------------------------------------------
 
-    def network(self, role: str, cidr: str, *, external: bool = False) -> Net:
-        """A network on this system's bridge for `role`, with one subnet and gateway .1."""
+    def network(self, role: str, cidr: str, *, external: bool = False,
+                shared: bool = False) -> Net:
+        """A network on this system's bridge for `role`, with one subnet and gateway .1
+        (`shared`: every project may put load balancers on it)."""
         bridge = self.box.bridge(role)
         self.made.bridges.add(bridge)
         body: dict[str, Any] = {"name": f"{role}-{self.tag}", "lbaas:bridge": bridge}
         if external:
             body["router:external"] = True
+        if shared:
+            body["shared"] = True
         network = self.api.post("/v2.0/networks", {"network": body})["network"]
         self.made.networks.append(network["id"])
         net = ipaddress.IPv4Network(cidr)

@@ -13,6 +13,7 @@ from fastapi import Depends, Request
 from lbaas.api.v1.request import parse_json
 from lbaas.errors import NotAuthenticated
 from lbaas.service.context import Context
+from lbaas.service.key_manager import RemoteKeyManager, catalog_key_managers, configured
 from lbaas.service.keystone import KeystoneIdentity
 from lbaas.service.secret_box import SecretBox
 from lbaas.service.tokens import authenticate, is_ours
@@ -92,6 +93,23 @@ async def get_secret_box(request: Request) -> SecretBox:
     return box
 
 
+def get_remote_key_manager(request: Request) -> RemoteKeyManager | None:
+    """The other Barbicans whose refs may be read, and the caller's Keystone token to read
+    them with (None when no other Barbican is known). Our own tokens are never forwarded."""
+    settings = _settings(request)
+    identity: KeystoneIdentity | None = request.app.state.keystone
+    urls = list(settings.barbican_urls)
+    if identity is not None:
+        urls += catalog_key_managers(identity.session)
+    if not urls:
+        return None
+    token = request.headers.get("x-auth-token")
+    if identity is None or not token or is_ours(token, request.app.state.admin_token):
+        token = None
+    endpoints = configured(urls, ours=[str(request.base_url)])
+    return RemoteKeyManager(endpoints, token, timeout=settings.barbican_timeout)
+
+
 async def get_query(request: Request) -> list[tuple[str, str]]:
     return list(request.query_params.multi_items())
 
@@ -102,4 +120,5 @@ ContextDep = Annotated[Context, Depends(get_context)]
 AgentContextDep = Annotated[Context, Depends(get_agent_context)]
 BodyDep = Annotated[Any, Depends(get_body)]
 SecretBoxDep = Annotated[SecretBox, Depends(get_secret_box)]
+RemoteKeyManagerDep = Annotated[RemoteKeyManager | None, Depends(get_remote_key_manager)]
 QueryDep = Annotated[list[tuple[str, str]], Depends(get_query)]

@@ -74,7 +74,7 @@ def resolve_tls_certificate(
         if b"-----BEGIN" in payload:
             parts = CertificateParts(certificate=payload, private_key=payload)
         else:
-            parts = _from_pkcs12(payload, field)
+            parts = pkcs12_parts(payload, field)
     else:
         named = {item.name: secrets.owned_secret(session, project_id, item.secret_id)
                  for item in found.secrets}
@@ -249,7 +249,7 @@ def _private_key(payload: bytes, passphrase: bytes | None, field: str) -> Any:
                                  "private key") from exc
 
 
-def _from_pkcs12(payload: bytes, field: str) -> CertificateParts:
+def pkcs12_parts(payload: bytes, field: str) -> CertificateParts:
     try:
         key, certificate, extra = pkcs12.load_key_and_certificates(payload, None)
     except (ValueError, TypeError) as exc:

@@ -32,6 +32,7 @@ from lbaas.service import (
     tls_refs,
 )
 from lbaas.service.context import Context
+from lbaas.service.key_manager import RemoteKeyManager
 from lbaas.service.secret_box import SecretBox
 from lbaas.settings import Settings
 from lbaas.storage.db import WriteTx
@@ -88,18 +89,32 @@ def gather_pools(listener_bodies: list[Body], pool_bodies: list[Body]) -> dict[s
     return pools
 
 
+def fetch_remote_refs(remote: RemoteKeyManager | None, listener_bodies: list[Body],
+                      pool_bodies: list[Body]) -> tls_refs.Fetched:
+    """Read and check the refs to another Barbican the whole tree names (before its write)."""
+    fetched: tls_refs.Fetched = {}
+    for body in listener_bodies:
+        fetched.update(tls_refs.fetch_listener_refs(remote, body))
+    for body in gather_pools(listener_bodies, pool_bodies).values():
+        fetched.update(tls_refs.fetch_pool_refs(remote, body))
+    return fetched
+
+
 def create_populated(
     tx: WriteTx, settings: Settings, ctx: Context, box: SecretBox, lb_body: Body,
     listener_bodies: list[Body], pool_bodies: list[Body],
+    fetched: tls_refs.Fetched | None = None,
 ) -> LoadBalancer:
     """The load balancer and its whole tree, every part PENDING_CREATE."""
     pools = gather_pools(listener_bodies, pool_bodies)
     session = tx.session
     quotas_v2.check(session, settings, project_id=lb_body["tenant_id"], resource="loadbalancer")
     lb = loadbalancers.create_load_balancer(tx, settings, ctx, lb_body)
-    ids = {name: _make_pool(tx, settings, ctx, box, lb, body) for name, body in pools.items()}
+    fetched = fetched or {}
+    ids = {name: _make_pool(tx, settings, ctx, box, lb, body, fetched)
+           for name, body in pools.items()}
     for index, body in enumerate(listener_bodies):
-        _make_listener(tx, settings, ctx, box, lb, body, ids, f"listeners[{index}]")
+        _make_listener(tx, settings, ctx, box, lb, body, ids, f"listeners[{index}]", fetched)
     session.flush()
     session.expire_all()  # relationships read afresh (a pool's listeners, set by id)
     mark_created(lb)
@@ -118,7 +133,7 @@ def _pool_fields(body: Body) -> Body:
 
 
 def _make_pool(tx: WriteTx, settings: Settings, ctx: Context, box: SecretBox,
-               lb: LoadBalancer, body: Body) -> str:
+               lb: LoadBalancer, body: Body, fetched: tls_refs.Fetched) -> str:
     where = body["_where"]
     with part(where):
         for key in ("protocol", "lb_algorithm"):
@@ -126,7 +141,7 @@ def _make_pool(tx: WriteTx, settings: Settings, ctx: Context, box: SecretBox,
                 raise BadRequest(f"pool '{body['name']}' has no {key}.",
                                  type="ValidationException")
         fields = {**_pool_fields(body), "loadbalancer_id": lb.id}
-        tls_refs.check_pool_refs(tx.session, box, lb.tenant_id, fields)
+        tls_refs.check_pool_refs(tx.session, box, lb.tenant_id, fields, fetched)
         _opened(lb)
         pool = pools_v2.create_pool(tx, settings, ctx, fields)
     if body.get("healthmonitor") is not None:
@@ -142,7 +157,8 @@ def _make_pool(tx: WriteTx, settings: Settings, ctx: Context, box: SecretBox,
 
 
 def _make_listener(tx: WriteTx, settings: Settings, ctx: Context, box: SecretBox,
-                   lb: LoadBalancer, body: Body, pools: dict[str, str], where: str) -> None:
+                   lb: LoadBalancer, body: Body, pools: dict[str, str], where: str,
+                   fetched: tls_refs.Fetched) -> None:
     session = tx.session
     fields = {k: v for k, v in body.items() if k not in ("default_pool", "l7policies")}
     if body.get("default_pool") is not None:
@@ -150,7 +166,7 @@ def _make_listener(tx: WriteTx, settings: Settings, ctx: Context, box: SecretBox
     fields.update(loadbalancer_id=lb.id, tenant_id=lb.tenant_id)
     with part(where):
         quotas_v2.check(session, settings, project_id=lb.tenant_id, resource="listener")
-        tls_refs.check_listener_refs(session, box, lb.tenant_id, fields)
+        tls_refs.check_listener_refs(session, box, lb.tenant_id, fields, fetched)
         _opened(lb)
         listener = listeners.create_listener(tx, ctx, fields)
     for index, policy in enumerate(body.get("l7policies") or []):

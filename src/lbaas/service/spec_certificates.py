@@ -2,8 +2,10 @@
 
 Listeners and pools name certificates by ref (checked when they were set); the spec carries each
 one's PEM under the id the ref names, read from the secrets store in the load balancer's own
-project. A ref that no longer resolves (deleted, expired since) is left out: the renderer then
-refuses the spec, and the load balancer's status says which certificate is missing.
+project, or for a ref to another Barbican from the checked copy taken when the ref was set
+(service/remote_copies.py: the caller's token that read it is gone by now). A ref that no
+longer resolves (deleted, expired since) is left out: the renderer then refuses the spec, and
+the load balancer's status says which certificate is missing.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from lbaas.domain.spec import CertificateSpec
 from lbaas.errors import LbaasError
-from lbaas.service import certificates
+from lbaas.service import certificates, remote_copies
 from lbaas.service.secret_box import SecretBox
 from lbaas.storage.models import Listener, LoadBalancer, Pool
 
@@ -25,14 +27,24 @@ Resolver = Callable[[Session, SecretBox, str, str], str]
 
 
 def _tls(session: Session, box: SecretBox, ref: str, project: str) -> str:
+    copy = remote_copies.find(session, box, project, ref, "tls")
+    if copy is not None:  # checked again: it may have expired since
+        parts = certificates.CertificateParts(certificate=copy.encode(), private_key=copy.encode())
+        return certificates.check_certificate(parts, field="ref").pem
     return certificates.resolve_tls_certificate(session, box, ref, project, field="ref").pem
 
 
 def _ca(session: Session, box: SecretBox, ref: str, project: str) -> str:
+    copy = remote_copies.find(session, box, project, ref, "ca")
+    if copy is not None:
+        return copy
     return certificates.resolve_ca_bundle(session, box, ref, project, field="ref")
 
 
 def _crl(session: Session, box: SecretBox, ref: str, project: str) -> str:
+    copy = remote_copies.find(session, box, project, ref, "crl")
+    if copy is not None:
+        return copy
     return certificates.resolve_crl(session, box, ref, project, field="ref")
 
 

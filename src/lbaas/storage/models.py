@@ -513,6 +513,24 @@ class ContainerSecret(Base):
     container: Mapped[SecretContainer] = relationship(back_populates="secrets")
 
 
+class RemoteCertificate(Base):
+    """A checked copy of what a ref to another Barbican named, taken with the caller's token
+    when a listener or pool was created or updated with it, so that the agent can deploy it
+    later without that token (migration 0008; service/remote_copies.py). `kind` is tls (the
+    PEM HAProxy's `crt` takes), ca or crl; the payload is sealed like a secret's."""
+
+    __tablename__ = "remote_certificates"
+    __table_args__ = (UniqueConstraint(
+        "project_id", "ref_hash", "kind", name="uniq_remote_certificates0project0ref0kind"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    project_id: Mapped[str] = mapped_column(String(255), index=True)
+    ref_hash: Mapped[str] = mapped_column(String(64))  # sha256 of the ref, hex
+    ref: Mapped[str] = mapped_column(String(1024))
+    kind: Mapped[str] = mapped_column(String(8))
+    payload: Mapped[bytes] = mapped_column(Ciphertext)
+    fetched_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+
+
 # The v2 catalogue's tables live in their own module; importing it here puts them in
 # Base.metadata for everything that walks it (tests compare every table).
 from lbaas.storage import flavors as _flavors  # noqa: E402, F401

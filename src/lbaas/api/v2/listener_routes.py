@@ -8,7 +8,13 @@ from fastapi import APIRouter, Request, Response
 from pydantic import Field
 from sqlalchemy import select
 
-from lbaas.api.deps import ContextDep, SecretBoxDep, SettingsDep, StoreDep
+from lbaas.api.deps import (
+    ContextDep,
+    RemoteKeyManagerDep,
+    SecretBoxDep,
+    SettingsDep,
+    StoreDep,
+)
 from lbaas.api.v2 import schemas as s
 from lbaas.api.v2 import views as w
 from lbaas.api.v2.child_common import (
@@ -95,16 +101,18 @@ def list_listeners(request: Request, store: StoreDep, ctx: ContextDep) -> JsonAn
 @router.post(LI, tags=[TAG], status_code=201, operation_id="v2_create_listener",
              responses={201: s.one("listener", OBJ)})
 def create_listener(body: ListenerPostBody, store: StoreDep, settings: SettingsDep,
-                    ctx: ContextDep, box: SecretBoxDep) -> dict[str, Any]:
+                    ctx: ContextDep, box: SecretBoxDep,
+                    remote: RemoteKeyManagerDep) -> dict[str, Any]:
     data = given(body.listener)
     data.pop("project_id", None)
     data.pop("tenant_id", None)
+    fetched = tls_refs.fetch_listener_refs(remote, data)
     with store.write() as tx:
         lb = get_lb(tx.session, ctx, data["loadbalancer_id"], "get_one")
         write_allowed(ctx, "listener", lb.tenant_id)
         quotas_v2.check(tx.session, settings, project_id=lb.tenant_id, resource="listener")
         data["tenant_id"] = lb.tenant_id
-        tls_refs.check_listener_refs(tx.session, box, lb.tenant_id, data)
+        tls_refs.check_listener_refs(tx.session, box, lb.tenant_id, data, fetched)
         made = listeners.create_listener(tx, ctx, data)
         return {"listener": w.listener_view(made)}
 
@@ -121,11 +129,13 @@ def show_listener(request: Request, listener_id: str, store: StoreDep,
 @router.put(LI + "/{listener_id}", tags=[TAG], operation_id="v2_update_listener",
             responses={200: s.one("listener", OBJ)})
 def update_listener(listener_id: str, body: ListenerPutBody, store: StoreDep,
-                    ctx: ContextDep, box: SecretBoxDep) -> dict[str, Any]:
+                    ctx: ContextDep, box: SecretBoxDep,
+                    remote: RemoteKeyManagerDep) -> dict[str, Any]:
     data = changes(body.listener, nullable=tuple(ListenerFields.model_fields))
+    fetched = tls_refs.fetch_listener_refs(remote, data)
     with store.write() as tx:
         listener = get_object(tx.session, ctx, Listener, listener_id, "put")
-        tls_refs.check_listener_refs(tx.session, box, listener.tenant_id, data)
+        tls_refs.check_listener_refs(tx.session, box, listener.tenant_id, data, fetched)
         return {"listener": w.listener_view(listeners.update_listener(tx, ctx, listener_id,
                                                                       data))}
 

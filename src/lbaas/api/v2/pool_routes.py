@@ -9,7 +9,13 @@ from fastapi import APIRouter, Request, Response
 from pydantic import Field
 from sqlalchemy import select
 
-from lbaas.api.deps import ContextDep, SecretBoxDep, SettingsDep, StoreDep
+from lbaas.api.deps import (
+    ContextDep,
+    RemoteKeyManagerDep,
+    SecretBoxDep,
+    SettingsDep,
+    StoreDep,
+)
 from lbaas.api.v2 import schemas as s
 from lbaas.api.v2 import views as w
 from lbaas.api.v2.child_common import (
@@ -98,17 +104,19 @@ def list_pools(request: Request, store: StoreDep, ctx: ContextDep) -> JsonAnswer
 @router.post(PO, tags=[TAG], status_code=201, operation_id="v2_create_pool",
              responses={201: s.one("pool", OBJ)})
 def create_pool(body: PoolPostBody, store: StoreDep, settings: SettingsDep,
-                ctx: ContextDep, box: SecretBoxDep) -> dict[str, Any]:
+                ctx: ContextDep, box: SecretBoxDep, remote: RemoteKeyManagerDep
+                ) -> dict[str, Any]:
     data = body.pool.model_dump(exclude_unset=True)
     if data.get("session_persistence") is not None:
         data["session_persistence"] = body.pool.session_persistence.model_dump(  # type: ignore
             exclude_unset=True)
+    fetched = tls_refs.fetch_pool_refs(remote, data)
     with store.write() as tx:
         if data.get("loadbalancer_id"):
             get_lb(tx.session, ctx, data["loadbalancer_id"], "get_one")
         project = _parent_project(tx.session, ctx, data)
         write_allowed(ctx, "pool", project)
-        tls_refs.check_pool_refs(tx.session, box, project, data)
+        tls_refs.check_pool_refs(tx.session, box, project, data, fetched)
         return {"pool": w.pool_view(pools_v2.create_pool(tx, settings, ctx, data))}
 
 
@@ -132,14 +140,15 @@ def show_pool(request: Request, pool_id: str, store: StoreDep, ctx: ContextDep
 @router.put(PO + "/{pool_id}", tags=[TAG], operation_id="v2_update_pool",
             responses={200: s.one("pool", OBJ)})
 def update_pool(pool_id: str, body: PoolPutBody, store: StoreDep, ctx: ContextDep,
-                box: SecretBoxDep) -> dict[str, Any]:
+                box: SecretBoxDep, remote: RemoteKeyManagerDep) -> dict[str, Any]:
     data = changes(body.pool, nullable=tuple(PoolFields.model_fields))
     if data.get("session_persistence") is not None:
         data["session_persistence"] = body.pool.session_persistence.model_dump(  # type: ignore
             exclude_unset=True)
+    fetched = tls_refs.fetch_pool_refs(remote, data)
     with store.write() as tx:
         pool = get_object(tx.session, ctx, Pool, pool_id, "put")
-        tls_refs.check_pool_refs(tx.session, box, pool.tenant_id, data)
+        tls_refs.check_pool_refs(tx.session, box, pool.tenant_id, data, fetched)
         return {"pool": w.pool_view(pools_v2.update_pool(tx, ctx, pool_id, data))}
 
 

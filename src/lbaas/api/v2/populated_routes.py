@@ -8,7 +8,13 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from lbaas.api.deps import ContextDep, SecretBoxDep, SettingsDep, StoreDep
+from lbaas.api.deps import (
+    ContextDep,
+    RemoteKeyManagerDep,
+    SecretBoxDep,
+    SettingsDep,
+    StoreDep,
+)
 from lbaas.api.v2 import schemas as s
 from lbaas.api.v2 import views as w
 from lbaas.api.v2.child_common import Port
@@ -77,7 +83,7 @@ def plain(value: Any) -> Any:
 @router.post(LBS, tags=[TAG], status_code=201, operation_id="v2_create_loadbalancer",
              responses={201: s.one("loadbalancer", LB)})
 def create_lb(body: LbFullPostBody, store: StoreDep, settings: SettingsDep, ctx: ContextDep,
-              box: SecretBoxDep) -> dict[str, Any]:
+              box: SecretBoxDep, remote: RemoteKeyManagerDep) -> dict[str, Any]:
     """A load balancer; with `listeners` and/or `pools`, its whole tree in one transaction."""
     given = body.loadbalancer.model_dump(exclude_unset=True)
     data = body.loadbalancer.model_dump(exclude={"listeners", "pools"})
@@ -85,8 +91,9 @@ def create_lb(body: LbFullPostBody, store: StoreDep, settings: SettingsDep, ctx:
     authorize(ctx, "loadbalancer:post", data["tenant_id"])
     listeners = plain(given.get("listeners") or [])
     pools = plain(given.get("pools") or [])
+    fetched = populated.fetch_remote_refs(remote, listeners, pools)
     with store.write() as tx:
-        lb = populated.create_populated(tx, settings, ctx, box, data, listeners, pools)
+        lb = populated.create_populated(tx, settings, ctx, box, data, listeners, pools, fetched)
         tx.session.flush()
         return {"loadbalancer": full_view(lb)}
 
