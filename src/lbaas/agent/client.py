@@ -74,6 +74,7 @@ class AgentApiClient:
         ]
         self._lock = threading.Lock()  # guards _current: the threads of an agent share it
         self._current = 0
+        self._all_failed = False  # the last call failed on every server
 
     @property
     def current_url(self) -> str:
@@ -117,9 +118,7 @@ class AgentApiClient:
         timeout: httpx.Timeout | None = None,
     ) -> httpx.Response:
         """Make the call on the current server; on ApiUnavailable move to the next server and
-        make it there, trying each server at most once. A move is logged once the call succeeds
-        on the new server (when every server fails, the agent logs the outage instead)."""
-        moved: tuple[str, ApiUnavailable] | None = None  # the server this call left, and why
+        make it there, trying each server at most once."""
         for attempt in range(len(self._servers)):
             with self._lock:
                 index = self._current
@@ -128,23 +127,27 @@ class AgentApiClient:
                                          params=params, timeout=timeout)
             except ApiUnavailable as exc:
                 if attempt == len(self._servers) - 1:
+                    with self._lock:
+                        self._all_failed = True  # the agent logs the outage: moves go quiet
                     raise
-                if self._move_from(index):
-                    moved = (str(self._servers[index].base_url), exc)
+                self._move_from(index, exc)
                 continue
-            if moved is not None:
-                log.warning("agent API %s failed (%s); moved to %s", moved[0], moved[1],
-                            self._servers[index].base_url)
+            with self._lock:
+                self._all_failed = False
             return response
         raise AssertionError("unreachable")
 
-    def _move_from(self, index: int) -> bool:
-        """Move to the server after `index`; False when another thread has moved already."""
+    def _move_from(self, index: int, why: ApiUnavailable) -> None:
+        """Move to the server after `index`, unless another thread has moved already; logged
+        unless every server failed lately (an outage the agent logs once by itself)."""
         with self._lock:
             if self._current != index:
-                return False
+                return
             self._current = (index + 1) % len(self._servers)
-            return True
+            quiet = self._all_failed
+        log.log(logging.DEBUG if quiet else logging.WARNING,
+                "agent API %s failed (%s); moved to %s", self._servers[index].base_url, why,
+                self._servers[(index + 1) % len(self._servers)].base_url)
 
     def _send_to(
         self,
