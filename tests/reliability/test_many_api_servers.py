@@ -161,7 +161,7 @@ def test_agent_moves_to_the_other_server_when_its_server_dies(rig: Rig) -> None:
     lbs = [system.load_balancer(rig.tenant, BACKENDS[:2]),
            system.load_balancer(rig.tenant, BACKENDS[2:])]
     assert not serving_problems(system, agent, rig.client, rig.texts)
-    revisions = {lb.pool_id: system.status("pool", lb.pool_id)["status"] for lb in lbs}
+    statuses = {lb.pool_id: system.status("pool", lb.pool_id)["status"] for lb in lbs}
     heartbeats = Heartbeats(rig.database_url, agent.host)
     heartbeats.start()
     try:
@@ -192,7 +192,7 @@ def test_agent_moves_to_the_other_server_when_its_server_dies(rig: Rig) -> None:
     for lb in lbs:  # never moved: the same agent, and not made pending by a move
         assert system.hosting_agent(lb.pool_id) == agent.host
         assert "Moving" not in (system.status("pool", lb.pool_id)["status_description"] or "")
-    assert set(revisions.values()) == {"ACTIVE"}
+    assert set(statuses.values()) == {"ACTIVE"}
     record_timing("many API servers: server SIGKILLed -> first heartbeat through the other",
                   moved_in)
     record_timing("many API servers: change after the move -> applied", applied_in)
