@@ -161,7 +161,6 @@ def test_agent_moves_to_the_other_server_when_its_server_dies(rig: Rig) -> None:
     lbs = [system.load_balancer(rig.tenant, BACKENDS[:2]),
            system.load_balancer(rig.tenant, BACKENDS[2:])]
     assert not serving_problems(system, agent, rig.client, rig.texts)
-    statuses = {lb.pool_id: system.status("pool", lb.pool_id)["status"] for lb in lbs}
     heartbeats = Heartbeats(rig.database_url, agent.host)
     heartbeats.start()
     try:
@@ -191,8 +190,8 @@ def test_agent_moves_to_the_other_server_when_its_server_dies(rig: Rig) -> None:
     assert system.agent_view(agent)["alive"] is True  # type: ignore[index]
     for lb in lbs:  # never moved: the same agent, and not made pending by a move
         assert system.hosting_agent(lb.pool_id) == agent.host
-        assert "Moving" not in (system.status("pool", lb.pool_id)["status_description"] or "")
-    assert set(statuses.values()) == {"ACTIVE"}
+        pool = system.status("pool", lb.pool_id)
+        assert pool["status"] == "ACTIVE" and not pool["status_description"], pool
     record_timing("many API servers: server SIGKILLed -> first heartbeat through the other",
                   moved_in)
     record_timing("many API servers: change after the move -> applied", applied_in)

@@ -85,9 +85,12 @@ def upgrade(engine: Engine, target: str = "head") -> None:
         if sqlite:
             conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
         elif engine.dialect.name != "postgresql":  # MariaDB: a lock of the session
-            conn.execute(text("SELECT GET_LOCK(:name, :wait)"),
-                         {"name": MIGRATION_LOCK_NAME, "wait": MIGRATION_LOCK_WAIT})
+            got = conn.scalar(text("SELECT GET_LOCK(:name, :wait)"),
+                              {"name": MIGRATION_LOCK_NAME, "wait": MIGRATION_LOCK_WAIT})
             conn.commit()
+            if got != 1:
+                raise RuntimeError(f"another server has been migrating the database for over "
+                                   f"{MIGRATION_LOCK_WAIT} s (lock {MIGRATION_LOCK_NAME})")
         try:
             with conn.begin():
                 if engine.dialect.name == "postgresql":  # held until the transaction ends
