@@ -40,7 +40,8 @@ AgentArg = Annotated[str, typer.Argument(metavar="AGENT", help="Agent id or host
 def run_agent(
     ctx: typer.Context,
     api_urls: Annotated[list[str] | None, typer.Option(
-        "--api", help="Run an agent for the API at this address, e.g. http://10.0.0.1:9696; "
+        "--api", metavar="URL",
+        help="Run an agent for the API at this address, e.g. http://10.0.0.1:9696; "
         "repeat it (or separate by commas) for several API servers on one database: the agent "
         "moves to the next when one fails")
     ] = None,
