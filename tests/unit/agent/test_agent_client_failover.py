@@ -110,3 +110,19 @@ def test_every_server_failing_is_unavailable(
 def test_no_address_is_refused() -> None:
     with pytest.raises(ValueError, match="no API address"):
         AgentApiClient([], TOKEN)
+
+
+def test_moves_go_quiet_while_every_server_fails(
+    client: AgentApiClient, api_server: ApiServer, second_api: FakeAgentApi,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    api_server.stop()
+    second_api.fail_with = 503
+    caplog.set_level("DEBUG", logger="lbaas.agent.client")
+    for _ in range(3):
+        with pytest.raises(ApiUnavailable):
+            _register(client)
+    moves = [r for r in caplog.records if "moved to" in r.getMessage()]
+    assert len(moves) == 3  # one per call: each call tries both servers
+    # Only the first is a warning: the agent logs the outage once by itself (OutageLog).
+    assert [r.levelname for r in moves] == ["WARNING", "DEBUG", "DEBUG"]
