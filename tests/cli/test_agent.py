@@ -73,3 +73,8 @@ def test_bare_agent_without_api_explains_both_uses(cli: Cli) -> None:
 def test_running_an_agent_takes_the_same_options_as_the_service_command() -> None:
     ours = set(inspect.signature(agents.run_agent).parameters) - {"ctx"}
     assert ours == set(inspect.signature(server.agent).parameters)
+
+
+def test_several_api_addresses_repeated_or_comma_separated() -> None:
+    given = ["http://a:9696/", "http://b:9696, http://c:9696", "http://a:9696"]
+    assert server.split_api_urls(given) == ["http://a:9696", "http://b:9696", "http://c:9696"]

@@ -141,6 +141,8 @@ class ApiProcess:
             "LBAAS_HEARTBEAT_INTERVAL": str(settings.heartbeat_interval),
             "LBAAS_AUTH_FAILURES_PER_MINUTE": str(settings.auth_failures_per_minute),
         }
+        if settings.secret_key_file is not None:  # servers on one database share one key
+            self.env["LBAAS_SECRET_KEY_FILE"] = str(settings.secret_key_file)
         self.proc: subprocess.Popen[bytes] | None = None
         self.starts = 0
 
@@ -408,6 +410,7 @@ class System:
         self.url = f"http://{self.settings.listen}"
         self.api = Api(self.url, self.token)
         self.agents: dict[str, AgentProcess] = {}
+        self.other_servers: list[ApiProcess] = []  # more API servers on the same database
         self.made = Made()
         self.clients: dict[str, Client] = {}
         self.cleanup_notes: list[str] = []  # what close() had to force: each one is a defect
@@ -417,15 +420,18 @@ class System:
     # -- agents --------------------------------------------------------------------------------
 
     def add_agent(
-        self, name: str, *, wait: bool = True, env: dict[str, str] | None = None
+        self, name: str, *, wait: bool = True, env: dict[str, str] | None = None,
+        api_urls: list[str] | None = None,
     ) -> AgentProcess:
         """Start `lbaas agent` with host `<tag>-<name>` and namespace prefix `q<tag><name>-`
-        (and `env` as its environment, e.g. a PATH without some tool)."""
+        (and `env` as its environment, e.g. a PATH without some tool; `api_urls`: the API
+        servers it is given, in order, by default this system's one)."""
         assert name.isalpha() and name.islower() and len(name) <= 4, name
         data_dir = self.root / f"agent-{name}"
         prefix = f"q{self.tag}{name}-"
         host = f"{self.tag}-{name}"
-        argv = [LBAAS, "agent", "--api", self.url, "--token", self.token, "--host", host,
+        apis = [arg for url in (api_urls or [self.url]) for arg in ("--api", url)]
+        argv = [LBAAS, "agent", *apis, "--token", self.token, "--host", host,
                 "--data-dir", str(data_dir), "--namespace-prefix", prefix,
                 "--network-driver", "netns"]
         agent = AgentProcess(name, host, data_dir, prefix, argv, env=env)
@@ -784,6 +790,8 @@ class System:
         except Exception as exc:
             errors.append(f"sandbox cleanup failed: {exc}")
         self.api.close()
+        for other in self.other_servers:
+            other.stop()
         self.server.stop()
         if self._store is not None:
             self._store.dispose()

@@ -1,5 +1,10 @@
 """The agent's side of the agent API: register (and heartbeat), watch desired state, report.
 
+The client may be given several API servers (on one database): it uses one at a time and, when
+a call to it fails with a connection error, a timeout or a 5xx, moves to the next and makes the
+call there at once; it stays on the new one until that one fails. A 4xx answer never moves it:
+every server would give the same.
+
 Every failure is raised as one of these, so callers decide by class what to do next:
 
     ApiError                 anything that kept a call from succeeding
@@ -11,6 +16,9 @@ Every failure is raised as one of these, so callers decide by class what to do n
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections.abc import Sequence
 from typing import TypeVar
 from urllib.parse import quote
 
@@ -21,6 +29,9 @@ from lbaas.domain.agent import AgentRegistered, AgentRegistration, AgentReport, 
 
 MAX_WAIT = 30  # seconds; the API never holds a long poll longer than this
 LONG_POLL_GRACE = 5.0  # seconds the read timeout adds to a long poll's wait
+CONNECT_TIMEOUT = 2.0  # seconds: a server that does not take the connection by then is down
+
+log = logging.getLogger(__name__)
 
 _M = TypeVar("_M", bound=BaseModel)
 
@@ -42,26 +53,38 @@ class ApiRejected(ApiError):
 
 
 class AgentApiClient:
-    """A small typed client for the three calls of the agent API."""
+    """A small typed client for the three calls of the agent API, over one or more servers."""
 
     def __init__(
         self,
-        api_url: str,
+        api_urls: str | Sequence[str],
         token: str,
         *,
         timeout: float = 10.0,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        self._timeout = timeout
-        self._http = httpx.Client(
-            base_url=api_url.rstrip("/"),
-            headers={"X-Auth-Token": token},
-            timeout=timeout,
-            transport=transport,
-        )
+        urls = [api_urls] if isinstance(api_urls, str) else list(api_urls)
+        if not urls:
+            raise ValueError("no API address given")
+        self._timeout = httpx.Timeout(timeout, connect=min(timeout, CONNECT_TIMEOUT))
+        self._servers = [
+            httpx.Client(base_url=url.rstrip("/"), headers={"X-Auth-Token": token},
+                         timeout=self._timeout, transport=transport)
+            for url in urls
+        ]
+        self._lock = threading.Lock()  # guards _current: the threads of an agent share it
+        self._current = 0
+        self._all_failed = False  # the last call failed on every server
+
+    @property
+    def current_url(self) -> str:
+        """The address of the API server calls go to now."""
+        with self._lock:
+            return str(self._servers[self._current].base_url)
 
     def close(self) -> None:
-        self._http.close()
+        for server in self._servers:
+            server.close()
 
     def register(self, registration: AgentRegistration) -> AgentRegistered:
         """Register this agent, or beat its heart: idempotent by (agent_type, host)."""
@@ -71,7 +94,8 @@ class AgentApiClient:
     def desired_state(self, agent_id: str, *, since: int, wait: int) -> DesiredState:
         """The agent's desired state once its revision is past `since`, or after `wait` seconds."""
         wait = max(0, min(wait, MAX_WAIT))
-        timeout = httpx.Timeout(self._timeout, read=wait + LONG_POLL_GRACE)
+        timeout = httpx.Timeout(self._timeout.read, connect=self._timeout.connect,
+                                read=wait + LONG_POLL_GRACE)
         response = self._send(
             "GET",
             f"{_agent_path(agent_id)}/desired-state",
@@ -93,10 +117,52 @@ class AgentApiClient:
         params: dict[str, int] | None = None,
         timeout: httpx.Timeout | None = None,
     ) -> httpx.Response:
+        """Make the call on the current server; on ApiUnavailable move to the next server and
+        make it there, trying each server at most once."""
+        for attempt in range(len(self._servers)):
+            with self._lock:
+                index = self._current
+            try:
+                response = self._send_to(self._servers[index], method, path, body=body,
+                                         params=params, timeout=timeout)
+            except ApiUnavailable as exc:
+                if attempt == len(self._servers) - 1:
+                    with self._lock:
+                        self._all_failed = True  # the agent logs the outage: moves go quiet
+                    raise
+                self._move_from(index, exc)
+                continue
+            with self._lock:
+                self._all_failed = False
+            return response
+        raise AssertionError("unreachable")
+
+    def _move_from(self, index: int, why: ApiUnavailable) -> None:
+        """Move to the server after `index`, unless another thread has moved already; logged
+        unless every server failed lately (an outage the agent logs once by itself)."""
+        with self._lock:
+            if self._current != index:
+                return
+            self._current = (index + 1) % len(self._servers)
+            quiet = self._all_failed
+        log.log(logging.DEBUG if quiet else logging.WARNING,
+                "agent API %s failed (%s); moved to %s", self._servers[index].base_url, why,
+                self._servers[(index + 1) % len(self._servers)].base_url)
+
+    def _send_to(
+        self,
+        server: httpx.Client,
+        method: str,
+        path: str,
+        *,
+        body: BaseModel | None,
+        params: dict[str, int] | None,
+        timeout: httpx.Timeout | None,
+    ) -> httpx.Response:
         content = None if body is None else body.model_dump_json().encode()
         headers = {} if body is None else {"Content-Type": "application/json"}
         try:
-            response = self._http.request(
+            response = server.request(
                 method,
                 path,
                 content=content,

@@ -32,7 +32,7 @@ BRIDGE_RECORD = "bridges.json"
 
 
 def run_agent(
-    api_url: str,
+    api_url: str | Sequence[str],
     token: str,
     host: str,
     state_dir: Path,
@@ -43,6 +43,9 @@ def run_agent(
     availability_zone: str | None = None,
 ) -> None:
     """Run one agent until `stop_event` is set; `network_driver_name`: auto, netns or host.
+
+    `api_url`: one API server's address, or several (servers on one database): the agent uses
+    one at a time and moves to the next when it fails (`AgentApiClient`).
 
     `preflight`: the host's checks made at start (run here when not given), reported as the
     agent's capabilities with every heartbeat. `availability_zone`: the zone the agent reports

@@ -92,13 +92,28 @@ def _snapshot(store: Store, agent_id: str, revision: int, box: SecretBox) -> Des
         )
 
 
+class _NothingMoved(Exception):
+    """Another scheduler (another API server) moved them first: leave the revision alone."""
+
+
 def _rebalance(store: Store, settings: Settings) -> int:
-    """Bind waiting pools and move dead agents' pools; writes only when there is work."""
+    """Bind waiting pools and move dead agents' pools; writes only when there is work.
+
+    Every API server runs this. The write takes the revision row's lock before it looks again,
+    so two schedulers take turns: the second finds nothing left to move, and rolls back rather
+    than bump the revision (which would wake every agent for nothing).
+    """
     with store.read() as session:
         if not scheduler.lbs_to_move(session, settings):
             return 0
-    with store.write() as tx:
-        return scheduler.rebalance(tx.session, settings, tx.revision)
+    try:
+        with store.write() as tx:
+            moved = scheduler.rebalance(tx.session, settings, tx.revision)
+            if not moved:
+                raise _NothingMoved
+            return moved
+    except _NothingMoved:
+        return 0
 
 
 async def scheduler_loop(store: Store, settings: Settings, stop: asyncio.Event) -> None:

@@ -39,8 +39,11 @@ AgentArg = Annotated[str, typer.Argument(metavar="AGENT", help="Agent id or host
 @app.callback()
 def run_agent(
     ctx: typer.Context,
-    api_url: Annotated[str | None, typer.Option(
-        "--api", help="Run an agent for the API at this address, e.g. http://10.0.0.1:9696")
+    api_urls: Annotated[list[str] | None, typer.Option(
+        "--api", metavar="URL",
+        help="Run an agent for the API at this address, e.g. http://10.0.0.1:9696; "
+        "repeat it (or separate by commas) for several API servers on one database: the agent "
+        "moves to the next when one fails")
     ] = None,
     token: Annotated[str | None, typer.Option(
         "--token", help="A token with the agent role (lbaas token create --role agent)",
@@ -57,7 +60,7 @@ def run_agent(
     """Run an agent: it deploys the load balancers the API schedules to this host."""
     if ctx.invoked_subcommand is not None:
         return
-    if api_url is None or token is None:
+    if not api_urls or token is None:
         commands = ", ".join(app_commands(ctx))
         err_console.print(
             "[red]Error:[/red] to run an agent give --api and --token (or LBAAS_TOKEN); to "
@@ -67,7 +70,7 @@ def run_agent(
         raise typer.Exit(2)
     from lbaas.cli import server  # the service side: loaded only to run an agent
 
-    server.agent(api_url=api_url, token=token, host=host, data_dir=data_dir,
+    server.agent(api_urls=api_urls, token=token, host=host, data_dir=data_dir,
                  namespace_prefix=namespace_prefix, network_driver=network_driver,
                  log_format=log_format, availability_zone=availability_zone)
 

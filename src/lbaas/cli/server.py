@@ -123,7 +123,8 @@ def api(listen: ListenOpt = None, data_dir: DataDirOpt = None, admin_token: Admi
 
 
 def agent(
-    api_url: Annotated[str, typer.Option("--api", help="API address, e.g. http://10.0.0.1:9696")],
+    api_urls: Annotated[list[str], typer.Option(
+        "--api", help="API address, e.g. http://10.0.0.1:9696; repeatable, or comma-separated")],
     token: Annotated[str, typer.Option("--token", help="A token with the agent role "
                                       "(`lbaas token create --role agent`)", envvar="LBAAS_TOKEN")],
     host: Annotated[str | None, typer.Option("--host", help="Name of this agent host")] = None,
@@ -143,9 +144,22 @@ def agent(
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    run_agent(api_url.rstrip("/"), token, host or socket.gethostname(), settings.data_dir,
+    run_agent(split_api_urls(api_urls), token, host or socket.gethostname(), settings.data_dir,
               namespace_prefix, settings.network_driver, stop, preflight=checks,
               availability_zone=availability_zone)
+
+
+def split_api_urls(given: list[str]) -> list[str]:
+    """`--api A --api B,C` -> [A, B, C]: each address once, in the order given, without a
+    trailing slash."""
+    urls: list[str] = []
+    for part in (p.strip().rstrip("/") for value in given for p in value.split(",")):
+        if part and part not in urls:
+            urls.append(part)
+    if not urls:
+        err_console.print("[red]Error:[/red] --api: no API address given")
+        raise typer.Exit(2)
+    return urls
 
 
 def up(listen: ListenOpt = None, data_dir: DataDirOpt = None, admin_token: AdminTokenOpt = None,

@@ -18,7 +18,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, select, text, update
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from lbaas.errors import ServiceUnavailable
@@ -26,6 +26,9 @@ from lbaas.storage.models import Revision
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATION_LOCK_KEY = 0x6C62_6161_735F_6D67  # PostgreSQL advisory lock held while migrating
+MIGRATION_LOCK_NAME = "lbaas_migrate"  # MariaDB's named lock, the same
+MIGRATION_LOCK_WAIT = 300  # seconds a server waits for another's migration
 
 
 @dataclass
@@ -67,7 +70,9 @@ def make_engine(url: str) -> Engine:
 
 
 def upgrade(engine: Engine, target: str = "head") -> None:
-    """Apply every Alembic migration not yet applied (safe to run on every start).
+    """Apply every Alembic migration not yet applied (safe to run on every start, also by
+    several API servers starting at once: on PostgreSQL and MariaDB they take turns on a lock
+    held for the migration, and the later ones find nothing left to do).
 
     On SQLite, foreign keys are off meanwhile: a migration that rebuilds a table (Alembic's
     batch mode) drops it while other tables still refer to it. The pragma works only outside a
@@ -79,13 +84,26 @@ def upgrade(engine: Engine, target: str = "head") -> None:
     with engine.connect() as conn:
         if sqlite:
             conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+        elif engine.dialect.name != "postgresql":  # MariaDB: a lock of the session
+            got = conn.scalar(text("SELECT GET_LOCK(:name, :wait)"),
+                              {"name": MIGRATION_LOCK_NAME, "wait": MIGRATION_LOCK_WAIT})
+            conn.commit()
+            if got != 1:
+                raise RuntimeError(f"another server has been migrating the database for over "
+                                   f"{MIGRATION_LOCK_WAIT} s (lock {MIGRATION_LOCK_NAME})")
         try:
             with conn.begin():
+                if engine.dialect.name == "postgresql":  # held until the transaction ends
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                 {"key": MIGRATION_LOCK_KEY})
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, target)
         finally:
             if sqlite:
                 conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
+            elif engine.dialect.name != "postgresql":
+                conn.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": MIGRATION_LOCK_NAME})
+                conn.commit()
 
 
 class Store:
@@ -105,9 +123,12 @@ class Store:
 
     def migrate(self) -> None:
         upgrade(self.engine)
-        with self._sessions.begin() as s:
-            if s.get(Revision, 1) is None:
-                s.add(Revision(id=1, value=0))
+        try:
+            with self._sessions.begin() as s:
+                if s.get(Revision, 1) is None:
+                    s.add(Revision(id=1, value=0))
+        except IntegrityError:  # another server starting at the same moment made it
+            pass
 
     @contextmanager
     def read(self) -> Iterator[Session]:
