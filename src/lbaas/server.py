@@ -35,6 +35,22 @@ def prepare(settings: Settings) -> tuple[Store, str]:
     return store, token
 
 
+def agent_token(settings: Settings, store: Store) -> str:
+    """The agent-role token of `lbaas up`'s own agent, kept 0600 in the data directory (the
+    agent needs no admin token)."""
+    from lbaas.service.tokens import ensure_agent_token
+
+    path = settings.data_dir / "agent-token"
+    known = path.read_text().strip() if path.exists() else None
+    with store.side_write() as session:
+        secret = ensure_agent_token(session, known)
+    if secret != known:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secret + "\n")
+    return secret
+
+
 def write_credentials(settings: Settings, token: str) -> Path:
     """Where the CLI finds the API's address and admin token by default (mode 0600)."""
     path = settings.data_dir / CREDENTIALS

@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -29,6 +29,21 @@ class Settings(BaseSettings):
     listen: str = "127.0.0.1:9696"
     admin_token: str | None = None  # default: generated once, kept in data_dir/credentials
     admin_project: str = "admin"
+
+    # identity: "token" (our own tokens) or "keystone" (X-Auth-Token validated by Keystone v3
+    # with these service credentials; our own tokens keep working beside it, for agents)
+    auth: Literal["token", "keystone"] = "token"
+    keystone_auth_url: str | None = None  # e.g. http://keystone:5000/v3
+    keystone_username: str | None = None
+    keystone_password: str | None = None
+    keystone_project_name: str | None = None
+    keystone_user_domain_name: str = "Default"
+    keystone_project_domain_name: str = "Default"
+    # Keystone roles → ours: "default" is Octavia's keystone_default_roles (admin, member,
+    # reader); "advanced" its load-balancer_* roles
+    keystone_roles: Literal["default", "advanced"] = "default"
+    keystone_cache_seconds: float = Field(default=60.0, ge=0)  # validated tokens, revocations
+    keystone_timeout: float = Field(default=5.0, gt=0)
     # /metrics: the admin token, or this token (good for /metrics only), or no token at all on
     # this separate HOST:PORT (served by the same process, nothing but /metrics there)
     metrics_token: str | None = None
@@ -69,6 +84,17 @@ class Settings(BaseSettings):
         if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
             raise ValueError(f"{info.field_name} must be HOST:PORT, not {value!r}")
         return value
+
+    @model_validator(mode="after")
+    def _check_keystone(self) -> Settings:
+        if self.auth == "keystone":
+            missing = [f"keystone_{name}" for name in ("auth_url", "username", "password",
+                                                        "project_name")
+                       if not getattr(self, f"keystone_{name}")]
+            if missing:
+                raise ValueError(f"auth = keystone needs {', '.join(missing)} (settings or "
+                                 "LBAAS_KEYSTONE_* variables)")
+        return self
 
     @property
     def listen_host(self) -> str:

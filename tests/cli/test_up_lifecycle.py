@@ -116,6 +116,11 @@ def test_ctrl_c_stops_promptly_with_a_whole_banner_and_json_logs(env: dict[str, 
                                                                  data_dir: Path) -> None:
     proc, url = _up(env, data_dir, "--log-format", "json")
     _wait_for_agent(url, data_dir)
+    # Its agent registered with a token of the agent role, kept 0600, that opens nothing else.
+    agent_token = data_dir / "agent-token"
+    assert agent_token.stat().st_mode & 0o777 == 0o600
+    headers = {"X-Auth-Token": agent_token.read_text().strip()}
+    assert httpx.get(f"{url}/v2.0/lb/pools", headers=headers, timeout=5).status_code == 403
     # Ctrl-C is SIGINT to the foreground process group; this `lbaas up` leads its own.
     os.killpg(proc.pid, signal.SIGINT)
     assert _wait_exit(proc, STOP_BOUND) == 0

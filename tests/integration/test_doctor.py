@@ -127,3 +127,21 @@ def test_without_root_it_says_root_is_missing_and_checks_the_rest(scratch: Path)
     assert checks["ip netns"]["detail"] == "not checked: needs root"
     assert checks["vxlan links"]["status"] == "warn"  # optional, root or not
     assert checks["haproxy version"]["status"] == "ok"  # what needs no root is still checked
+
+
+def test_a_killed_doctors_scratch_namespace_is_removed_by_the_next(scratch: Path) -> None:
+    """A check killed while it holds its scratch namespace leaves it; the next removes it, and
+    leaves those of processes still running."""
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    orphan, alive = f"{SCRATCH_PREFIX}{gone.pid}-dead00", f"{SCRATCH_PREFIX}{os.getpid()}-live00"
+    for name in (orphan, alive):
+        netns.create(name)
+    try:
+        assert doctor(scratch / "data").returncode == 0
+        names = set(netns.listnetns())
+        assert orphan not in names and alive in names
+    finally:
+        for name in (orphan, alive):
+            if name in netns.listnetns():
+                netns.remove(name)

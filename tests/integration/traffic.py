@@ -13,6 +13,7 @@ import http.client
 import os
 import re
 import socket
+import struct
 import subprocess
 import threading
 import time
@@ -34,6 +35,20 @@ def _enter(namespace: str) -> None:
             raise OSError(errno, f"setns into {namespace}: {os.strerror(errno)}")
     finally:
         os.close(fd)
+
+
+def listening_socket(namespace: str, address: str, port: int) -> socket.socket:
+    """A TCP socket listening on `address:port` inside `namespace` (a lab host's): a test can
+    serve from it in its own threads."""
+    sock = _in_namespace_thread(namespace)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((address, port))
+        sock.listen(64)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
 
 
 def _in_namespace_thread(namespace: str) -> socket.socket:
@@ -100,11 +115,18 @@ class Client:
         self.namespace = namespace
         self.timeout = timeout
 
-    def connect(self, host: str, port: int = 80, timeout: float | None = None) -> socket.socket:
-        """A TCP connection from inside the namespace."""
+    def connect(self, host: str, port: int = 80, timeout: float | None = None,
+                source_port: int = 0) -> socket.socket:
+        """A TCP connection from inside the namespace, from `source_port` if given: such a
+        socket resets the connection when closed, so that the port can be used again at once
+        (no TIME_WAIT on this side)."""
         sock = _in_namespace_thread(self.namespace)
         sock.settimeout(self.timeout if timeout is None else timeout)
         try:
+            if source_port:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                sock.bind(("", source_port))
             sock.connect((host, port))
         except BaseException:
             sock.close()

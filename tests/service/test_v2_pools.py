@@ -49,11 +49,11 @@ def test_pool_create_update_delete(world: World) -> None:
     world.refused(BadRequest, "pool protocol 'TCP' is invalid while the listener protocol is "
                   "'HTTP'", create(listener_id=http, loadbalancer_id=None, protocol="TCP"))
     world.refused(Conflict, "already has default pool", create(listener_id=http))
-    world.refused(BadRequest, "SOURCE_IP_PORT is not supported by provider haproxy",
-                  create(lb_algorithm="SOURCE_IP_PORT"))
+    world.refused(BadRequest, "lb_algorithm 'RANDOM' is not one of",
+                  create(lb_algorithm="RANDOM"))
     world.refused(BadRequest, "UDP", create(protocol="UDP"))
     world.refused(BadRequest, "SCTP", create(protocol="SCTP"))
-    world.refused(BadRequest, "PROXY is not supported", create(protocol="PROXY"))
+    world.refused(BadRequest, "Pool protocol 'PROXYV3' is not one of", create(protocol="PROXYV3"))
     world.refused(BadRequest, "cookie_name\" must be specified",
                   create(session_persistence={"type": "APP_COOKIE"}))
     world.refused(BadRequest, "only be specified with session persistence of type",
@@ -89,8 +89,8 @@ def test_pool_create_update_delete(world: World) -> None:
     pool_spec = world.spec(lb).pool(pool)  # type: ignore[assignment]
     assert pool_spec.lb_method == "LEAST_CONNECTIONS" and pool_spec.session_persistence is None
     world.settle()
-    world.refused(BadRequest, "SOURCE_IP_PORT", lambda tx: pools_v2.update_pool(
-        tx, ADMIN, pool, {"lb_algorithm": "SOURCE_IP_PORT"}))
+    world.refused(BadRequest, "lb_algorithm", lambda tx: pools_v2.update_pool(
+        tx, ADMIN, pool, {"lb_algorithm": "SOURCE_PORT"}))
 
     # quotas count v2 pools as v1 does
     with world.write() as tx:

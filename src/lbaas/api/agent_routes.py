@@ -15,7 +15,7 @@ import time
 from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from lbaas.api.deps import ContextDep, SettingsDep, StoreDep
+from lbaas.api.deps import AgentContextDep, SettingsDep, StoreDep
 from lbaas.domain.agent import AgentRegistered, AgentRegistration, AgentReport, DesiredState
 from lbaas.errors import not_found
 from lbaas.service import agents, networks, reports, scheduler, specs
@@ -31,10 +31,9 @@ POLL_FALLBACK = 0.25  # seconds: catches writes made by other API servers
 
 @router.post("/agents")
 def register_agent(
-    reg: AgentRegistration, store: StoreDep, settings: SettingsDep, ctx: ContextDep
+    reg: AgentRegistration, store: StoreDep, settings: SettingsDep, ctx: AgentContextDep
 ) -> AgentRegistered:
     """Register an agent or record its heartbeat; newly registered agents take waiting pools."""
-    ctx.require_admin()
     with store.side_write() as session:
         known = agents.register(session, settings, reg)
     if reg.start_flag:
@@ -47,12 +46,11 @@ async def desired_state(
     agent_id: str,
     request: Request,
     store: StoreDep,
-    ctx: ContextDep,
+    ctx: AgentContextDep,
     since: int = Query(default=-1),
     wait: float = Query(default=0, ge=0, le=30),
 ) -> DesiredState:
     """Every load balancer bound to the agent, once the revision is newer than `since`."""
-    ctx.require_admin()
     changed: asyncio.Event = request.app.state.changed
     deadline = time.monotonic() + wait
     while True:
@@ -69,10 +67,9 @@ async def desired_state(
 
 @router.post("/agents/{agent_id}/reports", status_code=204, response_class=Response)
 def report(
-    agent_id: str, body: AgentReport, request: Request, store: StoreDep, ctx: ContextDep
+    agent_id: str, body: AgentReport, request: Request, store: StoreDep, ctx: AgentContextDep
 ) -> Response:
     """Outcomes, member health and statistics for the agent's load balancers."""
-    ctx.require_admin()
     with store.side_write() as session:
         if session.get(Agent, agent_id) is None:
             raise not_found("Agent", agent_id)

@@ -29,6 +29,7 @@ from lbaas.api.v2 import lb_routes as v2_lb_routes
 from lbaas.api.v2.paths import V2Paths
 from lbaas.dashboard import router as dashboard_router
 from lbaas.errors import LbaasError
+from lbaas.service.keystone import KeystoneIdentity
 from lbaas.service.secret_box import SecretBox
 from lbaas.settings import Settings
 from lbaas.storage.db import Store
@@ -73,6 +74,7 @@ def create_app(settings: Settings, store: Store, admin_token: str) -> FastAPI:
     app.state.settings = settings
     app.state.store = store
     app.state.admin_token = admin_token
+    app.state.keystone = KeystoneIdentity(settings) if settings.auth == "keystone" else None
     app.state.auth_guard = AuthGuard(max_failures=settings.auth_failures_per_minute)
     app.state.ready = False
     app.state.secret_box = SecretBox(settings.effective_secret_key_file)

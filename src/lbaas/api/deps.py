@@ -13,8 +13,9 @@ from fastapi import Depends, Request
 from lbaas.api.v1.request import parse_json
 from lbaas.errors import NotAuthenticated
 from lbaas.service.context import Context
+from lbaas.service.keystone import KeystoneIdentity
 from lbaas.service.secret_box import SecretBox
-from lbaas.service.tokens import authenticate
+from lbaas.service.tokens import authenticate, is_ours
 from lbaas.settings import Settings
 from lbaas.storage.db import Store
 
@@ -38,22 +39,39 @@ async def get_store(request: Request) -> Store:
 
 
 def get_context(request: Request) -> Context:
-    """The caller, from the X-Auth-Token header (401 without a valid one)."""
-    return context_for(request, request.headers.get("x-auth-token"))
+    """The caller of the public API, from the X-Auth-Token header (401 without a valid token,
+    403 for a token with no role of this API, such as an agent's)."""
+    ctx = context_for(request, request.headers.get("x-auth-token"))
+    ctx.require_api_role()
+    return ctx
+
+
+def get_agent_context(request: Request) -> Context:
+    """The caller of the agents' API: a token with the agent (or admin) role."""
+    ctx = context_for(request, request.headers.get("x-auth-token"))
+    ctx.require_agent()
+    return ctx
 
 
 def context_for(request: Request, secret: str | None) -> Context:
-    """The caller this token names (401 if none), counting failures against the client."""
+    """The caller this token names (401 if none), counting failures against the client.
+
+    Our own tokens and the admin token are checked here; with `auth = "keystone"` any other
+    token goes to Keystone (service/keystone.py)."""
     settings = _settings(request)
     store = _store(request)
+    identity: KeystoneIdentity | None = request.app.state.keystone
+    admin_token: str = request.app.state.admin_token
     guard = request.app.state.auth_guard
     guard.check(request.client.host if request.client else "?")
     try:
+        if identity is not None and secret and not is_ours(secret, admin_token):
+            return identity.context(secret)
         with store.read() as session:
             return authenticate(
                 session,
                 secret=secret,
-                admin_token=request.app.state.admin_token,
+                admin_token=admin_token,
                 admin_project=settings.admin_project,
             )
     except NotAuthenticated:
@@ -81,6 +99,7 @@ async def get_query(request: Request) -> list[tuple[str, str]]:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[Store, Depends(get_store)]
 ContextDep = Annotated[Context, Depends(get_context)]
+AgentContextDep = Annotated[Context, Depends(get_agent_context)]
 BodyDep = Annotated[Any, Depends(get_body)]
 SecretBoxDep = Annotated[SecretBox, Depends(get_secret_box)]
 QueryDep = Annotated[list[tuple[str, str]], Depends(get_query)]

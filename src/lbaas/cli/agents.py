@@ -42,8 +42,9 @@ def run_agent(
     api_url: Annotated[str | None, typer.Option(
         "--api", help="Run an agent for the API at this address, e.g. http://10.0.0.1:9696")
     ] = None,
-    token: Annotated[str | None, typer.Option("--token", help="Admin token",
-                                              envvar="LBAAS_TOKEN")] = None,
+    token: Annotated[str | None, typer.Option(
+        "--token", help="A token with the agent role (lbaas token create --role agent)",
+        envvar="LBAAS_TOKEN")] = None,
     host: Annotated[str | None, typer.Option("--host", help="Name of this agent host")] = None,
     data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Data directory")] = None,
     namespace_prefix: Annotated[str, typer.Option(help="Prefix of namespace names")] = "qlbaas-",

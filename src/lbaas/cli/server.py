@@ -33,6 +33,10 @@ ConfigOpt = Annotated[Path | None, typer.Option("--config", help="TOML config fi
 DriverOpt = Annotated[
     str | None, typer.Option("--network-driver", help="auto, netns or host")
 ]
+AuthOpt = Annotated[
+    str | None, typer.Option("--auth", help="token (our own tokens, the default) or keystone "
+                             "(Keystone validates them: LBAAS_KEYSTONE_* settings)")
+]
 LogFormatOpt = Annotated[
     str | None, typer.Option("--log-format", help="text or json lines (LBAAS_LOG_FORMAT)")
 ]
@@ -101,12 +105,13 @@ def _start_api(server: ApiServer, settings: Settings) -> None:
 
 
 def api(listen: ListenOpt = None, data_dir: DataDirOpt = None, admin_token: AdminTokenOpt = None,
+        auth: AuthOpt = None,
         database_url: DbOpt = None, config: ConfigOpt = None,
         log_format: LogFormatOpt = None) -> None:
     """Serve the API (run one or many against PostgreSQL or MariaDB)."""
     from lbaas.server import ApiServer, prepare
     settings = _settings(config=config, listen=listen, data_dir=data_dir,
-                         admin_token=admin_token, database_url=database_url,
+                         admin_token=admin_token, database_url=database_url, auth=auth,
                          log_format=log_format)
     configure_logging(settings.data_dir / "lbaas-api.log", settings.log_format)
     store, token = prepare(settings)
@@ -119,7 +124,8 @@ def api(listen: ListenOpt = None, data_dir: DataDirOpt = None, admin_token: Admi
 
 def agent(
     api_url: Annotated[str, typer.Option("--api", help="API address, e.g. http://10.0.0.1:9696")],
-    token: Annotated[str, typer.Option("--token", help="Admin token", envvar="LBAAS_TOKEN")],
+    token: Annotated[str, typer.Option("--token", help="A token with the agent role "
+                                      "(`lbaas token create --role agent`)", envvar="LBAAS_TOKEN")],
     host: Annotated[str | None, typer.Option("--host", help="Name of this agent host")] = None,
     data_dir: DataDirOpt = None,
     namespace_prefix: Annotated[str, typer.Option(help="Prefix of namespace names")] = "qlbaas-",
@@ -143,15 +149,15 @@ def agent(
 
 
 def up(listen: ListenOpt = None, data_dir: DataDirOpt = None, admin_token: AdminTokenOpt = None,
-       network_driver: DriverOpt = None, config: ConfigOpt = None,
+       auth: AuthOpt = None, network_driver: DriverOpt = None, config: ConfigOpt = None,
        log_format: LogFormatOpt = None) -> None:
     """API, agent and dashboard in one process on the embedded SQLite database."""
     from lbaas.agent.main import run_agent
     from lbaas.cli import running
-    from lbaas.server import ApiServer, prepare, write_credentials
+    from lbaas.server import ApiServer, agent_token, prepare, write_credentials
 
     settings = _settings(config=config, listen=listen, data_dir=data_dir,
-                         admin_token=admin_token, network_driver=network_driver,
+                         admin_token=admin_token, network_driver=network_driver, auth=auth,
                          log_format=log_format)
     _check_data_dir(settings.data_dir)
     configure_logging(settings.data_dir / "lbaas.log", settings.log_format)
@@ -167,7 +173,8 @@ def up(listen: ListenOpt = None, data_dir: DataDirOpt = None, admin_token: Admin
     stop = threading.Event()
     agent_thread = threading.Thread(
         target=run_agent, name="agent", daemon=True,
-        args=(url, token, socket.gethostname(), settings.data_dir, "qlbaas-",
+        args=(url, agent_token(settings, store), socket.gethostname(), settings.data_dir,
+              "qlbaas-",
               settings.network_driver, stop),
         kwargs={"preflight": checks},
     )

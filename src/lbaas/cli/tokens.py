@@ -16,7 +16,8 @@ COLUMNS = ("id", "project_id", "roles", "description", "created_at")
 @app.command("create")
 def create(
     project: Annotated[str, typer.Option("--project", help="Project the token acts for")],
-    role: Annotated[list[str], typer.Option("--role", help="admin, member or reader")] = ["member"],  # noqa: B006
+    role: Annotated[list[str], typer.Option(
+        "--role", help="admin, member, reader or agent (for `lbaas agent`)")] = ["member"],  # noqa: B006
     description: Annotated[str, typer.Option("--description")] = "",
     url: UrlOpt = None, token: TokenOpt = None, fmt: FormatOpt = Format.table,
     column: ColumnOpt = None,

@@ -20,8 +20,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 ListenerProtocol = Literal["TCP", "HTTP", "HTTPS", "TERMINATED_HTTPS"]
-PoolProtocol = Literal["TCP", "HTTP", "HTTPS"]
-LbMethod = Literal["ROUND_ROBIN", "LEAST_CONNECTIONS", "SOURCE_IP"]
+# PROXY/PROXYV2: TCP or HTTP (the listener's mode) with the PROXY protocol header to members
+PoolProtocol = Literal["TCP", "HTTP", "HTTPS", "PROXY", "PROXYV2"]
+LbMethod = Literal["ROUND_ROBIN", "LEAST_CONNECTIONS", "SOURCE_IP", "SOURCE_IP_PORT"]
 MonitorType = Literal["PING", "TCP", "HTTP", "HTTPS", "TLS-HELLO"]
 PersistenceType = Literal["SOURCE_IP", "HTTP_COOKIE", "APP_COOKIE"]
 L7Action = Literal["REJECT", "REDIRECT_TO_URL", "REDIRECT_TO_POOL", "REDIRECT_PREFIX"]

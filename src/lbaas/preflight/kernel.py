@@ -1,7 +1,9 @@
 """Root, network namespaces, the link kinds lbaas makes, and nf_tables.
 
-The link and nf_tables checks work in a throw-away namespace of their own (`lbaas-doctor-…`),
-removed at once, so the host's own interfaces and rulesets are never touched.
+The link and nf_tables checks work in a throw-away namespace of their own
+(`lbaas-doctor-<pid>-…`), removed at once, so the host's own interfaces and rulesets are never
+touched. A process killed while it holds one leaves it behind; the next check removes those of
+processes that are gone.
 """
 
 from __future__ import annotations
@@ -42,12 +44,38 @@ def scratch_namespace() -> Iterator[tuple[str, Any]]:
     """A new empty namespace and an IPRoute inside it; both gone afterwards."""
     from lbaas.drivers.network import links
 
-    name = SCRATCH_PREFIX + secrets.token_hex(4)
+    remove_orphan_scratch_namespaces()
+    name = f"{SCRATCH_PREFIX}{os.getpid()}-{secrets.token_hex(3)}"
     try:
         with links.open_namespace(name, create=True) as inside:
             yield name, inside
     finally:
         links.remove_namespace(name)
+
+
+def remove_orphan_scratch_namespaces() -> list[str]:
+    """Remove the scratch namespaces of processes that no longer run; their names."""
+    from pyroute2 import netns
+
+    from lbaas.drivers.network import links
+
+    removed = []
+    for name in netns.listnetns():
+        pid = name.removeprefix(SCRATCH_PREFIX).partition("-")[0]
+        if name.startswith(SCRATCH_PREFIX) and pid.isdigit() and not _alive(int(pid)):
+            links.remove_namespace(name)
+            removed.append(name)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _needs_root(name: str) -> CheckResult | None:

@@ -27,7 +27,7 @@ from lbaas.storage.models import FloatingIp, LoadBalancer, Port
 
 def list_floatingips(session: Session, ctx: Context) -> list[FloatingIp]:
     query = select(FloatingIp).order_by(FloatingIp.id)
-    if not ctx.is_admin:
+    if not ctx.reads_all:
         query = query.where(FloatingIp.tenant_id == ctx.project_id)
     return list(session.scalars(query))
 

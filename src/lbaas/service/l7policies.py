@@ -141,7 +141,8 @@ def _check_redirect_pool(
         raise checks.invalid_policy(
             f"redirect_pool_id {pool.id} is not on load balancer {listener.loadbalancer_id}, "
             f"the one of listener {listener.id}.")
-    check_listener_pool(listener.protocol, pool.protocol)
+    check_listener_pool(listener.protocol, pool.protocol,
+                        lifecycle.pool_serving(session, pool, but=listener.id))
 
 
 def _check_text(fields: dict[str, Any]) -> None:

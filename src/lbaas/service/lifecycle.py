@@ -57,6 +57,12 @@ def pool_listeners(session: Session, pool: Pool) -> list[Listener]:
     return [found[key] for key in sorted(found)]
 
 
+def pool_serving(session: Session, pool: Pool, but: str | None = None) -> dict[str, str]:
+    """{listener id: protocol} of the listeners the pool serves, less the one named `but`."""
+    return {listener.id: listener.protocol for listener in pool_listeners(session, pool)
+            if listener.id != but}
+
+
 def lock_pool(session: Session, pool: Pool) -> None:
     """A member or monitor of the pool changes: the load balancer and then the pool must be
     ACTIVE; they and the pool's listeners go PENDING_UPDATE."""

@@ -100,7 +100,8 @@ def _apply(session: Any, ctx: Context, listener: Listener, lb: LoadBalancer,
             raise BadRequest(
                 f"Pool {pool.id} is not on load balancer {lb.id}.", type="ValidationException"
             )
-        check_listener_pool(listener.protocol, pool.protocol)
+        check_listener_pool(listener.protocol, pool.protocol,
+                            lifecycle.pool_serving(session, pool, but=listener.id))
     for key in UPDATABLE:
         if key in body:
             setattr(listener, key, body[key])

@@ -10,7 +10,7 @@ from lbaas.domain import status
 from lbaas.errors import BadRequest
 from lbaas.service import lifecycle, providers, scheduler
 from lbaas.service.context import Context
-from lbaas.service.networks import visible_subnet
+from lbaas.service.networks import usable_subnet
 from lbaas.service.objects import get_for_update, touch
 from lbaas.service.pools import remove_pool
 from lbaas.service.ports import OWNER_VIP, create_port, get_port
@@ -91,9 +91,9 @@ def _attach_vip(session: Session, ctx: Context, lb: LoadBalancer, body: dict[str
 
 def _vip_subnet(session: Session, ctx: Context, body: dict[str, Any]) -> Subnet:
     if body.get("vip_subnet_id"):
-        return visible_subnet(session, ctx, body["vip_subnet_id"])
+        return usable_subnet(session, ctx, body["vip_subnet_id"])
     network = session.get(Network, body.get("vip_network_id") or "")
-    if network is None or not (network.shared or ctx.sees(network.tenant_id)):
+    if network is None or not (network.shared or ctx.owns(network.tenant_id)):
         raise BadRequest(
             "One of vip_port_id, vip_subnet_id or vip_network_id must name an existing one.",
             type="InvalidInput",

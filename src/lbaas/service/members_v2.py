@@ -12,7 +12,7 @@ from lbaas.errors import Conflict, not_found
 from lbaas.service import lifecycle, quotas
 from lbaas.service.context import Context
 from lbaas.service.members import check_pool_size
-from lbaas.service.networks import visible_subnet
+from lbaas.service.networks import usable_subnet
 from lbaas.service.objects import get_v2, touch
 from lbaas.service.v2_checks import invalid
 from lbaas.settings import Settings
@@ -153,7 +153,7 @@ def _checked(
                 raise invalid(f"Member {key}: {reason}.")
         fields[key] = value
     if fields.get("subnet_id"):
-        visible_subnet(session, ctx, fields["subnet_id"])
+        usable_subnet(session, ctx, fields["subnet_id"])
     return fields
 
 

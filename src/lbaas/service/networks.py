@@ -34,7 +34,7 @@ def visible_network(session: Session, ctx: Context, network_id: str) -> Network:
 
 def own_network(session: Session, ctx: Context, network_id: str) -> Network:
     network = visible_network(session, ctx, network_id)
-    if not ctx.sees(network.tenant_id):
+    if not ctx.owns(network.tenant_id):
         raise not_found("Network", network_id)
     return network
 
@@ -49,9 +49,18 @@ def visible_subnet(session: Session, ctx: Context, subnet_id: str) -> Subnet:
     return subnet
 
 
+def usable_subnet(session: Session, ctx: Context, subnet_id: str) -> Subnet:
+    """A subnet the caller may put an address on: its own, a shared or external one (a global
+    observer sees every subnet but uses only these)."""
+    subnet = visible_subnet(session, ctx, subnet_id)
+    if not (ctx.owns(subnet.tenant_id) or subnet.network.shared or subnet.network.external):
+        raise not_found("Subnet", subnet_id)
+    return subnet
+
+
 def list_networks(session: Session, ctx: Context) -> list[Network]:
     query = select(Network).order_by(Network.id).options(selectinload(Network.subnets))
-    if not ctx.is_admin:
+    if not ctx.reads_all:
         query = query.where(
             (Network.tenant_id == ctx.project_id) | Network.shared | Network.external
         )
@@ -130,7 +139,7 @@ def _subnet_pools(session: Session, subnet_id: str) -> int:
 
 def list_subnets(session: Session, ctx: Context) -> list[Subnet]:
     query = select(Subnet).join(Network).order_by(Subnet.id)
-    if not ctx.is_admin:
+    if not ctx.reads_all:
         query = query.where(
             (Subnet.tenant_id == ctx.project_id) | Network.shared | Network.external
         )
@@ -140,7 +149,7 @@ def list_subnets(session: Session, ctx: Context) -> list[Subnet]:
 def create_subnet(session: Session, ctx: Context, body: dict[str, Any]) -> Subnet:
     ctx.require_write()
     network = visible_network(session, ctx, body["network_id"])
-    if not ctx.sees(network.tenant_id):
+    if not ctx.owns(network.tenant_id):
         raise NotAuthorized(
             f"Only the owner of network {network.id} may add subnets to it.",
             type="PolicyNotAuthorized",
@@ -167,7 +176,7 @@ def create_subnet(session: Session, ctx: Context, body: dict[str, Any]) -> Subne
 def update_subnet(session: Session, ctx: Context, subnet_id: str, body: dict[str, Any]) -> Subnet:
     ctx.require_write()
     subnet = visible_subnet(session, ctx, subnet_id)
-    if not ctx.sees(subnet.tenant_id):
+    if not ctx.owns(subnet.tenant_id):
         raise not_found("Subnet", subnet_id)
     if "name" in body:
         subnet.name = body["name"]
@@ -188,7 +197,7 @@ def update_subnet(session: Session, ctx: Context, subnet_id: str, body: dict[str
 def delete_subnet(session: Session, ctx: Context, subnet_id: str) -> None:
     ctx.require_write()
     subnet = visible_subnet(session, ctx, subnet_id)
-    if not ctx.sees(subnet.tenant_id):
+    if not ctx.owns(subnet.tenant_id):
         raise not_found("Subnet", subnet_id)
     count = session.scalar(select(func.count()).where(IpAllocation.subnet_id == subnet.id)) or 0
     if count:

@@ -53,7 +53,9 @@ def _in_v1(obj: object) -> bool:
 
 def get_for_update(session: Session, ctx: Context, model: type[T], object_id: str) -> T:
     ctx.require_write()
-    return get_visible(session, ctx, model, object_id)
+    obj = get_visible(session, ctx, model, object_id)
+    ctx.require_owner(obj.tenant_id)
+    return obj
 
 
 # v2's names in 404 messages (Octavia's "<resource> <id> not found.")
@@ -69,14 +71,15 @@ V2_KINDS: dict[type, str] = {
 
 
 def get_v2(session: Session, ctx: Context, model: type[T], object_id: str) -> T:
-    """For a v2 write: the object if the caller's project may see it (every listener, not only
-    v1's VIPs); else a 404 naming it as Octavia does."""
+    """For a v2 write: the object (every listener, not only v1's VIPs; else a 404 naming it as
+    Octavia does) if the caller may change it (else 403)."""
     ctx.require_write()
     obj = session.get(model, object_id)
-    if obj is None or not ctx.sees(obj.tenant_id):
+    if obj is None:
         kind = V2_KINDS[model]
         raise NotFound(f"{kind} {object_id} not found.",
                        type=f"{kind.replace(' ', '')}NotFound")
+    ctx.require_owner(obj.tenant_id)
     return obj
 
 
@@ -100,7 +103,7 @@ def _eager(model: type) -> list[Any]:
 
 def list_visible(session: Session, ctx: Context, model: type[T]) -> list[T]:
     query = select(model).order_by(model.id).options(*_eager(model))
-    if not ctx.is_admin:
+    if not ctx.reads_all:
         query = query.where(model.tenant_id == ctx.project_id)
     if model is Listener:
         query = query.where(Listener.default_pool_id.is_not(None))
@@ -117,7 +120,7 @@ def list_visible_rows(
     """
     table = model.__table__
     query = select(*(table.c[name] for name in columns)).order_by(table.c.id)
-    if not ctx.is_admin:
+    if not ctx.reads_all:
         query = query.where(table.c.tenant_id == ctx.project_id)
     return list(session.execute(query).all())
 

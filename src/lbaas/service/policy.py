@@ -1,25 +1,27 @@
-"""Who may do what on the v2 API: Octavia's default policy as one table over our roles.
+"""Who may do what on the v2 API: Octavia's policy as one table over our roles.
 
-Octavia's defaults (octavia/policies/, keystone_default_roles) name personas; with our three
-roles they become:
+Octavia's rules (octavia/policies/) name personas; over our roles (service/context.py, onto
+which Keystone's are mapped by service/keystone.py, in its default or advanced form) they are:
 
-    persona              Octavia's rule                        our roles
-    observer_and_owner   role:reader and project_id matches    reader of that project
-    member_and_owner     role:member and project_id matches    member of that project
-    global_observer      role:admin                            admin
-    quota-admin          role:admin                            admin
-    admin                role:admin                            admin
+    persona              our roles
+    observer_and_owner   reader of the object's project
+    member_and_owner     member of the object's project
+    global_observer      global_observer
+    quota-admin          quota_admin
+    admin                admin
 
 and every action (`<resource>:<action>`) needs one rule:
 
-    READ         a reader or member of the object's project, or an admin
+    READ         a reader or member of the object's project, a global observer or an admin
     WRITE        a member of the object's project, or an admin
-    ANY_READ     any reader or member (objects shared by every project: flavors, zones,
-                 providers), or an admin
+    ANY_READ     READ for objects every project shares (flavors, zones, providers)
+    QUOTA_READ   READ, or a quota admin
+    QUOTA_WRITE  a quota admin or an admin
     ADMIN        an admin only
 
-A list spans every project only for an admin (`get_all-global`); anyone else sees their own
-project's objects, and asking for another project's (`?project_id=`) is refused.
+A list spans every project only for an admin or a global observer (`get_all-global`; for
+quotas also a quota admin); anyone else sees their own project's objects, and asking for
+another project's (`?project_id=`) is refused.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ class Rule(Enum):
     READ = "read"
     WRITE = "write"
     ANY_READ = "any_read"
+    QUOTA_READ = "quota_read"
+    QUOTA_WRITE = "quota_write"
     ADMIN = "admin"
 
 
@@ -51,11 +55,11 @@ POLICY: dict[str, Rule] = {
     **{f"{kind}:get_stats": Rule.READ for kind in ("loadbalancer", "listener")},
     "loadbalancer:get_status": Rule.READ,
     "loadbalancer:put_failover": Rule.ADMIN,
-    "quota:get_all": Rule.READ,
-    "quota:get_one": Rule.READ,
-    "quota:get_defaults": Rule.READ,  # /quotas/defaults: about the caller's own project
-    "quota:put": Rule.ADMIN,
-    "quota:delete": Rule.ADMIN,
+    "quota:get_all": Rule.QUOTA_READ,
+    "quota:get_one": Rule.QUOTA_READ,
+    "quota:get_defaults": Rule.QUOTA_READ,  # /quotas/defaults: about the caller's own project
+    "quota:put": Rule.QUOTA_WRITE,
+    "quota:delete": Rule.QUOTA_WRITE,
     "provider:get_all": Rule.ANY_READ,
     "provider-flavor:get_all": Rule.ADMIN,
     "provider-availability-zone:get_all": Rule.ADMIN,
@@ -71,18 +75,21 @@ POLICY: dict[str, Rule] = {
 def allowed(ctx: Context, action: str, project_id: str | None = None) -> bool:
     """Whether the caller may do `action` on an object of `project_id` (None: not owned)."""
     rule = POLICY[action]  # a KeyError is a bug: every action is in the table
+    roles = ctx.roles
     if ctx.is_admin:
         return True
     if rule is Rule.ADMIN:
         return False
-    if rule is Rule.ANY_READ:
-        return bool(ctx.roles & {"reader", "member"})
+    if rule is Rule.QUOTA_WRITE or (rule is Rule.QUOTA_READ and "quota_admin" in roles):
+        return "quota_admin" in roles
+    if rule is not Rule.WRITE and "global_observer" in roles:
+        return True
     owner = project_id if project_id is not None else ctx.project_id
-    if owner != ctx.project_id:
+    if rule is not Rule.ANY_READ and owner != ctx.project_id:
         return False
-    if rule is Rule.READ:
-        return bool(ctx.roles & {"reader", "member"})
-    return "member" in ctx.roles
+    if rule is Rule.WRITE:
+        return "member" in roles
+    return bool(roles & {"reader", "member"})
 
 
 def authorize(ctx: Context, action: str, project_id: str | None = None) -> None:
@@ -94,15 +101,12 @@ def authorize(ctx: Context, action: str, project_id: str | None = None) -> None:
 def list_scope(ctx: Context, resource: str, requested: str | None) -> str | None:
     """The project a `<resource>:get_all` is limited to (None: every project).
 
-    An admin lists every project, or the one asked for; anyone else their own, and asking for
-    another project is 403 (Octavia's `_auth_get_all`).
+    An admin or a global observer (for quotas also a quota admin) lists every project, or the
+    one asked for; anyone else their own, and asking for another project is 403 (Octavia's
+    `_auth_get_all`).
     """
-    if ctx.is_admin:
+    if ctx.reads_all or (resource == "quota" and "quota_admin" in ctx.roles):
         return requested
     authorize(ctx, f"{resource}:get_all", requested or ctx.project_id)
     return ctx.project_id
 
-
-def visible(ctx: Context, project_id: str) -> bool:
-    """Whether an object of `project_id` exists for this caller at all (else: 404, not 403)."""
-    return ctx.sees(project_id)

@@ -11,7 +11,7 @@ from lbaas.domain import status
 from lbaas.errors import InUse
 from lbaas.service import quotas, scheduler
 from lbaas.service.context import Context
-from lbaas.service.networks import visible_subnet
+from lbaas.service.networks import usable_subnet
 from lbaas.service.objects import get_for_update, touch, touch_pool
 from lbaas.settings import Settings
 from lbaas.storage.db import WriteTx
@@ -22,7 +22,7 @@ def create_pool(tx: WriteTx, settings: Settings, ctx: Context, body: dict[str, A
     """A new pool on a new load balancer without a VIP, bound to the least-loaded live agent."""
     ctx.require_write()
     session = tx.session
-    visible_subnet(session, ctx, body["subnet_id"])
+    usable_subnet(session, ctx, body["subnet_id"])
     quotas.check(session, settings, project_id=body["tenant_id"], resource="pool")
     pool_id = new_id()
     lb = LoadBalancer(

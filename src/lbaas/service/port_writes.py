@@ -75,7 +75,7 @@ def delete_user_port(tx: WriteTx, ctx: Context, port_id: str) -> None:
 def _pluggable_network(session: Session, ctx: Context, network_id: str) -> Network:
     """The caller's own or a shared network; an admin may plug into any."""
     network = visible_network(session, ctx, network_id)
-    if not (ctx.sees(network.tenant_id) or network.shared):
+    if not (ctx.owns(network.tenant_id) or network.shared):
         raise not_found("Network", network_id)
     return network
 

@@ -55,7 +55,7 @@ def port_address(port: Port) -> str:
 
 def list_ports(session: Session, ctx: Context) -> list[Port]:
     query = select(Port).order_by(Port.id).options(selectinload(Port.fixed_ips))
-    if not ctx.is_admin:
+    if not ctx.reads_all:
         query = query.where(Port.tenant_id == ctx.project_id)
     return list(session.scalars(query))
 

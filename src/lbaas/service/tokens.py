@@ -21,6 +21,13 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8", "surrogateescape")).hexdigest()
 
 
+def is_ours(secret: str, admin_token: str) -> bool:
+    """Whether a token is one of ours (the admin token or one we issued), not Keystone's."""
+    return secret.startswith(TOKEN_PREFIX) or hmac.compare_digest(
+        secret.encode("utf-8", "surrogateescape"), admin_token.encode()
+    )
+
+
 def authenticate(
     session: Session, *, secret: str | None, admin_token: str, admin_project: str
 ) -> Context:
@@ -33,6 +40,20 @@ def authenticate(
     if token is None:
         raise NotAuthenticated("The token is unknown or has been revoked.")
     return Context(token.project_id, frozenset(token.roles.split(",")), token_id=token.id)
+
+
+def ensure_agent_token(session: Session, secret: str | None) -> str:
+    """The secret of a token with the agent role: `secret` if it is still a token of ours with
+    that role, else a new one (for the agent `lbaas up` runs in its own process)."""
+    if secret:
+        known = session.scalar(select(Token).where(Token.secret_hash == hash_secret(secret)))
+        if known is not None and known.roles == "agent":
+            return secret
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    session.add(Token(secret_hash=hash_secret(secret), project_id="lbaas-agents", roles="agent",
+                      description="the agent of `lbaas up`"))
+    session.flush()
+    return secret
 
 
 def create_token(

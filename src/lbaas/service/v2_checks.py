@@ -10,15 +10,18 @@ from typing import Any
 from lbaas.api.v1 import validators as v
 from lbaas.errors import BadRequest
 
-POOL_PROTOCOLS = ("TCP", "HTTP", "HTTPS")
-# Octavia's VALID_LISTENER_POOL_PROTOCOL_MAP, less what HAProxy here does not serve
+POOL_PROTOCOLS = ("TCP", "HTTP", "HTTPS", "PROXY", "PROXYV2")
+PROXY_PROTOCOLS = ("PROXY", "PROXYV2")
+# Octavia's VALID_LISTENER_POOL_PROTOCOL_MAP, less UDP and SCTP (HAProxy here serves neither)
 LISTENER_POOL_PROTOCOLS = {
-    "TCP": ("HTTP", "HTTPS", "TCP"),
-    "HTTP": ("HTTP",),
-    "HTTPS": ("HTTPS", "TCP"),
-    "TERMINATED_HTTPS": ("HTTP",),
+    "TCP": ("HTTP", "HTTPS", "PROXY", "PROXYV2", "TCP"),
+    "HTTP": ("HTTP", "PROXY", "PROXYV2"),
+    "HTTPS": ("HTTPS", "PROXY", "PROXYV2", "TCP"),
+    "TERMINATED_HTTPS": ("HTTP", "PROXY", "PROXYV2"),
 }
-LB_ALGORITHMS = ("ROUND_ROBIN", "LEAST_CONNECTIONS", "SOURCE_IP")
+# Listeners whose traffic HAProxy handles as HTTP: a PROXY pool behind them is an HTTP backend
+HTTP_LISTENERS = ("HTTP", "TERMINATED_HTTPS")
+LB_ALGORITHMS = ("ROUND_ROBIN", "LEAST_CONNECTIONS", "SOURCE_IP", "SOURCE_IP_PORT")
 TLS_VERSIONS = ("SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
 ALPN_PROTOCOLS = ("h2", "http/1.1", "http/1.0")
 CIPHERS = re.compile(r"[A-Za-z0-9\-+!:@=_.]{1,2048}")  # Octavia's VALID_CIPHER_RE
@@ -32,26 +35,34 @@ def check_pool_protocol(protocol: Any) -> str:
     if protocol in ("UDP", "SCTP"):
         raise invalid(f"Pool protocol {protocol} is not supported: HAProxy balances TCP, HTTP "
                       "and HTTPS only (no UDP or SCTP).")
-    if protocol in ("PROXY", "PROXYV2"):
-        raise invalid(f"Pool protocol {protocol} is not supported by provider haproxy yet: "
-                      "use TCP, HTTP or HTTPS.")
     if protocol not in POOL_PROTOCOLS:
         raise invalid(f"Pool protocol '{v._short(protocol)}' is not one of "
                       f"{', '.join(POOL_PROTOCOLS)}.")
     return str(protocol)
 
 
-def check_listener_pool(listener_protocol: str, pool_protocol: str) -> None:
-    """Octavia's listener/pool protocol map: which pools a listener may send traffic to."""
+def check_listener_pool(
+    listener_protocol: str, pool_protocol: str, serving: dict[str, str] | None = None
+) -> None:
+    """Octavia's listener/pool protocol map: which pools a listener may send traffic to.
+
+    `serving` ({listener id: protocol}) are the other listeners the pool already serves. A
+    PROXY or PROXYV2 pool is one HAProxy backend in the mode of its listeners, so it may serve
+    HTTP and TERMINATED_HTTPS listeners or TCP and HTTPS ones, not both kinds."""
     if pool_protocol not in LISTENER_POOL_PROTOCOLS.get(listener_protocol, ()):
         raise invalid(f"The pool protocol '{pool_protocol}' is invalid while the listener "
                       f"protocol is '{listener_protocol}'.")
+    if pool_protocol not in PROXY_PROTOCOLS:
+        return
+    wanted = listener_protocol in HTTP_LISTENERS
+    for other_id, other in sorted((serving or {}).items()):
+        if (other in HTTP_LISTENERS) != wanted:
+            raise invalid(f"A {pool_protocol} pool serves either HTTP and TERMINATED_HTTPS "
+                          "listeners or TCP and HTTPS listeners, not both: this one already "
+                          f"serves {other} listener {other_id}.")
 
 
 def check_lb_algorithm(algorithm: Any) -> str:
-    if algorithm == "SOURCE_IP_PORT":
-        raise invalid("lb_algorithm SOURCE_IP_PORT is not supported by provider haproxy: use "
-                      "ROUND_ROBIN, LEAST_CONNECTIONS or SOURCE_IP.")
     if algorithm not in LB_ALGORITHMS:
         raise invalid(f"lb_algorithm '{v._short(algorithm)}' is not one of "
                       f"{', '.join(LB_ALGORITHMS)}.")

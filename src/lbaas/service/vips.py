@@ -12,7 +12,7 @@ from lbaas.domain import status
 from lbaas.errors import BadRequest, Conflict
 from lbaas.service import quotas
 from lbaas.service.context import Context
-from lbaas.service.networks import visible_subnet
+from lbaas.service.networks import usable_subnet
 from lbaas.service.objects import get_for_update, get_visible, touch
 from lbaas.service.ports import OWNER_VIP, create_port, delete_port, port_address
 from lbaas.settings import Settings
@@ -34,7 +34,7 @@ def create_vip(tx: WriteTx, settings: Settings, ctx: Context, body: dict[str, An
     session = tx.session
     pool = get_visible(session, ctx, Pool, body["pool_id"])
     _check_pool_takes_vip(pool, body["protocol"])
-    subnet = visible_subnet(session, ctx, body["subnet_id"])
+    subnet = usable_subnet(session, ctx, body["subnet_id"])
     quotas.check(session, settings, project_id=body["tenant_id"], resource="vip")
     lb = pool.load_balancer
     vip_id = new_id()

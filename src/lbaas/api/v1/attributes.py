@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lbaas.api.v1 import validators as v
+from lbaas.service.context import TOKEN_ROLES
 
 MISSING: Any = object()  # no default: the attribute is required on POST
 
@@ -402,7 +403,7 @@ TOKENS = Resource(
             validate=v.roles,
             schema={
                 "type": "array",
-                "items": {"type": "string", "enum": ["admin", "member", "reader"]},
+                "items": {"type": "string", "enum": list(TOKEN_ROLES)},
             },
         ),
         "description": _name(),

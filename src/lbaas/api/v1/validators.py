@@ -13,6 +13,8 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from lbaas.service.context import TOKEN_ROLES
+
 Validator = Callable[[Any], str | None]
 Converter = Callable[[Any], Any]
 
@@ -272,9 +274,11 @@ def non_empty_string(max_len: int = 255) -> Validator:
 
 
 def roles(value: Any) -> str | None:
-    allowed = ("admin", "member", "reader")
+    allowed = TOKEN_ROLES
     if not value or not all(isinstance(r, str) and r in allowed for r in value):
         return f"'{_short(value)}' must be a non-empty list of roles from {list(allowed)}"
+    if "agent" in value and len(set(value)) > 1:
+        return "the agent role stands alone: an agent's token carries no other role"
     return None
 
 

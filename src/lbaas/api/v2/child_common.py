@@ -35,9 +35,10 @@ ACTIONS: dict[type, str] = {Listener: "listener", Pool: "pool", Member: "member"
 
 
 def get_object(session: Any, ctx: Context, model: type, object_id: str, action: str) -> Any:
+    """The object (404 if there is none), then the policy for `action` on its project (403 for
+    another project's object, as Octavia answers)."""
     obj = session.get(model, object_id)
-    if obj is None or not ctx.sees(obj.tenant_id) or (
-            model is HealthMonitor and obj.pool_id is None):
+    if obj is None or (model is HealthMonitor and obj.pool_id is None):
         kind = NAMES[model]
         raise NotFound(f"{kind} {object_id} not found.", type=f"{kind.replace(' ', '')}NotFound")
     authorize(ctx, f"{ACTIONS[model]}:{action}", obj.tenant_id)

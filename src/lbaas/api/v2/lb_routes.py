@@ -68,9 +68,10 @@ class LbPutBody(Strict):
 
 
 def get_lb(session: Any, ctx: Context, lb_id: str, action: str) -> LoadBalancer:
-    """A v2 load balancer the caller may see (else 404), then the policy for `action`."""
+    """A v2 load balancer (else 404), then the policy for `action` on its project (403 for
+    another project's, as Octavia answers)."""
     lb: LoadBalancer | None = session.get(LoadBalancer, lb_id)
-    if lb is None or lb.vip_port_id is None or not ctx.sees(lb.tenant_id):
+    if lb is None or lb.vip_port_id is None:
         raise NotFound(f"Load Balancer {lb_id} not found.", type="LoadBalancerNotFound")
     authorize(ctx, f"loadbalancer:{action}", lb.tenant_id)
     return lb

@@ -8,14 +8,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lbaas.domain.spec import LoadBalancerSpec, MemberSpec, MonitorSpec, PoolSpec
+from lbaas.domain.spec import (
+    ListenerSpec,
+    LoadBalancerSpec,
+    MemberSpec,
+    MonitorSpec,
+    PoolSpec,
+)
 from lbaas.drivers.haproxy import validate
 from lbaas.drivers.haproxy.address import socket_address
 from lbaas.drivers.haproxy.certs import certificate_path
 from lbaas.drivers.haproxy.paths import StatePaths
 
 MODES = {"TCP": "tcp", "HTTP": "http", "HTTPS": "tcp", "TERMINATED_HTTPS": "http"}
-BALANCE = {"ROUND_ROBIN": "roundrobin", "LEAST_CONNECTIONS": "leastconn", "SOURCE_IP": "source"}
+# A pool that sends the PROXY protocol header: version 1 (text) or 2 (binary)
+PROXY_HEADERS = {"PROXY": "send-proxy", "PROXYV2": "send-proxy-v2"}
+# SOURCE_IP_PORT hashes "<client address>:<client port>", the port read into a variable first
+# (`concat` appends variables only); consistent hashing keeps one key on one member.
+SOURCE_PORT_VAR = "txn.lbaas_src_port"
+BALANCE = {
+    "ROUND_ROBIN": "roundrobin", "LEAST_CONNECTIONS": "leastconn", "SOURCE_IP": "source",
+    "SOURCE_IP_PORT": f"hash src,concat(:,{SOURCE_PORT_VAR})",
+}
 PERSISTENCE_COOKIE = "SRV"
 TLS_VERSIONS = ("SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3")
 NO_VERSION = {"SSLv3": "no-sslv3", "TLSv1.0": "no-tlsv10", "TLSv1.1": "no-tlsv11",
@@ -42,7 +56,7 @@ def render_backend(
     pool: PoolSpec, spec: LoadBalancerSpec, paths: StatePaths, timeouts: list[str]
 ) -> Backend:
     """The backend of one pool; `timeouts` are the member timeouts of the listeners using it."""
-    mode = MODES[pool.protocol]
+    mode = pool_mode(pool, spec)
     return Backend(
         name=validate.check_id("pool id", pool.id),
         mode=mode,
@@ -57,8 +71,10 @@ def render_backend_lines(
 ) -> list[str]:
     """The backend's directives between `balance` and the server lines, in a fixed order."""
     lines = []
-    if pool.lb_method == "SOURCE_IP":
+    if pool.lb_method in ("SOURCE_IP", "SOURCE_IP_PORT"):
         lines.append("hash-type consistent")  # lets servers be added and removed at run time
+    if pool.lb_method == "SOURCE_IP_PORT":
+        lines.append(f"tcp-request content set-var({SOURCE_PORT_VAR}) src_port")
     if not pool.admin_state_up:
         lines.append(_pool_down_line(mode))
     lines.extend(timeouts or [])
@@ -68,6 +84,34 @@ def render_backend_lines(
         lines.extend(render_monitor_lines(pool.monitor))
     lines.extend(render_persistence_lines(pool, spec, mode))
     return lines
+
+
+def pool_mode(pool: PoolSpec, spec: LoadBalancerSpec) -> str:
+    """`tcp` or `http`. A PROXY or PROXYV2 pool runs in the mode of the listeners that send to
+    it, as in Octavia: HTTP behind HTTP and TERMINATED_HTTPS listeners, tcp behind TCP and
+    HTTPS ones (the API keeps one such pool from serving both kinds)."""
+    if pool.protocol not in PROXY_HEADERS:
+        return MODES[pool.protocol]
+    modes = {MODES[listener.protocol] for listener in pool_users(pool.id, spec)}
+    return "http" if "http" in modes else "tcp"
+
+
+def pool_users(pool_id: str, spec: LoadBalancerSpec) -> list[ListenerSpec]:
+    """The listeners that send traffic to a pool: as default pool or by an L7 policy with rules."""
+    return [listener for listener in spec.listeners if pool_id in _targets(listener)]
+
+
+def proxy_option(pool: PoolSpec, spec: LoadBalancerSpec) -> list[str]:
+    """The PROXY protocol header a server gets: none, v1, or v2; behind a TERMINATED_HTTPS
+    listener v2 also carries the TLS details and the client certificate's CN, as in Octavia."""
+    option = PROXY_HEADERS.get(pool.protocol)
+    if option is None:
+        return []
+    if pool.protocol == "PROXYV2" and any(
+        listener.protocol == "TERMINATED_HTTPS" for listener in pool_users(pool.id, spec)
+    ):
+        return ["send-proxy-v2-ssl-cn"]
+    return [option]
 
 
 def render_monitor_lines(monitor: MonitorSpec) -> list[str]:
@@ -142,8 +186,9 @@ def server_options(
     """The arguments after a server's address, shared by the file and the runtime API."""
     options = [f"weight {validate.check_int('member weight', member.weight, 0, 256)}"]
     options.extend(check_options(pool.monitor, member, tls=pool.tls is not None))
-    if MODES[pool.protocol] == "http" and _cookie_persistence(pool):
+    if pool_mode(pool, spec) == "http" and _cookie_persistence(pool):
         options.append(f"cookie {validate.check_id('member id', member.id)}")
+    options.extend(proxy_option(pool, spec))
     if member.backup:
         options.append("backup")
     options.extend(tls_options(pool, spec, paths))
@@ -209,9 +254,18 @@ def tls_version_options(versions: tuple[str, ...]) -> list[str]:
     return options + [NO_VERSION[TLS_VERSIONS[i]] for i in gaps]
 
 
-def dynamic_servers_allowed(pool: PoolSpec) -> bool:
+def dynamic_servers_allowed(pool: PoolSpec, spec: LoadBalancerSpec) -> bool:
     """Whether HAProxy 2.6 can add a server to this backend at run time (no `cookie` there)."""
-    return not (MODES[pool.protocol] == "http" and _cookie_persistence(pool))
+    return not (pool_mode(pool, spec) == "http" and _cookie_persistence(pool))
+
+
+def _targets(listener: ListenerSpec) -> list[str]:
+    """Pool ids a listener sends to, default pool first, each once."""
+    targets = [listener.default_pool_id] + [
+        p.redirect_pool_id for p in listener.l7policies
+        if p.action == "REDIRECT_TO_POOL" and p.rules
+    ]
+    return list(dict.fromkeys(t for t in targets if t is not None))
 
 
 def _haproxy_version(version: str) -> str:

@@ -25,7 +25,7 @@ def plan_member_changes(old: LoadBalancerSpec, new: LoadBalancerSpec) -> MemberC
     """The member changes from `old` to `new`, or None if anything else changed too."""
     if _without_members(old) != _without_members(new):
         return None
-    changes = [_pool_changes(before, after)
+    changes = [_pool_changes(before, after, new)
                for before, after in zip(old.pools, new.pools, strict=True)]
     if any(change is None for change in changes):
         return None
@@ -37,13 +37,15 @@ def plan_member_changes(old: LoadBalancerSpec, new: LoadBalancerSpec) -> MemberC
     )
 
 
-def _pool_changes(old: PoolSpec, new: PoolSpec) -> MemberChanges | None:
+def _pool_changes(
+    old: PoolSpec, new: PoolSpec, spec: LoadBalancerSpec
+) -> MemberChanges | None:
     before = {m.id: m for m in old.members}
     after = {m.id: m for m in new.members}
     if any(_moved(before[i], after[i]) for i in before.keys() & after.keys()):
         return None
     added = tuple((new.id, m) for m in new.members if m.id not in before)
-    if added and not dynamic_servers_allowed(new):
+    if added and not dynamic_servers_allowed(new, spec):
         return None
     return MemberChanges(
         added=added,

@@ -22,6 +22,7 @@ from lbaas.drivers.haproxy.backend import (
     MODES,
     ServerLine,
     dynamic_servers_allowed,
+    pool_users,
     render_backend,
     render_expect,
     server_address,
@@ -83,13 +84,10 @@ def build_context(
 def pools_in_use(spec: LoadBalancerSpec) -> dict[str, list[ListenerSpec]]:
     """The pools that get a backend, each with the listeners that send traffic to it."""
     users: dict[str, list[ListenerSpec]] = {}
-    for listener in spec.listeners:
-        targets = [listener.default_pool_id] + [
-            p.redirect_pool_id for p in listener.l7policies
-            if p.action == "REDIRECT_TO_POOL" and p.rules
-        ]
-        for pool_id in dict.fromkeys(t for t in targets if t is not None):
-            users.setdefault(pool_id, []).append(listener)
+    for pool in spec.pools:
+        listeners = pool_users(pool.id, spec)
+        if listeners:
+            users[pool.id] = listeners
     return users
 
 

@@ -154,8 +154,33 @@ def terminated_https(pems: dict[str, str] | None = None) -> LoadBalancerSpec:
     return v2_lb(https, redirect, pools=(reencrypt,), certificates=certificates)
 
 
+def proxy_pools(pems: dict[str, str] | None = None) -> LoadBalancerSpec:
+    """PROXY and PROXYV2 pools behind each kind of listener, hashed on the client's address
+    and port: an HTTP backend behind HTTP, tcp behind TCP and HTTPS, v2 with TLS details
+    behind TERMINATED_HTTPS."""
+    pems = pems or FAKE_PEMS
+    check = MonitorSpec(id="hm-web", type="HTTP", delay=5, timeout=3, max_retries=3,
+                        http_method="GET", url_path="/health", expected_codes="200")
+    web = pool("pool-web", "PROXY", lb_method="SOURCE_IP_PORT", monitor=check,
+               session_persistence=SessionPersistenceSpec(type="HTTP_COOKIE"))
+    stream = pool("pool-stream", "PROXYV2", lb_method="SOURCE_IP_PORT")
+    secure = pool("pool-secure", "PROXYV2")
+    tls = ListenerTlsSpec(default_certificate_id="cert-default")
+    certificates = (CertificateSpec(id="cert-default", pem=pems["cert-default"]),)
+    return v2_lb(
+        listener("listener-http", default_pool_id="pool-web"),
+        listener("listener-tcp", "TCP", 9000, default_pool_id="pool-stream"),
+        listener("listener-https", "HTTPS", 443, default_pool_id="pool-stream"),
+        listener("listener-offload", "TERMINATED_HTTPS", 8443, default_pool_id="pool-secure",
+                 tls=tls),
+        pools=(web, stream, secure), certificates=certificates,
+    )
+
+
+WITH_CERTIFICATES = {"terminated_https", "proxy_pools"}  # rendered with real ones for HAProxy
 SCENARIOS_V2 = {
     "two_listeners": two_listeners,
     "l7_routing": l7_routing,
     "terminated_https": terminated_https,
+    "proxy_pools": proxy_pools,
 }

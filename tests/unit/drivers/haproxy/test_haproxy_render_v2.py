@@ -24,6 +24,7 @@ from lbaas.drivers.haproxy.render import global_maxconn, render_config
 from .specs import GOLDEN_DIR, HAPROXY, needs_haproxy
 from .specs_v2 import (
     SCENARIOS_V2,
+    WITH_CERTIFICATES,
     l7_routing,
     listener,
     policy,
@@ -89,7 +90,8 @@ def _real_pems() -> dict[str, str]:
 @needs_haproxy
 @pytest.mark.parametrize("name", sorted(SCENARIOS_V2))
 def test_haproxy_accepts_every_v2_scenario(name: str, tmp_path: Path) -> None:
-    spec = terminated_https(_real_pems()) if name == "terminated_https" else SCENARIOS_V2[name]()
+    make = SCENARIOS_V2[name]
+    spec = make(_real_pems()) if name in WITH_CERTIFICATES else make()  # type: ignore[operator]
     paths = StatePaths.for_lb(tmp_path, spec.id)
     paths.directory.mkdir()
     files = certificate_files(spec, paths)
@@ -392,3 +394,50 @@ def test_hostile_listener_options_are_refused(field: str, changes: dict[str, obj
         https = https.model_copy(update=changes)
     with pytest.raises(UnsafeConfigValue, match=field):
         _render(base.model_copy(update={"listeners": (https, *base.listeners[1:])}))
+
+
+# --- PROXY pools and SOURCE_IP_PORT ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("listener_protocol", "mode"), [
+    ("HTTP", "http"), ("TCP", "tcp"), ("HTTPS", "tcp"),
+])
+@pytest.mark.parametrize(("pool_protocol", "option"), [
+    ("PROXY", "send-proxy"), ("PROXYV2", "send-proxy-v2"),
+])
+def test_a_proxy_pool_takes_its_listeners_mode_and_sends_the_header(
+    listener_protocol: str, mode: str, pool_protocol: str, option: str
+) -> None:
+    spec = v2_lb(listener("l-1", listener_protocol, 443, default_pool_id="p-1"),
+                 pools=(pool("p-1", pool_protocol),))
+    backend = _section(_render(spec), "backend p-1")
+    assert backend[0] == f"mode {mode}"
+    servers = [line.split() for line in backend if line.startswith("server ")]
+    assert len(servers) == 2 and all(s[-1] == option for s in servers)
+    assert all(s.count(option) == 1 and "send-proxy-v2-ssl-cn" not in s for s in servers)
+
+
+def test_plain_pools_send_no_proxy_header() -> None:
+    text = _render(two_listeners())
+    assert "send-proxy" not in text and "balance hash" not in text
+
+
+def test_source_ip_port_hashes_the_client_address_and_port() -> None:
+    spec = v2_lb(listener("l-1", "TCP", 9000, default_pool_id="p-1"),
+                 pools=(pool("p-1", "TCP", lb_method="SOURCE_IP_PORT"),))
+    backend = _section(_render(spec), "backend p-1")
+    assert backend[1] == "balance hash src,concat(:,txn.lbaas_src_port)"
+    # the variable is set before the server is chosen, and the hash keeps keys on members
+    assert "tcp-request content set-var(txn.lbaas_src_port) src_port" in backend
+    assert "hash-type consistent" in backend
+
+
+def test_a_proxy_pool_reached_from_an_http_listener_is_an_http_backend() -> None:
+    """The API keeps one PROXY pool to one kind of listener; should a spec mix them, the
+    backend is HTTP, which a tcp frontend can use and an HTTP one requires."""
+    spec = v2_lb(listener("l-tcp", "TCP", 9000, default_pool_id="p-1"),
+                 listener("l-http", "HTTP", 80, l7policies=(policy(
+                     "p-x", "REDIRECT_TO_POOL", 1, rule("r-x", "PATH", "STARTS_WITH", "/"),
+                     redirect_pool_id="p-1"),)),
+                 pools=(pool("p-1", "PROXY"),))
+    assert _section(_render(spec), "backend p-1")[0] == "mode http"
