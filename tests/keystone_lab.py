@@ -73,7 +73,7 @@ class Keystone:
                   "--config-file", str(self.config)]
         owner = ["--keystone-user", "root", "--keystone-group", "root"]
         for args in (["db_sync"], ["fernet_setup", *owner], ["credential_setup", *owner],
-                     ["bootstrap", "--bootstrap-password", self.admin_password,
+                     ["bootstrap", f"--bootstrap-password={self.admin_password}",  # "-x..." too
                       "--bootstrap-region-id", REGION, "--bootstrap-public-url", self.url]):
             subprocess.run([*manage, *args], check=True, env=self._env(), capture_output=True)
         (self.workdir / "kswsgi.py").write_text(WSGI_MODULE)
