@@ -158,3 +158,20 @@ def test_lists_are_oldest_first_by_default(api: Api, alice: Api) -> None:
         settle(api, agent)
     listed = alice.get(f"{V2}/listeners?loadbalancer_id={lb['id']}").json()["listeners"]
     assert [li["id"] for li in listed] == made
+
+
+def test_a_monitor_timeout_may_exceed_its_delay(api: Api, alice: Api) -> None:
+    """Octavia takes delay 2 with timeout 3 (the plugin's own values); v1 keeps its rule."""
+    agent = api.register_agent()
+    lb = make_lb(alice, own_subnet(alice))
+    settle(api, agent)
+    pool = alice.create(f"{V2}/pools", "pool", loadbalancer_id=lb["id"], protocol="HTTP",
+                        lb_algorithm="ROUND_ROBIN")
+    settle(api, agent)
+    monitor = alice.create(f"{V2}/healthmonitors", "healthmonitor", pool_id=pool["id"],
+                           type="HTTP", delay=2, timeout=3, max_retries=4)
+    assert (monitor["delay"], monitor["timeout"]) == (2, 3)
+    settle(api, agent)
+    answer = alice.put(f"{V2}/healthmonitors/{monitor['id']}",
+                       {"healthmonitor": {"timeout": 10}})
+    assert answer.status_code == 200, answer.text

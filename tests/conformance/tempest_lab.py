@@ -29,7 +29,6 @@ import httpx
 
 from tests.keystone_lab import REGION, ROOT, Keystone, free_port
 
-TEMPEST_PACKAGES = ("tempest==47.0.0", "octavia-tempest-plugin==3.5.0")
 RbacType = Literal["keystone_default_roles", "advanced"]
 # API + CRUD scenarios (octavia-tempest.md §1.2); UDP and SCTP are not HAProxy's, and the two
 # *_with_compute_flavor tests create a Nova flavor.
