@@ -175,3 +175,30 @@ def test_a_monitor_timeout_may_exceed_its_delay(api: Api, alice: Api) -> None:
     answer = alice.put(f"{V2}/healthmonitors/{monitor['id']}",
                        {"healthmonitor": {"timeout": 10}})
     assert answer.status_code == 200, answer.text
+
+
+def test_a_pool_no_listener_uses_is_offline(api: Api, alice: Api) -> None:
+    """Octavia (live): a pool on the load balancer alone is OFFLINE; used by a listener, as its
+    default pool or by an L7 redirect, it is ONLINE even with no member."""
+    agent = api.register_agent()
+    lb = make_lb(alice, own_subnet(alice))
+    settle(api, agent)
+
+    def pool() -> str:
+        made = alice.create(f"{V2}/pools", "pool", loadbalancer_id=lb["id"], protocol="HTTP",
+                            lb_algorithm="ROUND_ROBIN")
+        settle(api, agent)
+        return str(made["id"])
+
+    def operating(pool_id: str) -> str:
+        return str(alice.show(f"{V2}/pools/{pool_id}")["operating_status"])
+
+    default, redirected, alone = pool(), pool(), pool()
+    assert {operating(p) for p in (default, redirected, alone)} == {"OFFLINE"}
+    listener = alice.create(f"{V2}/listeners", "listener", loadbalancer_id=lb["id"],
+                            protocol="HTTP", protocol_port=80, default_pool_id=default)
+    settle(api, agent)
+    alice.create(f"{V2}/l7policies", "l7policy", listener_id=listener["id"],
+                 action="REDIRECT_TO_POOL", redirect_pool_id=redirected)
+    settle(api, agent)
+    assert [operating(p) for p in (default, redirected, alone)] == ["ONLINE", "ONLINE", "OFFLINE"]

@@ -173,8 +173,10 @@ def _set_operating(lb: LoadBalancer) -> None:
     """Octavia's operating statuses from member health: a pool is ERROR when no member is
     up, DEGRADED when some are down; the load balancer takes the worst of its pools."""
     worst = "ONLINE"
+    used = _pools_in_use(lb)
     for pool in lb.pools:
-        pool.operating_status = _pool_operating(pool)
+        # a pool no listener sends traffic to serves nothing: OFFLINE, as Octavia shows it
+        pool.operating_status = _pool_operating(pool) if pool.id in used else "OFFLINE"
         if pool.operating_status == "ERROR" or (
             pool.operating_status == "DEGRADED" and worst == "ONLINE"
         ):
@@ -182,6 +184,14 @@ def _set_operating(lb: LoadBalancer) -> None:
     for listener in lb.listeners:
         listener.operating_status = "ONLINE" if listener.admin_state_up else "OFFLINE"
     lb.operating_status = worst if lb.admin_state_up else "OFFLINE"
+
+
+def _pools_in_use(lb: LoadBalancer) -> set[str]:
+    """The pools a listener sends traffic to: as its default pool or by an L7 redirect."""
+    used = {pool.id for pool in lb.pools if pool.listeners}
+    used.update(policy.redirect_pool_id for listener in lb.listeners
+                for policy in listener.l7policies if policy.redirect_pool_id)
+    return used
 
 
 def _pool_operating(pool: Pool) -> str:
