@@ -66,6 +66,7 @@ class LbaasUp:
     keystone: Keystone
     roles: Literal["default", "advanced"]
     port: int = field(default_factory=free_port)
+    network_driver: str = "netns"
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -86,7 +87,7 @@ class LbaasUp:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with (self.data_dir / "up.out").open("ab") as out:
             self.process = subprocess.Popen(
-                [str(LBAAS), "up", "--auth", "keystone", "--network-driver", "netns",
+                [str(LBAAS), "up", "--auth", "keystone", "--network-driver", self.network_driver,
                  "--listen", f"127.0.0.1:{self.port}", "--data-dir", str(self.data_dir)],
                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=self.env(),
                 start_new_session=True)
@@ -126,14 +127,17 @@ def register_in_catalog(keystone: Keystone, url: str) -> None:
     known_regions = {r["id"] for r in keystone.call("GET", "/regions")["regions"]}
     if REGION not in known_regions:
         keystone.call("POST", "/regions", json={"region": {"id": REGION}})
-    for service_type, name in (("load-balancer", "octavia"), ("network", "neutron"),
-                               ("key-manager", "barbican")):
+    # The key manager at <url>/v1: keystoneauth finds barbicanclient's version (v1) in the
+    # document that URL answers; `GET /` answers Octavia's (v2.x) for the load-balancer service.
+    for service_type, name, where in (("load-balancer", "octavia", url),
+                                      ("network", "neutron", url),
+                                      ("key-manager", "barbican", f"{url}/v1")):
         service = keystone.call("POST", "/services", json={"service": {
             "type": service_type, "name": name, "enabled": True}})["service"]
         for interface in ("public", "internal", "admin"):
             keystone.call("POST", "/endpoints", json={"endpoint": {
                 "service_id": service["id"], "interface": interface, "region_id": REGION,
-                "url": url, "enabled": True}})
+                "url": where, "enabled": True}})
     for role in ADVANCED_ROLES:
         keystone.role_id(role)
 
