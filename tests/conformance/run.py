@@ -16,6 +16,7 @@ import fcntl
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import get_args
 
@@ -46,12 +47,12 @@ def report(rbac: str, outcome: Outcome) -> None:
 def run_one(rbac: RbacType, args: argparse.Namespace) -> Outcome:
     print(f"\n== {rbac}: starting Keystone and lbaas", flush=True)
     run = Conformance(rbac=rbac, keep=args.keep,
-                      say=lambda line: print(line, flush=True))
+                      say=lambda line: print(f"[{rbac}] {line}", flush=True))
     try:
         run.start()
         outcome = run.run(args.regex, args.exclude_regex, args.concurrency)
         if outcome.failed:
-            print(outcome.failure_text())
+            print(f"[{rbac}] failures:\n{outcome.failure_text()}", flush=True)
         return outcome
     finally:
         run.close()
@@ -72,9 +73,10 @@ def main() -> int:
     kinds: list[RbacType] = (list(get_args(RbacType)) if args.rbac == "both" else [args.rbac])
     started = time.monotonic()
     outcomes: dict[str, Outcome] = {}
-    with dataplane_lock():
-        for rbac in kinds:
-            outcomes[rbac] = run_one(rbac, args)
+    with dataplane_lock(), ThreadPoolExecutor(len(kinds)) as pool:
+        # Both RBAC types at once: each has its own Keystone, lbaas, ports and namespaces.
+        futures = {rbac: pool.submit(run_one, rbac, args) for rbac in kinds}
+        outcomes = {rbac: future.result() for rbac, future in futures.items()}
     for rbac, outcome in outcomes.items():
         report(rbac, outcome)
     print(f"\ntotal time {time.monotonic() - started:.0f} s")

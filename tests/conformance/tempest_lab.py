@@ -223,11 +223,11 @@ RBAC_test_type = {rbac}
 log_user_roles = True
 default_ipv6_subnetpool =
 {cidrs}
-check_interval = 1
+check_interval = 0.25
 check_timeout = 60
-lb_build_interval = 1
+lb_build_interval = 0.25
 lb_build_timeout = 120
-build_interval = 1
+build_interval = 0.25
 build_timeout = 60
 [loadbalancer-feature-enabled]
 not_implemented_is_error = True
