@@ -16,7 +16,6 @@ import fcntl
 import sys
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import get_args
 
@@ -73,10 +72,11 @@ def main() -> int:
     kinds: list[RbacType] = (list(get_args(RbacType)) if args.rbac == "both" else [args.rbac])
     started = time.monotonic()
     outcomes: dict[str, Outcome] = {}
-    with dataplane_lock(), ThreadPoolExecutor(len(kinds)) as pool:
-        # Both RBAC types at once: each has its own Keystone, lbaas, ports and namespaces.
-        futures = {rbac: pool.submit(run_one, rbac, args) for rbac in kinds}
-        outcomes = {rbac: future.result() for rbac, future in futures.items()}
+    with dataplane_lock():
+        # One after the other: two `lbaas up` agents on one host would each take the other's
+        # load balancer namespaces (same prefix) for orphans.
+        for rbac in kinds:
+            outcomes[rbac] = run_one(rbac, args)
     for rbac, outcome in outcomes.items():
         report(rbac, outcome)
     print(f"\ntotal time {time.monotonic() - started:.0f} s")
