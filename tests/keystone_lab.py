@@ -82,7 +82,9 @@ class Keystone:
         """Serve it and wait until it answers."""
         log = (self.workdir / "gunicorn.log").open("ab")
         self.process = subprocess.Popen(
-            [str(keystone_venv() / "bin" / "gunicorn"), "-b", f"127.0.0.1:{self.port}", "-w", "2",
+            # One worker: two writing to one SQLite file fail with "database is locked" (500)
+            # under tempest's parallel project and user creation.
+            [str(keystone_venv() / "bin" / "gunicorn"), "-b", f"127.0.0.1:{self.port}", "-w", "1",
              "--chdir", str(self.workdir), "kswsgi:application"],
             env=self._env(), stdout=log, stderr=subprocess.STDOUT,
         )

@@ -202,3 +202,24 @@ def test_a_pool_no_listener_uses_is_offline(api: Api, alice: Api) -> None:
                  action="REDIRECT_TO_POOL", redirect_pool_id=redirected)
     settle(api, agent)
     assert [operating(p) for p in (default, redirected, alone)] == ["ONLINE", "ONLINE", "OFFLINE"]
+
+
+def test_a_disabled_monitor_is_offline(api: Api, alice: Api) -> None:
+    """Octavia: a health monitor is ONLINE when enabled, OFFLINE when not, once deployed."""
+    agent = api.register_agent()
+    lb = make_lb(alice, own_subnet(alice))
+    settle(api, agent)
+    pool = alice.create(f"{V2}/pools", "pool", loadbalancer_id=lb["id"], protocol="HTTP",
+                        lb_algorithm="ROUND_ROBIN")
+    settle(api, agent)
+    monitor = alice.create(f"{V2}/healthmonitors", "healthmonitor", pool_id=pool["id"],
+                           type="TCP", delay=5, timeout=3, max_retries=2, admin_state_up=False)
+    settle(api, agent)
+    path = f"{V2}/healthmonitors/{monitor['id']}"
+    assert alice.show(path)["operating_status"] == "OFFLINE"
+    alice.put(path, {"healthmonitor": {"admin_state_up": True}})
+    settle(api, agent)
+    assert alice.show(path)["operating_status"] == "ONLINE"
+    alice.put(path, {"healthmonitor": {"admin_state_up": False}})
+    settle(api, agent)
+    assert alice.show(path)["operating_status"] == "OFFLINE"

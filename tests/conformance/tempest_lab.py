@@ -81,6 +81,9 @@ class LbaasUp:
                 "LBAAS_KEYSTONE_PASSWORD": self.keystone.admin_password,
                 "LBAAS_KEYSTONE_PROJECT_NAME": "admin",
                 "LBAAS_KEYSTONE_ROLES": self.roles,
+                # Octavia's default quotas are unlimited; lbaas's pool quota (10) is Neutron
+                # LBaaS v1's, and the member tests make one pool per protocol and algorithm.
+                "LBAAS_QUOTA_POOL": "-1",
                 "LBAAS_RUNTIME_DIR": str(self.data_dir / "run")}
 
     def start(self, timeout: float = 60.0) -> None:

@@ -142,7 +142,10 @@ def _settle_pool_children(pool: Pool, new_status: str, reason: str | None) -> No
         monitor: HealthMonitor = assoc.monitor
         if monitor.pool_id == pool.id and monitor.provisioning_status in SETTLE:
             monitor.provisioning_status = new_status
-            monitor.operating_status = "ONLINE" if new_status == status.ACTIVE else "ERROR"
+            if new_status != status.ACTIVE:
+                monitor.operating_status = "ERROR"
+            else:  # as Octavia: a disabled monitor is OFFLINE
+                monitor.operating_status = "ONLINE" if monitor.admin_state_up else "OFFLINE"
 
 
 def _apply_health(session: Session, lb: LoadBalancer, item: LoadBalancerReport) -> None:
