@@ -73,7 +73,7 @@ class Keystone:
                   "--config-file", str(self.config)]
         owner = ["--keystone-user", "root", "--keystone-group", "root"]
         for args in (["db_sync"], ["fernet_setup", *owner], ["credential_setup", *owner],
-                     ["bootstrap", "--bootstrap-password", self.admin_password,
+                     ["bootstrap", f"--bootstrap-password={self.admin_password}",  # "-x..." too
                       "--bootstrap-region-id", REGION, "--bootstrap-public-url", self.url]):
             subprocess.run([*manage, *args], check=True, env=self._env(), capture_output=True)
         (self.workdir / "kswsgi.py").write_text(WSGI_MODULE)
@@ -82,7 +82,9 @@ class Keystone:
         """Serve it and wait until it answers."""
         log = (self.workdir / "gunicorn.log").open("ab")
         self.process = subprocess.Popen(
-            [str(keystone_venv() / "bin" / "gunicorn"), "-b", f"127.0.0.1:{self.port}", "-w", "2",
+            # One worker: two writing to one SQLite file fail with "database is locked" (500)
+            # under tempest's parallel project and user creation.
+            [str(keystone_venv() / "bin" / "gunicorn"), "-b", f"127.0.0.1:{self.port}", "-w", "1",
              "--chdir", str(self.workdir), "kswsgi:application"],
             env=self._env(), stdout=log, stderr=subprocess.STDOUT,
         )

@@ -326,6 +326,8 @@ class World:
                                                    {"subnet": {"name": "x"}}),
             ("DELETE", "/v2.0/subnets/{object_id}"): (f"/v2.0/subnets/{subnet}", None),
             ("GET", "/v2.0/ports"): ("/v2.0/ports", None),
+            ("GET", "/v2.0/security-groups"): ("/v2.0/security-groups", None),
+            ("GET", "/v2.0/subnetpools"): ("/v2.0/subnetpools", None),
             ("GET", "/v2.0/ports/{object_id}"): (f"/v2.0/ports/{self.vip['port_id']}", None),
             ("POST", "/v2.0/ports"): ("/v2.0/ports", {"port": {"network_id": network}}),
             ("PUT", "/v2.0/ports/{object_id}"): (f"/v2.0/ports/{self.port['id']}",
@@ -497,8 +499,9 @@ def test_lists_never_show_another_projects_objects(world: World) -> None:
     problems = []
     collections = [path for (method, path) in world.calls() if _is_collection(method, path)
                    and not admin_only(path) and not is_v2(path)]  # v2: test_v2_isolation.py
-    # 8 kinds of object, quotas/tenant (the caller's own), secrets and containers
-    assert len(collections) == 11
+    # 8 kinds of object, quotas/tenant (the caller's own), secrets and containers, and the two
+    # lists that are always empty (security groups, subnet pools)
+    assert len(collections) == 13
     for path in collections:
         for query in [*FILTERS, *(f"?id={s}" for s in sorted(world.secrets))]:
             response = world.bob.get(path + query)

@@ -27,15 +27,23 @@ def check_listener_options(protocol: str, body: dict[str, Any]) -> None:
         raise invalid(f"client_authentication must be one of {', '.join(CLIENT_AUTHENTICATION)}.")
     _check_headers(protocol, body.get("insert_headers"))
     for cidr in body.get("allowed_cidrs") or ():
-        try:
-            ipaddress.ip_network(cidr, strict=False)
-        except ValueError:
-            raise invalid(f"allowed_cidrs: '{cidr[:64]}' is not a CIDR.") from None
+        _check_allowed_cidr(cidr)
     for key, allowed in (("tls_versions", TLS_VERSIONS), ("alpn_protocols", ALPN_PROTOCOLS)):
         values = body.get(key)
         if values is not None and any(item not in allowed for item in values):
             raise invalid(f"{key} must be a list of {', '.join(allowed)}.")
     check_ciphers(body.get("tls_ciphers"))
+
+
+def _check_allowed_cidr(cidr: str) -> None:
+    """A CIDR of the VIP's IP version (VIPs are IPv4 here): Octavia refuses one of another."""
+    try:
+        network = ipaddress.ip_network(cidr, strict=False)
+    except ValueError:
+        raise invalid(f"allowed_cidrs: '{cidr[:64]}' is not a CIDR.") from None
+    if network.version != 4:
+        raise invalid(f"allowed_cidrs: CIDR {cidr} IP version incompatible with the VIP's IP "
+                      "version (IPv4).")
 
 
 def _check_headers(protocol: str, headers: dict[str, str] | None) -> None:

@@ -97,6 +97,7 @@ class Collection:
     project: Any = None  # the project column, for owned resources (list_scope applies)
     tags: Tags | JsonTags | None = None
     default_sort: tuple[str, ...] = ()  # keys sorted on before the id when none are asked for
+    shown: frozenset[str] = frozenset()  # more attributes `fields=` may name (answer only)
 
 
 @dataclass(frozen=True)
@@ -239,7 +240,8 @@ def _reverse(grouped: dict[str, list[str]]) -> bool:
 
 def _fields(collection: Collection, values: list[str]) -> tuple[str, ...]:
     fields = split(values)
-    known = {*collection.attrs, *(PROJECT_KEYS if collection.project is not None else ())}
+    known = {*collection.attrs, *collection.shown,
+             *(PROJECT_KEYS if collection.project is not None else ())}
     unknown = [name for name in fields if name not in known]
     if unknown:
         raise _invalid(f"Invalid fields: {', '.join(unknown)}")

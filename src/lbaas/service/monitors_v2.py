@@ -12,7 +12,6 @@ from lbaas.domain import status
 from lbaas.errors import Conflict, NotFound
 from lbaas.service import lifecycle, quotas
 from lbaas.service.context import Context
-from lbaas.service.health_monitors import check_delay
 from lbaas.service.objects import get_v2, touch
 from lbaas.service.v2_checks import invalid
 from lbaas.settings import Settings
@@ -156,7 +155,8 @@ def _http_version(value: Any) -> str | None:
 
 
 def _check_combination(kind: str, fields: dict[str, Any]) -> None:
-    check_delay(fields["delay"], fields["timeout"])
+    # No "delay >= timeout" rule (v1 has one): Octavia takes a timeout longer than the delay,
+    # and HAProxy runs such a check (`timeout check` beyond `inter`).
     if fields.get("http_version") and kind not in HTTP_TYPES:
         raise invalid(f"http_version is not a valid option for health monitors of type {kind}.")
     if fields.get("domain_name"):

@@ -142,7 +142,10 @@ def _settle_pool_children(pool: Pool, new_status: str, reason: str | None) -> No
         monitor: HealthMonitor = assoc.monitor
         if monitor.pool_id == pool.id and monitor.provisioning_status in SETTLE:
             monitor.provisioning_status = new_status
-            monitor.operating_status = "ONLINE" if new_status == status.ACTIVE else "ERROR"
+            if new_status != status.ACTIVE:
+                monitor.operating_status = "ERROR"
+            else:  # as Octavia: a disabled monitor is OFFLINE
+                monitor.operating_status = "ONLINE" if monitor.admin_state_up else "OFFLINE"
 
 
 def _apply_health(session: Session, lb: LoadBalancer, item: LoadBalancerReport) -> None:
@@ -173,8 +176,10 @@ def _set_operating(lb: LoadBalancer) -> None:
     """Octavia's operating statuses from member health: a pool is ERROR when no member is
     up, DEGRADED when some are down; the load balancer takes the worst of its pools."""
     worst = "ONLINE"
+    used = _pools_in_use(lb)
     for pool in lb.pools:
-        pool.operating_status = _pool_operating(pool)
+        # a pool no listener sends traffic to serves nothing: OFFLINE, as Octavia shows it
+        pool.operating_status = _pool_operating(pool) if pool.id in used else "OFFLINE"
         if pool.operating_status == "ERROR" or (
             pool.operating_status == "DEGRADED" and worst == "ONLINE"
         ):
@@ -182,6 +187,14 @@ def _set_operating(lb: LoadBalancer) -> None:
     for listener in lb.listeners:
         listener.operating_status = "ONLINE" if listener.admin_state_up else "OFFLINE"
     lb.operating_status = worst if lb.admin_state_up else "OFFLINE"
+
+
+def _pools_in_use(lb: LoadBalancer) -> set[str]:
+    """The pools a listener sends traffic to: as its default pool or by an L7 redirect."""
+    used = {pool.id for pool in lb.pools if pool.listeners}
+    used.update(policy.redirect_pool_id for listener in lb.listeners
+                for policy in listener.l7policies if policy.redirect_pool_id)
+    return used
 
 
 def _pool_operating(pool: Pool) -> str:

@@ -184,7 +184,7 @@ class LoadBalancer(Base):
     statistics: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     changed_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
     created_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True, default=utcnow)
-    updated_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
+    updated_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True, onupdate=utcnow)
     tags: Mapped[list[str] | None] = mapped_column(JSON, nullable=True, default=list)
     vip_port: Mapped[Port | None] = relationship()
     listeners: Mapped[list[Listener]] = relationship(
@@ -235,7 +235,7 @@ class Listener(Base):
     operating_status: Mapped[str] = mapped_column(String(16), default="OFFLINE")
     status_description: Mapped[str | None] = mapped_column(String(255), nullable=True)
     created_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True, default=utcnow)
-    updated_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
+    updated_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True, onupdate=utcnow)
     tags: Mapped[list[str] | None] = mapped_column(JSON, nullable=True, default=list)
     load_balancer: Mapped[LoadBalancer] = relationship(back_populates="listeners")
     default_pool: Mapped[Pool | None] = relationship(foreign_keys=[default_pool_id])
@@ -296,7 +296,7 @@ class Pool(Base):
     operating_status: Mapped[str] = mapped_column(String(16), default="OFFLINE")
     status_description: Mapped[str | None] = mapped_column(String(255), nullable=True)
     created_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True, default=utcnow)
-    updated_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
+    updated_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True, onupdate=utcnow)
     tags: Mapped[list[str] | None] = mapped_column(JSON, nullable=True, default=list)
     load_balancer: Mapped[LoadBalancer] = relationship(back_populates="pools")
     listeners: Mapped[list[Listener]] = relationship(
@@ -354,7 +354,7 @@ class Member(Base):
     operating_status: Mapped[str] = mapped_column(String(16), default="NO_MONITOR")
     status_description: Mapped[str | None] = mapped_column(String(255), nullable=True)
     created_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True, default=utcnow)
-    updated_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
+    updated_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True, onupdate=utcnow)
     tags: Mapped[list[str] | None] = mapped_column(JSON, nullable=True, default=list)
     pool: Mapped[Pool] = relationship(back_populates="members")
 
@@ -386,7 +386,7 @@ class HealthMonitor(Base):
     provisioning_status: Mapped[str] = mapped_column(String(16), default="ACTIVE")
     operating_status: Mapped[str] = mapped_column(String(16), default="ONLINE")
     created_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True, default=utcnow)
-    updated_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
+    updated_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True, onupdate=utcnow)
     tags: Mapped[list[str] | None] = mapped_column(JSON, nullable=True, default=list)
     pools: Mapped[list[PoolMonitor]] = relationship(
         back_populates="monitor", order_by="PoolMonitor.pool_id"
@@ -428,7 +428,7 @@ class L7Policy(Base):
     provisioning_status: Mapped[str] = mapped_column(String(16), default="PENDING_CREATE")
     operating_status: Mapped[str] = mapped_column(String(16), default="OFFLINE")
     created_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True, default=utcnow)
-    updated_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
+    updated_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True, onupdate=utcnow)
     tags: Mapped[list[str] | None] = mapped_column(JSON, nullable=True, default=list)
     listener: Mapped[Listener] = relationship(
         back_populates="l7policies", foreign_keys=[listener_id]
@@ -452,7 +452,7 @@ class L7Rule(Base):
     provisioning_status: Mapped[str] = mapped_column(String(16), default="PENDING_CREATE")
     operating_status: Mapped[str] = mapped_column(String(16), default="OFFLINE")
     created_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True, default=utcnow)
-    updated_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
+    updated_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True, onupdate=utcnow)
     tags: Mapped[list[str] | None] = mapped_column(JSON, nullable=True, default=list)
     policy: Mapped[L7Policy] = relationship(back_populates="rules")
 

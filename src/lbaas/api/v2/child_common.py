@@ -10,6 +10,7 @@ from pydantic import Field
 
 from lbaas.api.v2 import schemas as s
 from lbaas.api.v2.common import (
+    Int,
     JsonAnswer,
     Text255,
     list_answer,
@@ -24,7 +25,7 @@ from lbaas.service.policy import authorize, list_scope
 from lbaas.storage.models import HealthMonitor, L7Policy, L7Rule, Listener, Member, Pool
 
 TAG = "v2 load-balancer children"
-Port = Annotated[int, Field(ge=1, le=65535)]
+Port = Annotated[Int, Field(ge=1, le=65535)]
 Tags = list[Text255] | None
 OBJ = s.shape(id="string", provisioning_status="string", operating_status="string")
 NAMES: dict[type, str] = {

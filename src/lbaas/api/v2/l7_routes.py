@@ -22,6 +22,7 @@ from lbaas.api.v2.child_common import (
 )
 from lbaas.api.v2.common import (
     Id36,
+    Int,
     JsonAnswer,
     Strict,
     Text255,
@@ -70,11 +71,11 @@ class PolicyFields(Strict):
     description: Text255 | None = None
     admin_state_up: bool | None = None
     action: Text255 | None = None
-    position: Annotated[int, Field(ge=1, le=2_147_483_647)] | None = None
+    position: Annotated[Int, Field(ge=1, le=2_147_483_647)] | None = None
     redirect_pool_id: Id36 | None = None
     redirect_url: Annotated[str, Field(max_length=2048)] | None = None
     redirect_prefix: Annotated[str, Field(max_length=2048)] | None = None
-    redirect_http_code: int | None = None
+    redirect_http_code: Int | None = None
     tags: Tags = None
 
 

@@ -29,6 +29,7 @@ from lbaas.api.v2.child_common import (
 )
 from lbaas.api.v2.common import (
     Id36,
+    Int,
     JsonAnswer,
     Strict,
     Text255,
@@ -56,12 +57,12 @@ class ListenerFields(Strict):
     name: Text255 | None = None
     description: Text255 | None = None
     admin_state_up: bool | None = None
-    connection_limit: Annotated[int, Field(ge=-1, le=2_000_000_000)] | None = None
+    connection_limit: Annotated[Int, Field(ge=-1, le=2_000_000_000)] | None = None
     default_pool_id: Id36 | None = None
-    timeout_client_data: Annotated[int, Field(ge=0, le=2_073_600_000)] | None = None
-    timeout_member_connect: Annotated[int, Field(ge=0, le=2_073_600_000)] | None = None
-    timeout_member_data: Annotated[int, Field(ge=0, le=2_073_600_000)] | None = None
-    timeout_tcp_inspect: Annotated[int, Field(ge=0, le=2_073_600_000)] | None = None
+    timeout_client_data: Annotated[Int, Field(ge=0, le=2_073_600_000)] | None = None
+    timeout_member_connect: Annotated[Int, Field(ge=0, le=2_073_600_000)] | None = None
+    timeout_member_data: Annotated[Int, Field(ge=0, le=2_073_600_000)] | None = None
+    timeout_tcp_inspect: Annotated[Int, Field(ge=0, le=2_073_600_000)] | None = None
     insert_headers: dict[Text255, Text255] | None = None
     allowed_cidrs: list[Text255] | None = None
     default_tls_container_ref: Text255 | None = None

@@ -20,6 +20,7 @@ from lbaas.api.v2.child_common import (
 )
 from lbaas.api.v2.common import (
     Id36,
+    Int,
     JsonAnswer,
     Strict,
     Text255,
@@ -42,10 +43,10 @@ HM = f"{PREFIX}/healthmonitors"
 
 class MonitorFields(Strict):
     name: Text255 | None = None
-    delay: int | None = None
-    timeout: int | None = None
-    max_retries: int | None = None
-    max_retries_down: int | None = None
+    delay: Int | None = None
+    timeout: Int | None = None
+    max_retries: Int | None = None
+    max_retries_down: Int | None = None
     admin_state_up: bool | None = None
     http_method: Text255 | None = None
     url_path: Text255 | None = None
@@ -58,9 +59,9 @@ class MonitorFields(Strict):
 class MonitorPost(MonitorFields):
     pool_id: Id36
     type: Text255
-    delay: int
-    timeout: int
-    max_retries: int
+    delay: Int
+    timeout: Int
+    max_retries: Int
     project_id: Id36 | None = None
     tenant_id: Id36 | None = None
 

@@ -30,6 +30,7 @@ from lbaas.api.v2.child_common import (
 )
 from lbaas.api.v2.common import (
     Id36,
+    Int,
     JsonAnswer,
     Strict,
     Text255,
@@ -59,7 +60,7 @@ PO = f"{PREFIX}/pools"
 class Persistence(Strict):
     type: Text255 | None = None
     cookie_name: Text255 | None = None
-    persistence_timeout: int | None = None
+    persistence_timeout: Int | None = None
     persistence_granularity: Text255 | None = None
 
 
@@ -168,7 +169,7 @@ ME = PO + "/{pool_id}/members"
 
 class MemberFields(Strict):
     name: Text255 | None = None
-    weight: Annotated[int, Field(ge=0, le=256)] | None = None
+    weight: Annotated[Int, Field(ge=0, le=256)] | None = None
     admin_state_up: bool | None = None
     backup: bool | None = None
     monitor_address: Text255 | None = None

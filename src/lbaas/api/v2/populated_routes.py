@@ -18,7 +18,7 @@ from lbaas.api.deps import (
 from lbaas.api.v2 import schemas as s
 from lbaas.api.v2 import views as w
 from lbaas.api.v2.child_common import Port
-from lbaas.api.v2.common import Strict, Text255
+from lbaas.api.v2.common import Int, Strict, Text255
 from lbaas.api.v2.l7_routes import PolicyFields, RulePost
 from lbaas.api.v2.lb_routes import LB, LBS, TAG, LbPost, owner
 from lbaas.api.v2.listener_routes import ListenerFields
@@ -33,9 +33,9 @@ router = APIRouter()
 
 class MonitorSingle(MonitorFields):
     type: Text255
-    delay: int
-    timeout: int
-    max_retries: int
+    delay: Int
+    timeout: Int
+    max_retries: Int
 
 
 class PoolSingle(PoolFields):

@@ -10,7 +10,7 @@ from pydantic import Field
 
 from lbaas.api.deps import ContextDep, SettingsDep, StoreDep
 from lbaas.api.v2 import schemas as s
-from lbaas.api.v2.common import JsonAnswer, Strict, changes
+from lbaas.api.v2.common import Int, JsonAnswer, Strict, changes
 from lbaas.api.v2.paths import PREFIX
 from lbaas.errors import BadRequest
 from lbaas.service import quotas_v2
@@ -18,7 +18,7 @@ from lbaas.service import quotas_v2
 router = APIRouter()
 TAG = "v2 quotas"
 QUOTAS = f"{PREFIX}/quotas"
-Limit = Annotated[int | None, Field(ge=-1, le=2_000_000_000)]
+Limit = Annotated[Int | None, Field(ge=-1, le=2_000_000_000)]
 
 
 class QuotaPut(Strict):

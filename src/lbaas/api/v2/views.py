@@ -136,6 +136,14 @@ def l7rule_view(r: L7Rule) -> dict[str, Any]:
 # -- collections -----------------------------------------------------------------------------
 
 
+CREATED = ("created_at",)  # Octavia's default order: oldest first (then the id)
+
+
+def _shown(*names: str) -> frozenset[str]:
+    """The attributes of an answer that are not filters, for `fields=`."""
+    return frozenset({"tags", *names})
+
+
 def _attrs(model: Any, *names: str, **special: Attr) -> dict[str, Attr]:
     found = {name: Attr(getattr(model, name)) for name in names}
     found.update({"id": Attr(model.id), "provisioning_status": Attr(model.provisioning_status),
@@ -149,42 +157,55 @@ def _attrs(model: Any, *names: str, **special: Attr) -> dict[str, Attr]:
 LOADBALANCERS = Collection("loadbalancers", LoadBalancer.id, _attrs(
     LoadBalancer, "name", "description", "vip_address", "vip_port_id", "vip_subnet_id",
     "vip_network_id", "provider", "flavor_id", "availability_zone"),
-    project=LoadBalancer.tenant_id, tags=JsonTags(LoadBalancer.tags))
+    project=LoadBalancer.tenant_id, tags=JsonTags(LoadBalancer.tags), default_sort=CREATED,
+    shown=_shown("vip_qos_policy_id", "vip_vnic_type", "additional_vips", "listeners", "pools"))
 LISTENERS = Collection("listeners", Listener.id, _attrs(
     Listener, "name", "description", "protocol", "default_pool_id",
     "default_tls_container_ref", "client_authentication",
     protocol_port=Attr(Listener.protocol_port, parse_int),
     connection_limit=Attr(Listener.connection_limit, parse_int),
     loadbalancer_id=Attr(Listener.loadbalancer_id)),
-    project=Listener.tenant_id, tags=JsonTags(Listener.tags))
+    project=Listener.tenant_id, tags=JsonTags(Listener.tags), default_sort=CREATED,
+    shown=_shown("sni_container_refs", "l7policies", "loadbalancers", "insert_headers",
+                 "timeout_client_data", "timeout_member_connect", "timeout_member_data",
+                 "timeout_tcp_inspect", "client_ca_tls_container_ref", "client_crl_container_ref",
+                 "allowed_cidrs", "tls_ciphers", "tls_versions", "alpn_protocols", "hsts_max_age",
+                 "hsts_include_subdomains", "hsts_preload"))
 POOLS = Collection("pools", Pool.id, _attrs(
     Pool, "name", "description", "protocol", lb_algorithm=Attr(Pool.lb_method),
     loadbalancer_id=Attr(Pool.loadbalancer_id),
     tls_enabled=Attr(Pool.tls_enabled, parse_bool)),
-    project=Pool.tenant_id, tags=JsonTags(Pool.tags))
+    project=Pool.tenant_id, tags=JsonTags(Pool.tags), default_sort=CREATED,
+    shown=_shown("session_persistence", "loadbalancers", "listeners", "members",
+                 "healthmonitor_id", "tls_container_ref", "ca_tls_container_ref",
+                 "crl_container_ref", "tls_ciphers", "tls_versions", "alpn_protocols"))
 MEMBERS = Collection("members", Member.id, _attrs(
     Member, "name", "address", "subnet_id", "monitor_address",
     protocol_port=Attr(Member.protocol_port, parse_int),
     weight=Attr(Member.weight, parse_int), backup=Attr(Member.backup, parse_bool),
     monitor_port=Attr(Member.monitor_port, parse_int)),
-    project=Member.tenant_id, tags=JsonTags(Member.tags))
+    project=Member.tenant_id, tags=JsonTags(Member.tags), default_sort=CREATED,
+    shown=_shown("vnic_type"))
 MONITORS = Collection("healthmonitors", HealthMonitor.id, _attrs(
     HealthMonitor, "name", "type", "http_method", "url_path", "expected_codes",
     "http_version", "domain_name", pool_id=Attr(HealthMonitor.pool_id),
     delay=Attr(HealthMonitor.delay, parse_int), timeout=Attr(HealthMonitor.timeout, parse_int),
     max_retries=Attr(HealthMonitor.max_retries, parse_int),
     max_retries_down=Attr(HealthMonitor.max_retries_down, parse_int)),
-    project=HealthMonitor.tenant_id, tags=JsonTags(HealthMonitor.tags))
+    project=HealthMonitor.tenant_id, tags=JsonTags(HealthMonitor.tags), default_sort=CREATED,
+    shown=_shown("pools"))
 L7POLICIES = Collection("l7policies", L7Policy.id, _attrs(
     L7Policy, "name", "description", "listener_id", "action", "redirect_pool_id",
     "redirect_url", "redirect_prefix", position=Attr(L7Policy.position, parse_int),
     redirect_http_code=Attr(L7Policy.redirect_http_code, parse_int)),
-    project=L7Policy.tenant_id, tags=JsonTags(L7Policy.tags))
+    project=L7Policy.tenant_id, tags=JsonTags(L7Policy.tags), default_sort=CREATED,
+    shown=_shown("rules"))
 L7RULES = Collection("rules", L7Rule.id, _attrs(
     L7Rule, "type", "compare_type", "key", "value",
     invert=Attr(L7Rule.invert, parse_bool),
     l7policy_id=Attr(L7Rule.l7policy_id)),  # openstacksdk sends it (a column in Octavia)
-    project=L7Rule.tenant_id, tags=JsonTags(L7Rule.tags))
+    project=L7Rule.tenant_id, tags=JsonTags(L7Rule.tags), default_sort=CREATED,
+    shown=_shown())
 
 
 def v2_load_balancers() -> Select[Any]:
