@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.conftest import Api
+from tests.api.conftest import Api, own_subnet
 from tests.api.test_v2_framework import fault
 
 V2 = "/v2.0/lbaas"
@@ -38,7 +38,6 @@ def test_flavor_lifecycle(api: Api) -> None:
 
 
 @pytest.mark.parametrize(("data", "words"), [
-    ('{"loadbalancer_topology": "ACTIVE_STANDBY"}', "ACTIVE_STANDBY is not supported yet"),
     ('{"loadbalancer_topology": "MANY"}', "must be one of"),
     ('{"compute_flavor": "m1"}', "unsupported keys"),
     ("[1]", "JSON object"),
@@ -49,6 +48,25 @@ def test_flavor_data_is_checked(api: Api, data: str, words: str) -> None:
     fault(api.post(f"{V2}/flavorprofiles", {"flavorprofile": {
         "name": "p", "provider_name": "haproxy", "flavor_data": data}}), 400, words)
     assert api.world() == before
+
+
+def test_an_active_standby_flavor_is_kept_but_not_run_yet(api: Api) -> None:
+    """A profile may say ACTIVE_STANDBY (Octavia's flavors carry it); a load balancer of such a
+    flavor is Octavia's 501 for an option the provider does not support, and changes nothing."""
+    pair = api.create(f"{V2}/flavors", "flavor", name="pair", flavor_profile_id=_profile(
+        api, '{"loadbalancer_topology": "ACTIVE_STANDBY"}')["id"])
+    single = api.create(f"{V2}/flavors", "flavor", name="one", flavor_profile_id=api.create(
+        f"{V2}/flavorprofiles", "flavorprofile", name="s", provider_name="haproxy",
+        flavor_data='{"loadbalancer_topology": "SINGLE"}')["id"])
+    subnet = own_subnet(api)
+    before = api.world()
+    words = fault(api.post(f"{V2}/loadbalancers", {"loadbalancer": {
+        "vip_subnet_id": subnet, "flavor_id": pair["id"]}}), 501)
+    assert "ACTIVE_STANDBY" in words and "'pair'" in words
+    assert api.world() == before
+    made = api.post(f"{V2}/loadbalancers", {"loadbalancer": {
+        "vip_subnet_id": subnet, "flavor_id": single["id"]}})
+    assert made.status_code == 201, made.text
 
 
 def test_provider_aliases_and_unknown_providers(api: Api) -> None:

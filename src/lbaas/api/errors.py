@@ -82,7 +82,7 @@ def _v2_fault(exc: LbaasError) -> JSONResponse:
 def install(app: FastAPI) -> None:
     @app.exception_handler(LbaasError)
     async def _lbaas(request: Request, exc: LbaasError) -> JSONResponse:
-        if exc.status >= 500 and exc.status != 503:
+        if exc.status >= 500 and exc.status not in (501, 503):
             log.error("internal error: %s", exc.message)
         if is_v2(request.url.path):
             return _v2_fault(exc)

@@ -17,7 +17,7 @@ from lbaas.service.ports import OWNER_VIP, create_port, get_port
 from lbaas.service.vips import release_vip_port, set_vip_port
 from lbaas.settings import Settings
 from lbaas.storage.db import WriteTx
-from lbaas.storage.flavors import AvailabilityZone, Flavor
+from lbaas.storage.flavors import AvailabilityZone, Flavor, FlavorProfile
 from lbaas.storage.models import L7Policy, LoadBalancer, Network, Subnet, new_id
 
 UPDATABLE = ("name", "description", "admin_state_up", "tags")
@@ -29,6 +29,9 @@ def _check_catalogue(session: Session, body: dict[str, Any]) -> None:
         flavor = session.get(Flavor, body["flavor_id"])
         if flavor is None or not flavor.enabled:
             raise BadRequest(f"Validation failure: Invalid flavor_id {body['flavor_id']}.")
+        profile = session.get(FlavorProfile, flavor.flavor_profile_id)
+        if profile is not None:
+            providers.check_runnable(flavor.name, profile.flavor_data)
     if body.get("availability_zone"):
         zone = session.get(AvailabilityZone, body["availability_zone"])
         if zone is None or not zone.enabled:

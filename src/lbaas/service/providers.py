@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from lbaas.errors import BadRequest
+from lbaas.errors import BadRequest, NotImplementedYet
 
 PROVIDER = "haproxy"
 DESCRIPTION = "HAProxy in a network namespace on an lbaas agent (no VM per load balancer)."
@@ -18,11 +18,13 @@ PROVIDERS = [
     {"name": "amphora", "description": "Alias of the haproxy provider."},
     {"name": "octavia", "description": "Alias of the haproxy provider."},
 ]
-TOPOLOGIES = ("SINGLE",)  # ACTIVE_STANDBY comes with the HA issue
+TOPOLOGIES = ("SINGLE", "ACTIVE_STANDBY")  # what a flavor profile may say
+RUNNING_TOPOLOGIES = ("SINGLE",)  # what a load balancer may use: pairs are not built yet
 FLAVOR_CAPABILITIES = [
     {"name": "loadbalancer_topology",
      "description": "The load balancer topology. One of: SINGLE - One HAProxy per load "
-                    "balancer. (ACTIVE_STANDBY is not offered yet.)"},
+                    "balancer. ACTIVE_STANDBY - accepted in flavor profiles; a load balancer "
+                    "of such a flavor is refused (501) until active/standby pairs are built."},
 ]
 AVAILABILITY_ZONE_CAPABILITIES = [
     {"name": "agent_zone",
@@ -63,12 +65,21 @@ def check_flavor_data(raw: str) -> None:
     data = _data(raw, "flavor_data")
     _known(data, FLAVOR_CAPABILITIES, "flavor_data")
     topology = data.get("loadbalancer_topology", "SINGLE")
-    if topology == "ACTIVE_STANDBY":
-        raise BadRequest("Validation failure: loadbalancer_topology ACTIVE_STANDBY is not "
-                         "supported yet (only SINGLE: high availability is a later release)")
     if topology not in TOPOLOGIES:
         raise BadRequest(f"Validation failure: loadbalancer_topology must be one of "
                          f"{list(TOPOLOGIES)}, not {json.dumps(topology)}")
+
+
+def check_runnable(flavor_name: str, raw: str) -> None:
+    """A load balancer of this flavor (its profile's flavor_data) can run here: else 501, as
+    Octavia's providers answer for an option they do not support."""
+    topology = _data(raw, "flavor_data").get("loadbalancer_topology", "SINGLE")
+    if topology not in RUNNING_TOPOLOGIES:
+        raise NotImplementedYet(
+            f"Provider '{PROVIDER}' does not support a requested option: flavor "
+            f"'{flavor_name}' asks for loadbalancer_topology {topology}; this release runs "
+            f"{', '.join(RUNNING_TOPOLOGIES)} only (active/standby pairs are not built yet)."
+        )
 
 
 def check_availability_zone_data(raw: str) -> None:
