@@ -35,8 +35,6 @@ RbacType = Literal["keystone_default_roles", "advanced"]
 SELECTION = (r"^octavia_tempest_plugin\.tests\.(api\.v2|scenario\.v2\.test_(load_balancer"
              r"|listener|pool|member|healthmonitor|l7policy|l7rule))\.")
 EXCLUDED = r"(?i)(udp|sctp)|_with_compute_flavor"
-ADVANCED_ROLES = ("load-balancer_admin", "load-balancer_member", "load-balancer_observer",
-                  "load-balancer_global_observer", "load-balancer_quota_admin")
 # Every CIDR tempest may create a subnet with, in 198.18.0.0/15 (only there may we plug).
 CIDRS = {
     "vip_subnet_cidr": "198.18.101.0/24",
@@ -125,24 +123,17 @@ class LbaasUp:
 
 def register_in_catalog(keystone: Keystone, url: str) -> None:
     """lbaas as the load-balancer, network and key-manager services of RegionOne, and the
-    load-balancer_* roles (the `advanced` RBAC tests assign them by name). Plain identity API
-    calls; `lbaas keystone register` will do the same."""
-    known_regions = {r["id"] for r in keystone.call("GET", "/regions")["regions"]}
-    if REGION not in known_regions:
-        keystone.call("POST", "/regions", json={"region": {"id": REGION}})
-    # The key manager at <url>/v1: keystoneauth finds barbicanclient's version (v1) in the
-    # document that URL answers; `GET /` answers Octavia's (v2.x) for the load-balancer service.
-    for service_type, name, where in (("load-balancer", "octavia", url),
-                                      ("network", "neutron", url),
-                                      ("key-manager", "barbican", f"{url}/v1")):
-        service = keystone.call("POST", "/services", json={"service": {
-            "type": service_type, "name": name, "enabled": True}})["service"]
-        for interface in ("public", "internal", "admin"):
-            keystone.call("POST", "/endpoints", json={"endpoint": {
-                "service_id": service["id"], "interface": interface, "region_id": REGION,
-                "url": where, "enabled": True}})
-    for role in ADVANCED_ROLES:
-        keystone.role_id(role)
+    load-balancer_* roles (the `advanced` RBAC tests assign them by name): by
+    `lbaas keystone register`, as an operator would, with Keystone's admin in OS_*."""
+    env = {**os.environ, "OS_AUTH_URL": keystone.url, "OS_USERNAME": "admin",
+           "OS_PASSWORD": keystone.admin_password, "OS_PROJECT_NAME": "admin",
+           "OS_USER_DOMAIN_NAME": "Default", "OS_PROJECT_DOMAIN_NAME": "Default"}
+    done = subprocess.run(
+        [str(LBAAS), "keystone", "register", "--public-url", url, "--region", REGION,
+         "--with-network", "--with-key-manager", "--with-octavia-roles"],
+        env=env, capture_output=True, text=True, timeout=120, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"lbaas keystone register failed: {done.stdout}{done.stderr}")
 
 
 def _dict_option(pairs: dict[str, str]) -> str:
