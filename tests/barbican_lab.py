@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import os
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.keystone_lab import REGION, ROOT, Keystone, free_port
+from tests.keystone_lab import REGION, ROOT, Keystone, free_port, stop_process, wait_answering
 
 WSGI_MODULE = (
     "import os\n"
@@ -114,27 +113,11 @@ class Barbican:
              "-w", "1", "--chdir", str(self.workdir), "bbwsgi:application"],
             env=self._env(), stdout=log, stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"barbican exited: see {self.workdir}/gunicorn.log")
-            try:
-                if httpx.get(self.url + "/", timeout=2).status_code in (200, 300):
-                    return
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"barbican did not answer on {self.url} in {timeout} s")
-            time.sleep(0.1)
+        wait_answering(self.process, "barbican", self.url + "/", (200, 300), self.workdir,
+                       timeout)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
         self.process = None
 
     def register(self) -> None:

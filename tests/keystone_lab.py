@@ -38,6 +38,34 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait_answering(process: subprocess.Popen[bytes], name: str, url: str, codes: tuple[int, ...],
+                   workdir: Path, timeout: float) -> None:
+    """Until `url` answers one of `codes`; an error if the process exits or time runs out."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited: see {workdir}/gunicorn.log")
+        try:
+            if httpx.get(url, timeout=2).status_code in codes:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{name} did not answer on {url} in {timeout} s")
+        time.sleep(0.1)
+
+
+def stop_process(process: subprocess.Popen[bytes] | None) -> None:
+    """SIGTERM, then SIGKILL if it lingers 10 s (by its pid)."""
+    if process is not None and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 @dataclass
 class Keystone:
     """One Keystone process on 127.0.0.1:port with its data in workdir."""
@@ -88,27 +116,10 @@ class Keystone:
              "--chdir", str(self.workdir), "kswsgi:application"],
             env=self._env(), stdout=log, stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"keystone exited: see {self.workdir}/gunicorn.log")
-            try:
-                if httpx.get(self.url, timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"keystone did not answer on {self.url} in {timeout} s")
-            time.sleep(0.1)
+        wait_answering(self.process, "keystone", self.url, (200,), self.workdir, timeout)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
         self.process = None
         self._admin_token = None
 
