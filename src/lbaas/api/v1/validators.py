@@ -277,8 +277,6 @@ def roles(value: Any) -> str | None:
     allowed = TOKEN_ROLES
     if not value or not all(isinstance(r, str) and r in allowed for r in value):
         return f"'{_short(value)}' must be a non-empty list of roles from {list(allowed)}"
-    if "agent" in value and len(set(value)) > 1:
-        return "the agent role stands alone: an agent's token carries no other role"
     return None
 
 
