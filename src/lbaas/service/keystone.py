@@ -10,7 +10,6 @@ request tries again, so service resumes by itself when it is back.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 from datetime import UTC, datetime
@@ -22,6 +21,7 @@ from keystoneauth1.identity import v3
 
 from lbaas.errors import NotAuthenticated, NotAuthorized, ServiceUnavailable
 from lbaas.service.context import Context
+from lbaas.service.tokens import hash_secret
 from lbaas.settings import Settings
 
 # Keystone role names → ours, for the two policies Octavia ships.
@@ -65,7 +65,7 @@ class KeystoneIdentity:
 
     def context(self, token: str) -> Context:
         """The caller this Keystone token names; NotAuthenticated if Keystone refuses it."""
-        key = hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest()
+        key = hash_secret(token)
         with self._lock:
             hit = self._cache.get(key)
         if hit is not None and hit[0] > time.monotonic():
