@@ -42,7 +42,7 @@ from lbaas.domain.spec import (
 from lbaas.drivers.base import Placement
 from lbaas.drivers.haproxy import process
 from lbaas.drivers.haproxy.driver import HaproxyDriver
-from lbaas.drivers.haproxy.errors import ConfigRejected
+from lbaas.drivers.haproxy.errors import ConfigRejected, ReloadFailed
 from lbaas.drivers.haproxy.paths import StatePaths
 from lbaas.drivers.haproxy.runtime import RuntimeApi
 
@@ -379,6 +379,30 @@ def test_bad_config_keeps_the_old_one_serving(lb: Harness) -> None:
     assert set(lb.names(4)) == {"a", "b"}
     lb.deploy(good)  # the last good spec is still the applied one: nothing to do
     assert lb.worker() == worker
+
+
+def test_a_failed_reload_is_tried_again_not_taken_as_done(
+    lb: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reload that fails (its new worker killed, say) leaves the old worker serving the old
+    configuration: the next deploy of the same spec must reload, not find the file unchanged."""
+    lb.deploy(lb.spec("ab"))
+    worker, old_config = lb.worker(), lb.paths.config.read_text()
+    changed = lb.spec("ab", revision=2, lb_method="LEAST_CONNECTIONS")
+
+    def reload_dies(paths: StatePaths, align: Any = None) -> int:
+        raise ReloadFailed("the new worker died")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(process, "reload", reload_dies)
+        with pytest.raises(ReloadFailed):
+            lb.deploy(changed)
+    assert lb.worker() == worker
+    assert lb.paths.config.read_text() == old_config  # the file says what runs
+    lb.deploy(changed)
+    assert lb.worker() != worker
+    assert "balance leastconn" in lb.paths.config.read_text()
+    assert set(lb.names(4)) == {"a", "b"}
 
 
 # --- process lifecycle ------------------------------------------------------------------------

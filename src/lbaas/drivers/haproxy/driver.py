@@ -252,9 +252,16 @@ class HaproxyDriver:
                 log.info("lb %s: members changed via runtime API (revision %d)",
                          spec.id, spec.revision)
                 return
+        running_config = _current_config(paths)
         self._accept_config(paths, config)
         carry_counters(paths, spec.id)
-        worker = process.reload(paths, lambda state: align_server_state(state, spec))
+        try:
+            worker = process.reload(paths, lambda state: align_server_state(state, spec))
+        except Exception:
+            # The old worker may serve on: put its configuration back, so that the file says
+            # what runs and the next attempt reloads again instead of finding it unchanged.
+            _restore_config(paths, running_config)
+            raise
         self.changes["haproxy_reloads"] += 1
         log.info("lb %s: reloaded haproxy (worker %d, revision %d)", spec.id, worker, spec.revision)
 
@@ -354,6 +361,14 @@ def write_applied(paths: StatePaths, spec: LoadBalancerSpec, placement: Placemen
     partial = paths.applied.with_name(paths.applied.name + ".tmp")
     partial.write_text(json.dumps(body, indent=2, sort_keys=True))
     os.replace(partial, paths.applied)
+
+
+def _restore_config(paths: StatePaths, config: str | None) -> None:
+    if config is None:
+        paths.config.unlink(missing_ok=True)
+        return
+    paths.candidate.write_text(config)
+    os.replace(paths.candidate, paths.config)
 
 
 def _current_config(paths: StatePaths) -> str | None:
