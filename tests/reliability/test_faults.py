@@ -290,7 +290,8 @@ def run_faults(lab: Lab, operations: int, kills: dict[str, int], max_lbs: int) -
         for _ in range(len(workload.lbs) + 1):
             workload.step() if any(lb.maybe for lb in workload.lbs) else None
         workload_seconds = time.monotonic() - started
-        context = f"seed {seed}; faults: {faults.log}; steps {steps}; {workload.counts}"
+        context = (f"seed {seed}; faults: {faults.log}; steps {steps}; {workload.counts}\n"
+                   f"the agent's warnings and errors:\n{_agent_troubles(lab.agent)}")
         assert not workload.problems, f"{workload.problems}\n{context}"
         assert not [lb for lb in workload.lbs if lb.maybe], context
         # The kills landed: each API kill in a write on its way, and some broke it mid-way.
@@ -332,6 +333,13 @@ def run_faults(lab: Lab, operations: int, kills: dict[str, int], max_lbs: int) -
                  workload.counts["not-now"])
     record_count(f"faults ({operations} operations): load balancers left", live)
     print(f"seed {seed}: {steps}, {workload.counts}, faults {faults.log}")
+
+
+def _agent_troubles(agent: AgentProcess, most: int = 40) -> str:
+    """The last warning and error lines of the agent's log, to explain a failure."""
+    lines = [line for line in agent.log_text().splitlines()
+             if " WARNING " in line or " ERROR " in line]
+    return "\n".join(lines[-most:])
 
 
 def test_faults_short(lab: Lab) -> None:
