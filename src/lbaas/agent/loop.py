@@ -53,6 +53,9 @@ class AgentOptions:
     stats_interval: float = 2.0
     full_report_every: int = 30  # stats rounds; in between, only what changed is reported
     retry_interval: float = 5.0  # a retryable failure is tried again after this long
+    # ...but the first of a run is tried again this soon, and reported only if that fails too
+    # (a HAProxy killed in a reload must not show ERROR and refuse the tenant's changes)
+    first_retry: float = 0.5
     backoff_cap: float = 2.0  # longest wait between attempts to reach the API
     availability_zone: str | None = None  # the zone this agent is in (the scheduler honours it)
 
@@ -90,6 +93,7 @@ class Agent:
         self._applied = load_applied(options.state_file)
         self._saved = dict(self._applied)  # what the state file holds
         self._failed: dict[str, KnownFailure] = {}
+        self._retries: dict[str, int] = {}  # retryable failures in a row, by load balancer
         self._reports = PendingReports()
         self._retry_at = math.inf
         self._unobservable: set[str] = set()  # owned by the stats thread
@@ -370,10 +374,12 @@ class Agent:
         for lb_id, outcome in outcomes.items():
             spec = desired[lb_id]
             self._remember_one(spec, outcome)
-            self._reports.record(spec, outcome)
+            if not (isinstance(outcome, Retry) and self._retries[lb_id] == 1):
+                self._reports.record(spec, outcome)
         self._reports.keep_only(desired.keys())
-        for lb_id in set(self._failed) - desired.keys():
-            del self._failed[lb_id]
+        for table in (self._failed, self._retries):
+            for lb_id in set(table) - desired.keys():
+                del table[lb_id]
         with self._lock:
             self._warnings = {k: v for k, v in self._warnings.items() if k in desired}
         self._healthy.keep_only(desired.keys())
@@ -385,7 +391,10 @@ class Agent:
         else:
             self._failed.pop(spec.id, None)
         if isinstance(outcome, Retry):
-            self._schedule_retry()
+            tries = self._retries[spec.id] = self._retries.get(spec.id, 0) + 1
+            self._schedule_retry(self._options.first_retry if tries == 1 else None)
+        else:
+            self._retries.pop(spec.id, None)
         ok = isinstance(outcome, Ok) and spec.deployable
         self._healthy.mark(spec.id, spec.revision if ok else None)
 
@@ -410,8 +419,9 @@ class Agent:
         else:
             self._schedule_retry()
 
-    def _schedule_retry(self) -> None:
-        self._retry_at = min(self._retry_at, time.monotonic() + self._options.retry_interval)
+    def _schedule_retry(self, after: float | None = None) -> None:
+        delay = self._options.retry_interval if after is None else after
+        self._retry_at = min(self._retry_at, time.monotonic() + delay)
 
     # -- shared by the threads -------------------------------------------------------------------
 

@@ -40,7 +40,8 @@ class FakeNetwork:
 
 
 class FakeDevice:
-    """Runs nothing; remembers specs. `failures` makes deploy raise; `gate`, while cleared,
+    """Runs nothing; remembers specs. `failures` makes deploy raise (`fail_once`: only the
+    next deploy of that load balancer); `gate`, while cleared,
     holds every deploy (`deploys_held` counts those waiting) until the test sets it."""
 
     name = "haproxy"
@@ -51,6 +52,7 @@ class FakeDevice:
         self.specs: dict[str, LoadBalancerSpec] = {}
         self.running: set[str] = set()
         self.failures: dict[str, Exception] = {}
+        self.fail_once: dict[str, Exception] = {}
         self.gate = threading.Event()
         self.gate.set()
         self.deploys_held = 0
@@ -59,7 +61,7 @@ class FakeDevice:
     def deploy(self, spec: LoadBalancerSpec, placement: Placement) -> None:
         with self.lock:
             self.journal.append(("deploy", spec.id))
-            failure = self.failures.get(spec.id)
+            failure = self.failures.get(spec.id) or self.fail_once.pop(spec.id, None)
             self.deploys_held += 1
         try:
             if not self.gate.wait(GATE_TIMEOUT):

@@ -207,6 +207,19 @@ def test_a_retryable_failure_is_reported_and_retried(
     assert wait_until(lambda: _reported_ok(fake_api, "a", 1))
 
 
+def test_one_retryable_failure_is_tried_again_soon_and_not_reported(
+    fake_api: FakeAgentApi, start_agent: StartAgent, device: FakeDevice
+) -> None:
+    """A HAProxy killed in a reload, say: the load balancer must not flash ERROR (which would
+    refuse the tenant's changes) when trying once more puts it right."""
+    device.fail_once["a"] = OSError(16, "Device or resource busy")
+    start_agent()
+    fake_api.set_loadbalancers(make_spec("a"))
+    assert wait_until(lambda: _reported_ok(fake_api, "a", 1))
+    assert device.count("deploy", "a") == 2
+    assert [o.outcome for o in fake_api.outcomes("a")] == ["ok"]
+
+
 def test_api_down_then_up_recovers_and_resyncs(
     fake_api: FakeAgentApi,
     api_server: ApiServer,
