@@ -142,5 +142,19 @@ def test_quota_defaults_and_list(osc: Openstack, http: httpx.Client) -> None:
     assert refused.returncode != 0  # the Keystone lookup
 
 
-def test_amphora_list_is_empty(osc: Openstack) -> None:
+def test_amphora_list_and_show(osc: Openstack, http: httpx.Client) -> None:
+    """Before any load balancer, none; then the instance of one bound to an agent."""
     assert osc.json("loadbalancer", "amphora", "list") == []
+    agent = http.post("/agent/v1/agents", json={
+        "host": "node-osc", "configurations": {"device_drivers": ["haproxy"]},
+        "start_flag": True}).json()["agent_id"]
+    network = http.post("/v2.0/networks", json={"network": {"name": "amph"}}).json()["network"]
+    subnet = http.post("/v2.0/subnets", json={"subnet": {
+        "network_id": network["id"], "cidr": "198.18.77.0/24", "ip_version": 4}}).json()["subnet"]
+    lb = http.post(f"{V2}/loadbalancers", json={"loadbalancer": {
+        "vip_subnet_id": subnet["id"]}}).json()["loadbalancer"]
+    listed = osc.json("loadbalancer", "amphora", "list")
+    assert [(a["loadbalancer_id"], a["role"], a["ha_ip"]) for a in listed] == [
+        (lb["id"], "STANDALONE", lb["vip_address"])]
+    shown = osc.json("loadbalancer", "amphora", "show", listed[0]["id"])
+    assert (shown["compute_id"], shown["status"]) == (agent, "BOOTING")

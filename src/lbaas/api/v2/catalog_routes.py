@@ -1,5 +1,6 @@
 """v2 routes that do not depend on the load-balancer model: providers, flavors and flavor
-profiles, availability zones and their profiles, and the amphorae (none: honestly empty)."""
+profiles, availability zones and their profiles, and the amphorae (where each load balancer
+runs)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from lbaas.api.v2.common import (
     show_fields,
 )
 from lbaas.api.v2.paths import OCTAVIA, PREFIX
-from lbaas.service import flavors, listing, providers
+from lbaas.service import flavors, instances, listing, providers
 from lbaas.service.policy import authorize
 from lbaas.storage.flavors import AvailabilityZone, AvailabilityZoneProfile, Flavor, FlavorProfile
 
@@ -403,9 +404,31 @@ AMPHORAE = listing.Collection("amphorae", None,
 
 @router.get(f"{OCTAVIA}/amphorae", tags=[TAG], operation_id="v2_list_amphorae",
             responses={200: s.many("amphorae", s.AMPHORA)})
-def list_amphorae(request: Request, ctx: ContextDep) -> JsonAnswer:
-    """Always empty: HAProxy runs in a namespace on an agent, not in a VM. An amphora id names
-    nothing (404)."""
+def list_amphorae(request: Request, store: StoreDep, ctx: ContextDep) -> JsonAnswer:
+    """Where each load balancer runs (service/instances.py): one STANDALONE instance per
+    scheduled load balancer. Filters match exactly; there is one page."""
     authorize(ctx, "amphora:get_all")
-    list_query(request, AMPHORAE)  # the parameters are still checked
-    return JsonAnswer({"amphorae": [], "amphorae_links": []})
+    query = list_query(request, AMPHORAE)
+    with store.read() as session:
+        rows = instances.list_instances(session)
+    wanted = [row for row in rows
+              if all(_as_text(row.get(k)) in values for k, values in query.filters.items())]
+    items = [listing.select_fields(row, query.fields) for row in wanted]
+    return JsonAnswer({"amphorae": items, "amphorae_links": []})
+
+
+def _as_text(value: Any) -> str:
+    """A value as a query string spells it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+@router.get(f"{OCTAVIA}/amphorae/{{amphora_id}}", tags=[TAG], operation_id="v2_show_amphora",
+            responses={200: s.one("amphora", s.AMPHORA)})
+def show_amphora(request: Request, amphora_id: str, store: StoreDep,
+                 ctx: ContextDep) -> dict[str, Any]:
+    authorize(ctx, "amphora:get_one")
+    with store.read() as session:
+        view = instances.get_instance(session, amphora_id)
+    return {"amphora": show_fields(request, view)}
