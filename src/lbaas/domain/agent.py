@@ -129,6 +129,8 @@ class LoadBalancerReport(BaseModel):
     stats: PoolStatistics | None = None
     members: dict[ObjectId, MemberHealth] = Field(default_factory=dict)
     detail: LoadBalancerDetail | None = None  # for metrics; older agents send none
+    # ACTIVE_STANDBY: what keepalived says this instance is (None: SINGLE, or not known yet)
+    role: Literal["MASTER", "BACKUP", "FAULT"] | None = None
 
 
 class AgentReport(BaseModel):

@@ -195,6 +195,17 @@ class FloatingIpSpec(_Frozen):
     leg: NetworkLegSpec  # the floating address on the external network
 
 
+class VrrpSpec(_Frozen):
+    """This agent's half of an ACTIVE_STANDBY pair: the namespace's leg on the VIP's network is
+    `leg` (the instance's own port), and keepalived holds the VIP, speaking VRRP unicast from
+    the leg's address to `peers`."""
+
+    router_id: int  # the pair's virtual_router_id, 1-255, unique on the network
+    priority: int  # higher starts as MASTER; both run nopreempt
+    leg: NetworkLegSpec
+    peers: tuple[str, ...]  # the other instance's address (none while it has no agent)
+
+
 class LoadBalancerSpec(_Frozen):
     """A VIP with its listeners, pools and floating IPs: the unit an agent deploys."""
 
@@ -206,6 +217,7 @@ class LoadBalancerSpec(_Frozen):
     pools: tuple[PoolSpec, ...] = ()
     floating_ips: tuple[FloatingIpSpec, ...] = ()
     certificates: tuple[CertificateSpec, ...] = ()
+    vrrp: VrrpSpec | None = None  # ACTIVE_STANDBY: this agent's instance; None: SINGLE
     # Set when the API could not build this spec from its rows (the reason): the agent changes
     # nothing of what runs and reports the reason as an error.
     broken: str = ""

@@ -19,6 +19,8 @@ class Placement:
     # What the network driver could not plug, and why (e.g. a floating IP without nft): the
     # load balancer serves the rest. Not part of where it runs, so not compared.
     warnings: tuple[str, ...] = field(default=(), compare=False)
+    # the interface in the namespace that carries the VIP's network (keepalived's, for pairs)
+    vip_interface: str | None = None
 
 
 @dataclass

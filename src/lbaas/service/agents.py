@@ -12,7 +12,7 @@ from lbaas.errors import BadRequest, InUse, not_found
 from lbaas.service import scheduler
 from lbaas.service.context import Context
 from lbaas.settings import Settings
-from lbaas.storage.models import Agent, LoadBalancer, Pool, utcnow
+from lbaas.storage.models import Agent, LbInstance, LoadBalancer, Pool, utcnow
 
 NAME_MAX = 255  # the agents table's columns
 
@@ -92,6 +92,8 @@ def delete_agent(session: Session, settings: Settings, ctx: Context, agent_id: s
         )
     for lb in session.scalars(select(LoadBalancer).where(LoadBalancer.agent_id == agent.id)):
         lb.agent_id = None
+    for instance in session.scalars(select(LbInstance).where(LbInstance.agent_id == agent.id)):
+        instance.agent_id = None
     session.delete(agent)
 
 

@@ -1,7 +1,10 @@
 """Where each load balancer runs, shown as Octavia shows amphorae.
 
-A load balancer the scheduler bound to an agent runs as one instance on that agent's host:
-role STANDALONE (a SINGLE topology), its HAProxy in a namespace there. The instance id is
+A SINGLE load balancer the scheduler bound to an agent runs as one instance on that agent's
+host: role STANDALONE, its HAProxy in a namespace there. An ACTIVE_STANDBY one runs as two,
+one per bound slot (service/pairs.py), each with its role as keepalived last reported it
+(MASTER, BACKUP; none before the first report), its VRRP address, router id and priority.
+The instance id is
 derived from the load balancer and the agent, so a move to another agent is a new instance, as
 an Octavia failover makes a new amphora. `host` (not an Octavia field) names the agent's host;
 `compute_id` is the agent's id.
@@ -17,7 +20,9 @@ from sqlalchemy.orm import Session
 
 from lbaas.domain import status
 from lbaas.errors import NotFound
-from lbaas.storage.models import Agent, LoadBalancer
+from lbaas.service.pairs import ACTIVE_STANDBY
+from lbaas.service.ports import port_address
+from lbaas.storage.models import Agent, LbInstance, LoadBalancer
 
 _IDS = uuid.UUID("6f1c2d0e-8a4b-4d3c-9b7e-2a5f0c1d9e47")  # the namespace of instance ids
 # a load balancer's provisioning status -> its instance's status (Octavia's amphora statuses)
@@ -31,10 +36,23 @@ def instance_id(lb_id: str, agent_id: str) -> str:
 
 def list_instances(session: Session) -> list[dict[str, Any]]:
     """Every instance of a v2-visible load balancer (one with a VIP port), by id."""
-    rows = session.execute(
+    visible = LoadBalancer.vip_port_id.is_not(None)
+    single = session.execute(
         select(LoadBalancer, Agent).join(Agent, LoadBalancer.agent_id == Agent.id)
-        .where(LoadBalancer.vip_port_id.is_not(None)))
-    return sorted((_view(lb, agent) for lb, agent in rows), key=lambda item: item["id"])
+        .where(visible, LoadBalancer.topology != ACTIVE_STANDBY))
+    views = [_view(lb, agent) for lb, agent in single]
+    halves = session.execute(
+        select(LbInstance, Agent).join(Agent, LbInstance.agent_id == Agent.id)
+        .join(LoadBalancer, LbInstance.loadbalancer_id == LoadBalancer.id).where(visible))
+    for instance, agent in halves:
+        lb = instance.load_balancer
+        port = instance.vrrp_port
+        views.append(_view(lb, agent) | {
+            "role": instance.role, "vrrp_id": lb.vrrp_id, "vrrp_priority": instance.priority,
+            "vrrp_port_id": instance.vrrp_port_id,
+            "vrrp_ip": port_address(port) if port is not None else None,
+        })
+    return sorted(views, key=lambda item: item["id"])
 
 
 def get_instance(session: Session, amphora_id: str) -> dict[str, Any]:

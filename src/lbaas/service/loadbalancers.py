@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from lbaas.domain import status
 from lbaas.errors import BadRequest
-from lbaas.service import lifecycle, providers, scheduler
+from lbaas.service import lifecycle, pairs, providers, scheduler
 from lbaas.service.context import Context
 from lbaas.service.networks import usable_subnet
 from lbaas.service.objects import get_for_update, touch
@@ -23,8 +23,10 @@ from lbaas.storage.models import L7Policy, LoadBalancer, Network, Subnet, new_id
 UPDATABLE = ("name", "description", "admin_state_up", "tags")
 
 
-def _check_catalogue(session: Session, body: dict[str, Any]) -> None:
-    """The flavor and availability zone named must exist and be enabled (400, as Octavia)."""
+def _check_catalogue(session: Session, body: dict[str, Any]) -> str:
+    """The flavor and availability zone named must exist and be enabled (400, as Octavia);
+    returns the topology the flavor asks for (SINGLE without one)."""
+    topology = pairs.SINGLE
     if body.get("flavor_id"):
         flavor = session.get(Flavor, body["flavor_id"])
         if flavor is None or not flavor.enabled:
@@ -32,11 +34,13 @@ def _check_catalogue(session: Session, body: dict[str, Any]) -> None:
         profile = session.get(FlavorProfile, flavor.flavor_profile_id)
         if profile is not None:
             providers.check_runnable(flavor.name, profile.flavor_data)
+            topology = providers.topology(profile.flavor_data)
     if body.get("availability_zone"):
         zone = session.get(AvailabilityZone, body["availability_zone"])
         if zone is None or not zone.enabled:
             raise BadRequest("Validation failure: Invalid availability zone "
                              f"{body['availability_zone']}.")
+    return topology
 
 
 def create_load_balancer(
@@ -46,7 +50,7 @@ def create_load_balancer(
     optionally at vip_address), bound to the least-loaded live agent."""
     ctx.require_write()
     session = tx.session
-    _check_catalogue(session, body)
+    topology = _check_catalogue(session, body)
     lb = LoadBalancer(
         id=new_id(),
         tenant_id=body["tenant_id"],
@@ -59,10 +63,13 @@ def create_load_balancer(
         provisioning_status=status.PENDING_CREATE,
         operating_status="OFFLINE",
         tags=list(body.get("tags") or []),
+        topology=topology,
     )
     session.add(lb)
     _attach_vip(session, ctx, lb, body)
     session.flush()
+    if topology == pairs.ACTIVE_STANDBY:
+        pairs.make_instances(session, lb)
     scheduler.bind(session, settings, lb)
     touch(session, lb, tx.revision)
     return lb
@@ -141,5 +148,6 @@ def delete_load_balancer(tx: WriteTx, ctx: Context, lb_id: str, *, cascade: bool
         remove_pool(tx, pool)
     session.flush()
     session.refresh(lb)
+    pairs.release_instances(session, lb)
     release_vip_port(session, lb)
     session.delete(lb)

@@ -70,6 +70,12 @@ def check_flavor_data(raw: str) -> None:
                          f"{list(TOPOLOGIES)}, not {json.dumps(topology)}")
 
 
+def topology(raw: str) -> str:
+    """The topology a flavor profile's flavor_data asks for (SINGLE when it says none)."""
+    value = _data(raw, "flavor_data").get("loadbalancer_topology", "SINGLE")
+    return value if isinstance(value, str) else "SINGLE"
+
+
 def check_runnable(flavor_name: str, raw: str) -> None:
     """A load balancer of this flavor (its profile's flavor_data) can run here: else 501, as
     Octavia's providers answer for an option they do not support."""

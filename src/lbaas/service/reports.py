@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 from lbaas.domain import status
 from lbaas.domain.agent import AgentReport, LoadBalancerDetail, LoadBalancerReport
 from lbaas.service import member_hints
+from lbaas.service.pairs import ACTIVE_STANDBY
 from lbaas.storage.models import (
     HealthMonitor,
     L7Policy,
@@ -45,12 +46,20 @@ def apply_report(session: Session, agent_id: str, report: AgentReport) -> list[f
         .selectinload(L7Policy.rules),
         pools.selectinload(Pool.members),
         pools.selectinload(Pool.monitors).selectinload(PoolMonitor.monitor),
+        selectinload(LoadBalancer.instances),
     )
     lbs = {lb.id: lb for lb in session.scalars(query)} if ids else {}
     settled: list[float] = []
     for item in report.loadbalancers:
         lb = lbs.get(item.id)
-        if lb is None or lb.agent_id != agent_id:
+        if lb is None:
+            continue
+        if lb.topology == ACTIVE_STANDBY:
+            taken = _pair_report(lb, agent_id, item)
+            if taken is None:
+                continue
+            item = taken
+        elif lb.agent_id != agent_id:
             continue
         if item.stats is not None:
             lb.bytes_in = _counter(item.stats.bytes_in)
@@ -67,6 +76,31 @@ def apply_report(session: Session, agent_id: str, report: AgentReport) -> list[f
         if item.outcome == "ok":
             _set_operating(lb)
     return [seconds for seconds in settled if seconds >= 0]
+
+
+def _pair_report(lb: LoadBalancer, agent_id: str,
+                 item: LoadBalancerReport) -> LoadBalancerReport | None:
+    """A pair's report, as the load balancer takes it from one of its instances' agents (None
+    from any other agent): the instance records its role and the revision it applied; the
+    outcome settles the load balancer only once every bound instance applied the revision (an
+    error at once); statistics and health count from the MASTER only (the BACKUP serves none),
+    or from any while no instance is known to be MASTER."""
+    mine = next((i for i in lb.instances if i.agent_id == agent_id), None)
+    if mine is None:
+        return None
+    mine.role = item.role
+    if item.outcome == "ok":
+        mine.revision = max(mine.revision, item.revision)
+    bound = [i for i in lb.instances if i.agent_id]
+    done = all(i.revision >= item.revision for i in bound)
+    holder = any(i.role == "MASTER" for i in bound)
+    counts = mine.role == "MASTER" or not holder
+    changes: dict[str, Any] = {}
+    if item.outcome == "ok" and not done:
+        changes["revision"] = -1  # not yet: the other half has still to apply it
+    if not counts:
+        changes.update(stats=None, detail=None, members={})
+    return item.model_copy(update=changes) if changes else item
 
 
 def _keyed(lb: LoadBalancer, detail: LoadBalancerDetail) -> dict[str, Any]:

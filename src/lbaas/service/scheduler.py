@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 
 from lbaas.domain import status
 from lbaas.domain.agent import AGENT_TYPE
+from lbaas.service import pairs
 from lbaas.settings import Settings
 from lbaas.storage.flavors import AvailabilityZone, AvailabilityZoneProfile
-from lbaas.storage.models import Agent, LoadBalancer, utcnow
+from lbaas.storage.models import Agent, LbInstance, LoadBalancer, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -62,20 +63,72 @@ def zone_of(session: Session, lb: LoadBalancer) -> str | None:
 
 def bind(session: Session, settings: Settings, lb: LoadBalancer) -> Agent | None:
     """Bind the load balancer to the least-loaded eligible agent (of its zone); None (and
-    unbound) if there is none."""
+    unbound) if there is none. A pair's instances each get one, on different hosts."""
     agents = eligible_agents(session, settings, zone_of(session, lb))
+    if lb.topology == pairs.ACTIVE_STANDBY:
+        return _bind_pair(session, lb, agents)
     if not agents:
         lb.agent_id = None
         return None
-    counts = (
-        select(LoadBalancer.agent_id, func.count())
-        .where(LoadBalancer.id != lb.id)
-        .group_by(LoadBalancer.agent_id)
-    )
-    loads = {agent_id: count for agent_id, count in session.execute(counts)}
+    loads = _loads(session, lb.id)
     chosen = min(agents, key=lambda a: (loads.get(a.id, 0), a.host, a.id))
     lb.agent_id = chosen.id
     return chosen
+
+
+def _loads(session: Session, but: str) -> dict[str | None, int]:
+    """How many HAProxies each agent runs, less those of load balancer `but`."""
+    single = (
+        select(LoadBalancer.agent_id, func.count())
+        .where(LoadBalancer.id != but, LoadBalancer.topology != pairs.ACTIVE_STANDBY)
+        .group_by(LoadBalancer.agent_id)
+    )
+    halves = (
+        select(LbInstance.agent_id, func.count())
+        .where(LbInstance.loadbalancer_id != but)
+        .group_by(LbInstance.agent_id)
+    )
+    loads: dict[str | None, int] = {}
+    for query in (single, halves):
+        for agent_id, count in session.execute(query):
+            loads[agent_id] = loads.get(agent_id, 0) + count
+    return loads
+
+
+def _bind_pair(session: Session, lb: LoadBalancer, agents: list[Agent]) -> Agent | None:
+    """Give every instance without a live agent one, on a host the other does not use; an
+    instance whose agent lives keeps it (the serving half is never touched). The load
+    balancer's own agent_id names its first bound instance's agent."""
+    live = {agent.id: agent for agent in agents}
+    loads = _loads(session, lb.id)
+    for instance in lb.instances:
+        if instance.agent_id in live:
+            continue
+        used = {live[other.agent_id].host for other in lb.instances
+                if other is not instance and other.agent_id in live}
+        free = [agent for agent in agents if agent.host not in used]
+        if not free:
+            instance.agent_id = None
+            continue
+        chosen = min(free, key=lambda a: (loads.get(a.id, 0), a.host, a.id))
+        instance.agent_id, instance.role, instance.revision = chosen.id, None, 0
+        loads[chosen.id] = loads.get(chosen.id, 0) + 1
+    bound = [instance.agent_id for instance in lb.instances if instance.agent_id]
+    lb.agent_id = bound[0] if bound else None
+    return live.get(lb.agent_id) if lb.agent_id else None
+
+
+def pair_needs_agent(lb: LoadBalancer, live: dict[str, Agent]) -> bool:
+    """An instance of the pair has no live agent, and a live agent on another host than the
+    other instance's could take it."""
+    for instance in lb.instances:
+        if instance.agent_id in live:
+            continue
+        used = {live[other.agent_id].host for other in lb.instances
+                if other is not instance and other.agent_id in live}
+        if any(agent.host not in used for agent in live.values()):
+            return True
+    return False
 
 
 def lbs_to_move(session: Session, settings: Settings) -> list[str]:
@@ -87,20 +140,33 @@ def lbs_to_move(session: Session, settings: Settings) -> list[str]:
     agent = LoadBalancer.agent_id
     query = select(LoadBalancer.id).where(
         LoadBalancer.availability_zone.is_(None),
+        LoadBalancer.topology != pairs.ACTIVE_STANDBY,
         or_(agent.is_(None), agent.not_in([a.id for a in live])),
     )
     moving = list(session.scalars(query))
+    by_id = {a.id: a for a in live}
+    for lb in session.scalars(select(LoadBalancer).where(
+            LoadBalancer.availability_zone.is_(None),
+            LoadBalancer.topology == pairs.ACTIVE_STANDBY)):
+        if pair_needs_agent(lb, by_id):
+            moving.append(lb.id)
     for lb in session.scalars(select(LoadBalancer).where(
             LoadBalancer.availability_zone.is_not(None))):
         zone = zone_of(session, lb)
-        hosts = {a.id for a in live if agent_zone(a) == zone}
-        if hosts and lb.agent_id not in hosts:
+        hosts = {a.id: a for a in live if agent_zone(a) == zone}
+        if lb.topology == pairs.ACTIVE_STANDBY:
+            if pair_needs_agent(lb, hosts):
+                moving.append(lb.id)
+        elif hosts and lb.agent_id not in hosts:
             moving.append(lb.id)
     return moving
 
 
 def move(session: Session, settings: Settings, lb: LoadBalancer, revision: int) -> None:
     """Bind the load balancer again and mark it pending until its new agent deploys it."""
+    if lb.topology == pairs.ACTIVE_STANDBY:
+        _rebuild_half(session, settings, lb, revision)
+        return
     old = session.get(Agent, lb.agent_id) if lb.agent_id else None
     new = bind(session, settings, lb)
     if new is None:
@@ -111,6 +177,22 @@ def move(session: Session, settings: Settings, lb: LoadBalancer, revision: int) 
     reason = "was unbound" if old is None else f"agent {old.host} is dead or disabled"
     lb.status_description = status.description(f"Moving to agent {new.host}: {reason}.")
     log.info("load balancer %s moved to agent %s (%s)", lb.id, new.host, reason)
+
+
+def _rebuild_half(session: Session, settings: Settings, lb: LoadBalancer, revision: int) -> None:
+    """Give the pair's instances without a live agent a new one; the serving one stays."""
+    before = {instance.id: instance.agent_id for instance in lb.instances}
+    bind(session, settings, lb)
+    moved = [i for i in lb.instances if i.agent_id and i.agent_id != before[i.id]]
+    if not moved:
+        return
+    lb.revision = revision
+    lb.changed_at = utcnow()
+    lb.provisioning_status = status.after_update(lb.provisioning_status)
+    hosts = ", ".join(sorted(agent.host for i in moved
+                             if (agent := session.get(Agent, i.agent_id)) is not None))
+    lb.status_description = status.description(f"Rebuilding an instance on agent {hosts}.")
+    log.info("load balancer %s: instance rebuilt on agent %s", lb.id, hosts)
 
 
 def rebalance(session: Session, settings: Settings, revision: int) -> int:

@@ -6,7 +6,7 @@ import functools
 import logging
 
 import netaddr
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 
@@ -24,13 +24,16 @@ from lbaas.domain.spec import (
     PoolTlsSpec,
     SessionPersistenceSpec,
     TimeoutsSpec,
+    VrrpSpec,
 )
 from lbaas.service.networks import bridge_of
+from lbaas.service.ports import port_address
 from lbaas.service.secret_box import SecretBox
 from lbaas.service.spec_certificates import certificate_specs
 from lbaas.storage.models import (
     FloatingIp,
     L7Policy,
+    LbInstance,
     Listener,
     LoadBalancer,
     Member,
@@ -54,7 +57,9 @@ def specs_for_agent(
     settles it and everything in it. Its pools are not loaded at all, so pools filled before
     their VIP exists do not weigh on the snapshot that every write sends to the agent.
     """
-    bound = select(LoadBalancer).where(LoadBalancer.agent_id == agent_id)
+    halves = select(LbInstance.loadbalancer_id).where(LbInstance.agent_id == agent_id)
+    bound = select(LoadBalancer).where(
+        or_(LoadBalancer.agent_id == agent_id, LoadBalancer.id.in_(halves)))
     bare = [
         _bare_spec(lb)
         for lb in session.scalars(bound.where(LoadBalancer.vip_port_id.is_(None)))
@@ -66,6 +71,8 @@ def specs_for_agent(
         selectinload(LoadBalancer.listeners).selectinload(Listener.l7policies)
         .selectinload(L7Policy.rules),
         selectinload(LoadBalancer.vip_port).selectinload(Port.fixed_ips),
+        selectinload(LoadBalancer.instances).selectinload(LbInstance.vrrp_port)
+        .selectinload(Port.fixed_ips),
     )
     lbs = list(session.scalars(query))
     vip_ports = [lb.vip_port_id for lb in lbs if lb.vip_port_id]
@@ -78,19 +85,19 @@ def specs_for_agent(
     # them in the session only while something holds them (the identity map keeps weak
     # references): without this, one or two queries per load balancer.
     held = _rows_referenced(session, lbs, fips)
-    specs = [_spec_or_broken(session, lb, fips, box) for lb in lbs]
+    specs = [_spec_or_broken(session, lb, fips, box, agent_id) for lb in lbs]
     del held
     return sorted(specs + bare, key=lambda spec: spec.id)
 
 
 def _spec_or_broken(session: Session, lb: LoadBalancer, fips: dict[str, list[FloatingIp]],
-                    box: SecretBox | None) -> LoadBalancerSpec:
+                    box: SecretBox | None, agent_id: str) -> LoadBalancerSpec:
     """The load balancer's spec; if its rows cannot make one (data stored before a check
     existed, a secret that no longer decrypts), a spec that says why, so that this one load
     balancer goes to ERROR while the agent keeps serving what it runs and every other one
     still gets its changes. A database error fails the whole snapshot, as it should."""
     try:
-        return build_spec(session, lb, fips, box)
+        return build_spec(session, lb, fips, box, agent_id)
     except SQLAlchemyError:
         raise
     except Exception as exc:
@@ -129,9 +136,10 @@ def _rows_referenced(
 
 def build_spec(
     session: Session, lb: LoadBalancer, fips: dict[str, list[FloatingIp]],
-    box: SecretBox | None = None,
+    box: SecretBox | None = None, agent_id: str | None = None,
 ) -> LoadBalancerSpec:
-    """The whole spec of a load balancer with a VIP (its certificates need the secrets' box)."""
+    """The whole spec of a load balancer with a VIP (its certificates need the secrets' box),
+    as `agent_id` runs it (an ACTIVE_STANDBY pair's half differs by agent)."""
     assert lb.vip_port is not None
     floating = sorted(fips.get(lb.vip_port.id, []), key=lambda f: f.id)
     return _bare_spec(lb).model_copy(update={
@@ -140,7 +148,20 @@ def build_spec(
         "pools": tuple(_pool_spec(pool) for pool in lb.pools),
         "floating_ips": tuple(_fip_spec(session, f) for f in floating),
         "certificates": certificate_specs(session, box, lb, certificate_id),
+        "vrrp": _vrrp_spec(session, lb, agent_id),
     })
+
+
+def _vrrp_spec(session: Session, lb: LoadBalancer, agent_id: str | None) -> VrrpSpec | None:
+    """The half of the pair on `agent_id`; its peer is the other instance's address, whether
+    or not that one has an agent now (so a rebuilt half changes nothing on the serving one)."""
+    mine = next((i for i in lb.instances if agent_id and i.agent_id == agent_id), None)
+    if mine is None or mine.vrrp_port is None or lb.vrrp_id is None:
+        return None
+    peers = tuple(port_address(other.vrrp_port) for other in lb.instances
+                  if other is not mine and other.vrrp_port is not None)
+    return VrrpSpec(router_id=lb.vrrp_id, priority=mine.priority,
+                    leg=_leg(session, mine.vrrp_port), peers=peers)
 
 
 def _leg(session: Session, port: Port) -> NetworkLegSpec:

@@ -186,13 +186,43 @@ class LoadBalancer(Base):
     created_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True, default=utcnow)
     updated_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True, onupdate=utcnow)
     tags: Mapped[list[str] | None] = mapped_column(JSON, nullable=True, default=list)
+    # SINGLE (one HAProxy on `agent_id`) or ACTIVE_STANDBY (one on each agent of `instances`,
+    # keepalived deciding which holds the VIP; `vrrp_id` is their VRRP router id; migration 0009)
+    topology: Mapped[str] = mapped_column(String(16), default="SINGLE")
+    vrrp_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     vip_port: Mapped[Port | None] = relationship()
+    instances: Mapped[list[LbInstance]] = relationship(
+        back_populates="load_balancer", order_by="LbInstance.priority.desc()",
+        cascade="all, delete-orphan")
     listeners: Mapped[list[Listener]] = relationship(
         back_populates="load_balancer", order_by="(Listener.created_at, Listener.id)"
     )
     pools: Mapped[list[Pool]] = relationship(
         back_populates="load_balancer", order_by="Pool.id"
     )
+
+
+class LbInstance(Base):
+    """One half of an ACTIVE_STANDBY load balancer: the slot of one HAProxy and keepalived on
+    `agent_id`, with its own port on the VIP's subnet (`vrrp_port`: the address keepalived
+    speaks VRRP from, the MAC its leg carries). A slot outlives its agent: when the agent dies,
+    the scheduler gives the slot another one. `role` is what keepalived last said there
+    (MASTER, BACKUP, FAULT); `revision` the last revision its agent applied."""
+
+    __tablename__ = "lb_instances"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    loadbalancer_id: Mapped[str] = mapped_column(
+        ForeignKey("load_balancers.id", ondelete="CASCADE"), index=True)
+    agent_id: Mapped[str | None] = mapped_column(
+        ForeignKey("agents.id", ondelete="SET NULL"), nullable=True, index=True)
+    vrrp_port_id: Mapped[str | None] = mapped_column(ForeignKey("ports.id"), nullable=True)
+    priority: Mapped[int] = mapped_column(Integer)
+    role: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    revision: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True, default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True, onupdate=utcnow)
+    load_balancer: Mapped[LoadBalancer] = relationship(back_populates="instances")
+    vrrp_port: Mapped[Port | None] = relationship()
 
 
 class Listener(Base):

@@ -31,6 +31,8 @@ class Leg:
     gateway: str | None
     mac: str | None  # None: keep the kernel's random address
     mark: int | None = None  # floating legs: conntrack mark, fwmark and routing table
+    # an ACTIVE_STANDBY instance's leg: the VIP keepalived adds and removes here (left alone)
+    keepalived_vip: str | None = None
 
     @property
     def network(self) -> ipaddress.IPv4Network:
@@ -63,7 +65,8 @@ def check_ipv4_leg(address: str, prefixlen: int, gateway: str | None) -> None:
         raise InvalidNetworkSpec(f"gateway {gateway} is not another address in {iface.network}")
 
 
-def _leg(namespace: str, key: str, inside: str, spec: NetworkLegSpec, mark: int | None) -> Leg:
+def _leg(namespace: str, key: str, inside: str, spec: NetworkLegSpec, mark: int | None,
+         keepalived_vip: str | None = None) -> Leg:
     check_ipv4_leg(spec.address, spec.prefixlen, spec.gateway_ip)
     return Leg(
         key=key,
@@ -75,13 +78,20 @@ def _leg(namespace: str, key: str, inside: str, spec: NetworkLegSpec, mark: int 
         gateway=spec.gateway_ip or None,
         mac=check_mac(spec.mac_address),
         mark=mark,
+        keepalived_vip=keepalived_vip,
     )
 
 
 def plan_legs(namespace: str, spec: LoadBalancerSpec) -> tuple[Leg, ...]:
-    """The VIP leg first, then one leg per floating IP ordered by id."""
+    """The VIP leg first, then one leg per floating IP ordered by id. An ACTIVE_STANDBY
+    instance's VIP leg is its own port (address and MAC), on which keepalived holds the VIP
+    while it is MASTER; its floating IPs are not plugged (see `unserved_floating_ips`)."""
     if spec.vip is None:
         raise InvalidNetworkSpec(f"load balancer {spec.id} has no VIP to plug")
+    if spec.vrrp is not None:
+        check_ipv4_leg(spec.vip.address, spec.vip.prefixlen, None)
+        return (_leg(namespace, "vip", names.VIP_IFNAME, spec.vrrp.leg, None,
+                     keepalived_vip=spec.vip.address),)
     legs = [_leg(namespace, "vip", names.VIP_IFNAME, spec.vip, None)]
     taken: set[int] = set()
     for fip in sorted(spec.floating_ips, key=lambda f: f.id):
@@ -90,6 +100,15 @@ def plan_legs(namespace: str, spec: LoadBalancerSpec) -> tuple[Leg, ...]:
         legs.append(_leg(namespace, key, names.floating_ifname(fip.id), fip.leg, mark))
     _check_distinct(legs)
     return tuple(legs)
+
+
+def unserved_floating_ips(spec: LoadBalancerSpec) -> tuple[str, ...]:
+    """Why floating IPs of an ACTIVE_STANDBY load balancer are not plugged: both instances
+    would hold the floating address (pairs serve their VIP only, for now)."""
+    if spec.vrrp is None:
+        return ()
+    return tuple(f"floating IP {fip.leg.address} not served: an ACTIVE_STANDBY load balancer "
+                 "serves its VIP only" for fip in spec.floating_ips)
 
 
 def _free_mark(mark: int, taken: set[int]) -> int:

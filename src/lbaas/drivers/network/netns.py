@@ -34,7 +34,7 @@ from lbaas.drivers.network import dad, links, names, nat, nsthread, routing
 from lbaas.drivers.network.bridges import BridgeRecord
 from lbaas.drivers.network.commands import in_namespace, spawn
 from lbaas.drivers.network.errors import CommandFailed, PlumbingFailed
-from lbaas.drivers.network.legs import Leg, plan_legs
+from lbaas.drivers.network.legs import Leg, plan_legs, unserved_floating_ips
 from lbaas.drivers.network.veth import (
     converge_address,
     ensure_mac_and_up,
@@ -100,7 +100,9 @@ class NetnsDriver:
         namespace = self.namespace(spec.id)
         has_nft = find_tool("nft") is not None
         legs, warnings = self._servable(plan_legs(namespace, spec), has_nft)
-        placement = Placement(namespace, legs[0].address, warnings)
+        warnings += unserved_floating_ips(spec)
+        bind = legs[0].keepalived_vip or legs[0].address
+        placement = Placement(namespace, bind, warnings, vip_interface=legs[0].inside)
         self._pending.pop(namespace, None)
         if self._still_plugged(namespace, legs) or self._recorded_as_plugged(namespace, legs):
             self._plugged[namespace] = tuple(legs)
@@ -142,7 +144,8 @@ class NetnsDriver:
         with links.plumbing(f"plug {lb_id} into {namespace}"):
             changed = self._converge_rest(namespace, pending)
         self._plugged[namespace] = pending.legs
-        self._announce(namespace, changed, pending.legs[0].address, pending.vip_port)
+        vip = pending.legs[0]
+        self._announce(namespace, changed, vip.keepalived_vip or vip.address, pending.vip_port)
         log.info(
             "plugged %s into %s with %d leg(s) in %.1f ms (%d address(es) probed)",
             lb_id,
@@ -232,7 +235,8 @@ class NetnsDriver:
         with links.open_namespace(namespace, create=False) as inside:
             indexes = {leg.key: _index(inside, leg.inside) for leg in legs}
             for leg in legs:
-                added = converge_address(inside, indexes[leg.key], leg.address, leg.prefixlen)
+                added = converge_address(inside, indexes[leg.key], leg.address, leg.prefixlen,
+                                         keep=leg.keepalived_vip)
                 if added and leg not in changed:
                     changed.append(leg)
             routing.ensure_default_route(inside, legs[0].gateway, indexes[legs[0].key])

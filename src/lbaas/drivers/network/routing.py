@@ -33,6 +33,9 @@ NAMESPACE_SYSCTLS = (
     # when a load balancer moves between agents.
     "net.ipv6.conf.all.disable_ipv6=1",
     "net.ipv6.conf.default.disable_ipv6=1",
+    # An ACTIVE_STANDBY BACKUP's HAProxy listens on the VIP before keepalived gives it the
+    # address, so that it serves the moment it does.
+    "net.ipv4.ip_nonlocal_bind=1",
 )
 
 

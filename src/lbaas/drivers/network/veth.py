@@ -76,13 +76,17 @@ def has_address(ipr: Any, index: int, address: str, prefixlen: int) -> bool:
     )
 
 
-def converge_address(ipr: Any, index: int, address: str, prefixlen: int) -> bool:
-    """Leave exactly address/prefixlen as the interface's IPv4 address; True if it was added."""
+def converge_address(ipr: Any, index: int, address: str, prefixlen: int,
+                     keep: str | None = None) -> bool:
+    """Leave exactly address/prefixlen as the interface's IPv4 address (and `keep`, an address
+    keepalived holds there, if it is there); True if it was added."""
     present = False
     for addr in ipr.addr("dump", index=index, family=socket.AF_INET):
         current = (addr.get("IFA_ADDRESS"), addr["prefixlen"])
         if current == (address, prefixlen):
             present = True
+            continue
+        if keep is not None and current[0] == keep:
             continue
         ipr.addr("del", index=index, address=current[0], prefixlen=current[1])
         log.info("removed stale address %s/%s from link %s", current[0], current[1], index)
