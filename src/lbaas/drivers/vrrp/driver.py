@@ -44,7 +44,7 @@ class KeepalivedDriver:
             return False
         paths.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         write_notify_script(paths.notify_script)
-        self._install(paths, text)
+        self._install(paths, text, namespace)
         if running:
             process.reload(paths)
             log.info("reloaded keepalived for %s", spec.lb_id)
@@ -72,11 +72,11 @@ class KeepalivedDriver:
         process.stop(paths)
         shutil.rmtree(paths.directory, ignore_errors=True)
 
-    def _install(self, paths: VrrpPaths, text: str) -> None:
+    def _install(self, paths: VrrpPaths, text: str, namespace: str | None) -> None:
         """Write the candidate, have `keepalived -t` check it, rename it into place."""
         paths.candidate.write_text(text)
         try:
-            process.check_config(self.keepalived_bin, paths.candidate)
+            process.check_config(self.keepalived_bin, paths.candidate, namespace)
         except CommandFailed as exc:
             os.replace(paths.candidate, paths.rejected)
             raise ConfigRejected(exc.argv, exc.returncode, exc.output,

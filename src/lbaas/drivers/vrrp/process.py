@@ -31,9 +31,10 @@ CHECK_TIMEOUT = 30.0
 POLL_INTERVAL = 0.01
 
 
-def check_config(keepalived_bin: str, config: Path) -> None:
-    """`keepalived -t -f config`; raises CommandFailed with keepalived's messages if invalid."""
-    argv = [keepalived_bin, "-t", "-l", "-f", str(config)]
+def check_config(keepalived_bin: str, config: Path, namespace: str | None) -> None:
+    """`keepalived -t -f config` in `namespace` (it checks that the interfaces exist there);
+    raises CommandFailed with keepalived's messages if the configuration is invalid."""
+    argv = _in_namespace(namespace, [keepalived_bin, "-t", "-l", "-f", str(config)])
     try:
         done = subprocess.run(argv, capture_output=True, text=True, timeout=CHECK_TIMEOUT)
     except (OSError, subprocess.TimeoutExpired) as exc:
@@ -45,6 +46,10 @@ def check_config(keepalived_bin: str, config: Path) -> None:
 def command_line(keepalived_bin: str, paths: VrrpPaths, namespace: str | None) -> list[str]:
     argv = [keepalived_bin, "-D", "-l", "-G", "-n", "-P", "-f", str(paths.config)]
     argv += ["-p", str(paths.pid), "-r", str(paths.vrrp_pid)]
+    return _in_namespace(namespace, argv)
+
+
+def _in_namespace(namespace: str | None, argv: list[str]) -> list[str]:
     if namespace is None:
         return argv
     return ["ip", "netns", "exec", check_id("namespace", namespace), *argv]
