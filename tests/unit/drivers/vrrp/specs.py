@@ -30,8 +30,9 @@ def spec(**changes: Any) -> VrrpSpec:
 SCENARIOS: dict[str, VrrpSpec] = {
     "unicast_pair": spec(),
     "two_peers_slow_adverts": spec(peers=("198.18.157.12", "198.18.157.13"), advert_int=1.5),
-    "track_script": spec(track_script=TrackScript("/usr/lib/lbaas/check-haproxy", interval=2,
-                                                 fall=3, rise=1, weight=0)),
+    "track_script": spec(
+        track_script=TrackScript("/usr/bin/true", interval=2, fall=3, rise=1, weight=0)
+    ),
     "ipv6": spec(own_address="fd00:0::11", peers=("fd00::12",), vip="FD00::100",
                  vip_prefixlen=64, priority=90, virtual_router_id=7),
 }
