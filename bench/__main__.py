@@ -25,7 +25,7 @@ BENCHMARKS = {
     "overhead_tls": "v2 TERMINATED_HTTPS vs hand-written HAProxy, same certificate"
                     "  [rounds seconds]",
     "scale": "N LBs on one agent, memory, agent restart, 10k members  [lbs members]",
-    "failure": "backend stopped; agent killed  [lbs]",
+    "failure": "backend stopped; agent killed; a pair's MASTER cut  [trials lbs takeovers]",
 }
 RUNNERS = {"provisioning_v2": ("provisioning", "run_v2")}  # else bench.<name>.run
 

@@ -15,6 +15,11 @@
    balancer: until its VIP answers again (now from B), and until the API shows it ACTIVE on B.
    Target: every one serving again within agent_down_time + 3 s (agent_down_time 5 s, the
    default; heartbeats every 1 s; the --quick form runs with 2 s).
+
+3. A pair's MASTER cut off (bench/pair_failure.py): an ACTIVE_STANDBY load balancer on agents
+   B and C under load; per run the MASTER's VIP leg is cut. Measured: the first answer after
+   the cut (now from the BACKUP), the requests that failed, cookie persistence across it.
+   Target: within 1 s, p50 over the runs.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from bench.common import Result, ms, percentile, say
 from bench.netns import Prober, wait_serving
+from bench.pair_failure import pair_takeover
 from bench.system import BenchError, LoadBalancer, Network, System, children_of, kill_pid
 from lbaas.drivers.haproxy.runtime import RuntimeApi
 
@@ -34,18 +40,20 @@ MONITOR = {"type": "HTTP", "delay": 1, "timeout": 1, "max_retries": 2, "url_path
 OUT_OF_ROTATION = MONITOR["delay"] * MONITOR["max_retries"] + 0.5  # type: ignore[operator]
 AGENT_DOWN_TIME = 5.0  # the default
 QUICK_AGENT_DOWN_TIME = 2.0  # the quick form waits less; the target follows it
-QUICK = (1, 1)  # backend trials, load balancers on the dying agent
-FULL = (10, 20)
+QUICK = (1, 1, 2)  # backend trials, load balancers on the dying agent, pair takeovers
+FULL = (10, 20, 10)
 
 
 def run(quick: bool, sizes: list[int]) -> Result:
-    trials, lbs = QUICK if quick else FULL
+    trials, lbs, takeovers = QUICK if quick else FULL
     if sizes:
         trials = sizes[0]
         lbs = sizes[1] if len(sizes) > 1 else lbs
+        takeovers = sizes[2] if len(sizes) > 2 else takeovers
     down_time = QUICK_AGENT_DOWN_TIME if quick else AGENT_DOWN_TIME
     result = Result("failure", quick, params={
-        "backend_trials": trials, "agent_lbs": lbs, "monitor": MONITOR,
+        "backend_trials": trials, "agent_lbs": lbs, "pair_takeovers": takeovers,
+        "monitor": MONITOR,
         "agent_down_time": down_time, "heartbeat_interval": 1.0})
     with System("failure", agent_down_time=down_time) as system:
         system.start_api()
@@ -56,6 +64,9 @@ def run(quick: bool, sizes: list[int]) -> Result:
         _backend_stopped(system, result, net, client.namespace, trials)
         say(f"agent killed: {lbs} load balancers")
         _agent_killed(system, result, net, client.namespace, lbs, down_time)
+        system.start_agent("c")
+        say(f"pair takeover: {takeovers} runs")
+        pair_takeover(system, result, net, client.namespace, takeovers, ("b", "c"))
     return result
 
 

@@ -100,13 +100,6 @@ class TooManyRequests(LbaasError):
     default_type = "HTTPTooManyRequests"
 
 
-class NotImplementedYet(LbaasError):
-    """A valid request for something this release does not run (Octavia's 501)."""
-
-    status = 501
-    default_type = "ProviderUnsupportedOptionError"
-
-
 class ServiceUnavailable(LbaasError):
     status = 503
     default_type = "ServiceUnavailable"

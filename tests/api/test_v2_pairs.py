@@ -9,24 +9,16 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy import select, update
 
 from lbaas.api.agent_routes import _rebalance
-from lbaas.service import providers
 from lbaas.settings import Settings
 from lbaas.storage.db import Store
 from lbaas.storage.models import Agent, LbInstance, Port, utcnow
 from tests.api.conftest import Api, own_subnet
-from tests.api.test_v2_framework import fault
 
 V2 = "/v2.0/lbaas"
 AMPHORAE = "/v2.0/octavia/amphorae"
-
-
-@pytest.fixture(autouse=True)
-def pairs_run(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(providers, "RUNNING_TOPOLOGIES", ("SINGLE", "ACTIVE_STANDBY"))
 
 
 def _pair_flavor(api: Api) -> str:
@@ -127,10 +119,20 @@ def test_a_pair_needs_two_hosts(api: Api, alice: Api) -> None:
     assert _spec(api, second, lb["id"]) is not None
 
 
-def test_a_pair_flavor_is_refused_while_pairs_do_not_run(
-    api: Api, alice: Api, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(providers, "RUNNING_TOPOLOGIES", ("SINGLE",))
-    fault(alice.post(f"{V2}/loadbalancers", {"loadbalancer": {
-        "vip_subnet_id": own_subnet(alice), "flavor_id": _pair_flavor(api)}}), 501,
-        "ACTIVE_STANDBY")
+def test_failover_of_a_pair_moves_its_standby_half_only(api: Api, alice: Api) -> None:
+    agents = {host: api.register_agent(host) for host in ("h1", "h2")}
+    lb = alice.create(f"{V2}/loadbalancers", "loadbalancer", vip_subnet_id=own_subnet(alice),
+                      flavor_id=_pair_flavor(api))
+    first, second = sorted(agents.values())
+    _report(api, first, lb["id"], "BACKUP")
+    _report(api, second, lb["id"], "MASTER")
+    assert api.put(f"{V2}/loadbalancers/{lb['id']}/failover", None).status_code == 202
+    roles = {h["compute_id"]: h["role"] for h in api.get(AMPHORAE).json()["amphorae"]}
+    assert roles == {first: "BACKUP", second: "MASTER"}  # no third host: nothing moves
+    _report(api, first, lb["id"], "BACKUP")
+    _report(api, second, lb["id"], "MASTER")
+    third = api.register_agent("h3")
+    assert api.put(f"{V2}/loadbalancers/{lb['id']}/failover", None).status_code == 202
+    roles = {h["compute_id"]: h["role"] for h in api.get(AMPHORAE).json()["amphorae"]}
+    assert roles == {third: None, second: "MASTER"}
+    assert _spec(api, first, lb["id"]) is None and _spec(api, third, lb["id"]) is not None

@@ -192,6 +192,7 @@ def test_tenant_client_reaches_the_vip(
     lb_id = str(uuid.uuid4())
     placement = drivers.plug(driver, make_spec(lb_id, tenant))
     assert placement == Placement(namespace=f"{driver.prefix}{lb_id}", bind_address=VIP)
+    assert placement.vip_interface == "vip0"
     servers.start(placement)
     assert fetch(box, "client", f"http://{VIP}/peer") == TENANT_CLIENT
     assert driver.plugged() == {lb_id}

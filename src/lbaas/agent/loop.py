@@ -517,4 +517,5 @@ def _stats_report(
         stats=observation.stats,
         members=observation.members,
         detail=observation.detail,
+        role=observation.role,
     )

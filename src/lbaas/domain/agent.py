@@ -118,6 +118,9 @@ class LoadBalancerDetail(BaseModel):
     pool: ProxyCounters | None = None
 
 
+VrrpRole = Literal["MASTER", "BACKUP", "FAULT"]  # half of a pair, as keepalived says
+
+
 class LoadBalancerReport(BaseModel):
     """The outcome of applying one spec revision, and what the data plane observes now."""
 
@@ -130,7 +133,7 @@ class LoadBalancerReport(BaseModel):
     members: dict[ObjectId, MemberHealth] = Field(default_factory=dict)
     detail: LoadBalancerDetail | None = None  # for metrics; older agents send none
     # ACTIVE_STANDBY: what keepalived says this instance is (None: SINGLE, or not known yet)
-    role: Literal["MASTER", "BACKUP", "FAULT"] | None = None
+    role: VrrpRole | None = None
 
 
 class AgentReport(BaseModel):

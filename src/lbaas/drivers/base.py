@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from lbaas.domain.agent import LoadBalancerDetail, MemberHealth, PoolStatistics
+from lbaas.domain.agent import LoadBalancerDetail, MemberHealth, PoolStatistics, VrrpRole
 from lbaas.domain.spec import LoadBalancerSpec
 
 
@@ -19,8 +19,9 @@ class Placement:
     # What the network driver could not plug, and why (e.g. a floating IP without nft): the
     # load balancer serves the rest. Not part of where it runs, so not compared.
     warnings: tuple[str, ...] = field(default=(), compare=False)
-    # the interface in the namespace that carries the VIP's network (keepalived's, for pairs)
-    vip_interface: str | None = None
+    # The interface in the namespace that carries the VIP's network (keepalived's, for pairs):
+    # the network driver's naming, not where it runs, so not compared either.
+    vip_interface: str | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -31,6 +32,7 @@ class Observation:
     stats: PoolStatistics = field(default_factory=PoolStatistics)
     members: dict[str, MemberHealth] = field(default_factory=dict)
     detail: LoadBalancerDetail | None = None  # counters per listener, pool and member
+    role: VrrpRole | None = None  # half of an ACTIVE_STANDBY pair: what keepalived says
 
 
 class NetworkDriver(Protocol):

@@ -33,7 +33,6 @@ def _check_catalogue(session: Session, body: dict[str, Any]) -> str:
             raise BadRequest(f"Validation failure: Invalid flavor_id {body['flavor_id']}.")
         profile = session.get(FlavorProfile, flavor.flavor_profile_id)
         if profile is not None:
-            providers.check_runnable(flavor.name, profile.flavor_data)
             topology = providers.topology(profile.flavor_data)
     if body.get("availability_zone"):
         zone = session.get(AvailabilityZone, body["availability_zone"])

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from lbaas.errors import BadRequest, NotImplementedYet
+from lbaas.errors import BadRequest
 
 PROVIDER = "haproxy"
 DESCRIPTION = "HAProxy in a network namespace on an lbaas agent (no VM per load balancer)."
@@ -18,13 +18,12 @@ PROVIDERS = [
     {"name": "amphora", "description": "Alias of the haproxy provider."},
     {"name": "octavia", "description": "Alias of the haproxy provider."},
 ]
-TOPOLOGIES = ("SINGLE", "ACTIVE_STANDBY")  # what a flavor profile may say
-RUNNING_TOPOLOGIES = ("SINGLE",)  # what a load balancer may use: pairs are not built yet
+TOPOLOGIES = ("SINGLE", "ACTIVE_STANDBY")  # what a flavor profile may say (both run)
 FLAVOR_CAPABILITIES = [
     {"name": "loadbalancer_topology",
      "description": "The load balancer topology. One of: SINGLE - One HAProxy per load "
-                    "balancer. ACTIVE_STANDBY - accepted in flavor profiles; a load balancer "
-                    "of such a flavor is refused (501) until active/standby pairs are built."},
+                    "balancer. ACTIVE_STANDBY - two HAProxies on agents of different hosts, "
+                    "keepalived (VRRP) holding the VIP on one of them."},
 ]
 AVAILABILITY_ZONE_CAPABILITIES = [
     {"name": "agent_zone",
@@ -74,18 +73,6 @@ def topology(raw: str) -> str:
     """The topology a flavor profile's flavor_data asks for (SINGLE when it says none)."""
     value = _data(raw, "flavor_data").get("loadbalancer_topology", "SINGLE")
     return value if isinstance(value, str) else "SINGLE"
-
-
-def check_runnable(flavor_name: str, raw: str) -> None:
-    """A load balancer of this flavor (its profile's flavor_data) can run here: else 501, as
-    Octavia's providers answer for an option they do not support."""
-    topology = _data(raw, "flavor_data").get("loadbalancer_topology", "SINGLE")
-    if topology not in RUNNING_TOPOLOGIES:
-        raise NotImplementedYet(
-            f"Provider '{PROVIDER}' does not support a requested option: flavor "
-            f"'{flavor_name}' asks for loadbalancer_topology {topology}; this release runs "
-            f"{', '.join(RUNNING_TOPOLOGIES)} only (active/standby pairs are not built yet)."
-        )
 
 
 def check_availability_zone_data(raw: str) -> None:

@@ -88,7 +88,8 @@ def _pair_report(lb: LoadBalancer, agent_id: str,
     mine = next((i for i in lb.instances if i.agent_id == agent_id), None)
     if mine is None:
         return None
-    mine.role = item.role
+    if item.role is not None:  # an outcome of a deploy does not say; observations do
+        mine.role = item.role
     if item.outcome == "ok":
         mine.revision = max(mine.revision, item.revision)
     bound = [i for i in lb.instances if i.agent_id]

@@ -118,6 +118,24 @@ def _bind_pair(session: Session, lb: LoadBalancer, agents: list[Agent]) -> Agent
     return live.get(lb.agent_id) if lb.agent_id else None
 
 
+def replace_standby(session: Session, settings: Settings, lb: LoadBalancer) -> Agent | None:
+    """A pair's failover: its half that is not MASTER moves to the least-loaded live agent on
+    a host neither half uses (the MASTER serves on, untouched); None if there is no such
+    agent (then both stay where they are)."""
+    agents = eligible_agents(session, settings, zone_of(session, lb))
+    standby = min(lb.instances, key=lambda i: (i.role == "MASTER", i.priority))
+    used = {agent.host for i in lb.instances if i.agent_id
+            if (agent := session.get(Agent, i.agent_id)) is not None}
+    free = [agent for agent in agents if agent.host not in used]
+    if not free:
+        return None
+    loads = _loads(session, lb.id)
+    chosen = min(free, key=lambda a: (loads.get(a.id, 0), a.host, a.id))
+    standby.agent_id, standby.role, standby.revision = chosen.id, None, 0
+    lb.agent_id = next(i.agent_id for i in lb.instances if i.agent_id)
+    return chosen
+
+
 def pair_needs_agent(lb: LoadBalancer, live: dict[str, Agent]) -> bool:
     """An instance of the pair has no live agent, and a live agent on another host than the
     other instance's could take it."""

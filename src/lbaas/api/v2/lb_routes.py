@@ -22,7 +22,7 @@ from lbaas.api.v2.common import (
 from lbaas.api.v2.paths import PREFIX
 from lbaas.api.v2.views import LOADBALANCERS, lb_view, v2_load_balancers
 from lbaas.errors import BadRequest, NotFound
-from lbaas.service import lifecycle, listing, loadbalancers, scheduler
+from lbaas.service import lifecycle, listing, loadbalancers, pairs, scheduler
 from lbaas.service import quota_usage as _usage  # noqa: F401  (registers the v2 counters)
 from lbaas.service.context import Context
 from lbaas.service.listing import parse_bool
@@ -196,10 +196,16 @@ def show_stats(lb_id: str, store: StoreDep, ctx: ContextDep) -> dict[str, Any]:
 @router.put(LBS + "/{lb_id}/failover", tags=[TAG], status_code=202, response_class=Response,
             operation_id="v2_failover_loadbalancer")
 def failover(lb_id: str, store: StoreDep, settings: SettingsDep, ctx: ContextDep) -> Response:
-    """Redeploy (admin): bound to another live agent if there is one, at a new revision."""
+    """Redeploy (admin): bound to another live agent if there is one, at a new revision. A
+    pair's half that is not MASTER moves to another host (the MASTER serves on)."""
     with store.write() as tx:
         lb = get_lb(tx.session, ctx, lb_id, "put_failover")
         lifecycle.check_mutable(lb)
+        if lb.topology == pairs.ACTIVE_STANDBY:
+            scheduler.replace_standby(tx.session, settings, lb)
+            lb.provisioning_status = "PENDING_UPDATE"
+            touch(tx.session, lb, tx.revision)
+            return Response(status_code=202)
         current = lb.agent_id
         zone = scheduler.zone_of(tx.session, lb)
         others = [a for a in scheduler.eligible_agents(tx.session, settings, zone)

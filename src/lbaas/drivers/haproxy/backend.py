@@ -19,6 +19,7 @@ from lbaas.drivers.haproxy import validate
 from lbaas.drivers.haproxy.address import socket_address
 from lbaas.drivers.haproxy.certs import certificate_path
 from lbaas.drivers.haproxy.paths import StatePaths
+from lbaas.drivers.haproxy.peers import table_peers
 
 MODES = {"TCP": "tcp", "HTTP": "http", "HTTPS": "tcp", "TERMINATED_HTTPS": "http"}
 # A pool that sends the PROXY protocol header: version 1 (text) or 2 (binary)
@@ -151,7 +152,7 @@ def render_persistence_lines(pool: PoolSpec, spec: LoadBalancerSpec, mode: str) 
         return []
     if persistence.type == "SOURCE_IP":
         family = "ipv6" if spec.vip is not None and ":" in spec.vip.address else "ip"
-        return [f"stick-table type {family} size 10k", "stick on src"]
+        return [f"stick-table type {family} size 10k{table_peers(spec)}", "stick on src"]
     if mode != "http":
         return []
     if persistence.type == "HTTP_COOKIE":
@@ -160,7 +161,7 @@ def render_persistence_lines(pool: PoolSpec, spec: LoadBalancerSpec, mode: str) 
         return []
     name = validate.check_cookie_name(persistence.cookie_name)
     return [
-        "stick-table type string len 64 size 10k",
+        f"stick-table type string len 64 size 10k{table_peers(spec)}",
         f"stick store-response res.cook({name})",
         f"stick match req.cook({name})",
     ]

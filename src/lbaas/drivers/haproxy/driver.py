@@ -38,6 +38,7 @@ from lbaas.drivers.haproxy.errors import (
     HaproxyError,
     RuntimeApiError,
 )
+from lbaas.drivers.haproxy.pair import PairHalves
 from lbaas.drivers.haproxy.paths import StatePaths, events_socket
 from lbaas.drivers.haproxy.render import render_config, server_address, server_options
 from lbaas.drivers.haproxy.runtime import DRAIN_TIMEOUT, RuntimeApi
@@ -59,14 +60,22 @@ class HaproxyDriver:
 
     name = "haproxy"
 
-    def __init__(self, state_dir: Path, haproxy_bin: str = "haproxy") -> None:
+    def __init__(self, state_dir: Path, haproxy_bin: str = "haproxy",
+                 keepalived_bin: str = "keepalived") -> None:
         self.state_dir = Path(state_dir)
         self.haproxy_bin = haproxy_bin
+        self.pairs = PairHalves(self.state_dir, keepalived_bin)
         # How changes reached HAProxy since the agent started (the agent's metrics).
         self.changes = {"haproxy_starts": 0, "haproxy_reloads": 0, "runtime_changes": 0}
 
     def deploy(self, spec: LoadBalancerSpec, placement: Placement) -> None:
-        """Make haproxy run `spec`: start, runtime member changes, or a checked seamless reload."""
+        """Make haproxy run `spec`: start, runtime member changes, or a checked seamless reload;
+        and, for half of an ACTIVE_STANDBY pair, keepalived beside it."""
+        self._deploy_haproxy(spec, placement)
+        if spec.deployable and spec.listeners:
+            self.pairs.ensure(spec, placement)
+
+    def _deploy_haproxy(self, spec: LoadBalancerSpec, placement: Placement) -> None:
         if not spec.deployable:
             log.info("lb %s: no VIP, undeploying", spec.id)
             self.undeploy(spec.id)
@@ -104,6 +113,7 @@ class HaproxyDriver:
     def _idle(self, spec: LoadBalancerSpec, placement: Placement, paths: StatePaths) -> None:
         """A load balancer without listeners runs no HAProxy (its VIP is plugged all the same):
         stop one that runs, and record the spec so that `observe` knows none should run."""
+        self.pairs.stop(spec.id)
         if process.master_pid(paths) is not None:
             process.stop(paths)
             log.info("lb %s: no listener left, stopped haproxy (revision %d)",
@@ -116,6 +126,7 @@ class HaproxyDriver:
         paths = StatePaths.for_lb(self.state_dir, lb_id)
         if not paths.directory.exists():
             return
+        self.pairs.stop(lb_id)
         process.stop(paths)
         shutil.rmtree(paths.directory)
         log.info("lb %s: undeployed", lb_id)
@@ -127,7 +138,16 @@ class HaproxyDriver:
         return {entry.name for entry in self.state_dir.iterdir() if entry.is_dir()}
 
     def observe(self, lb_id: str) -> Observation:
-        """Whether haproxy runs, its pool counters and each member's health."""
+        """Whether haproxy runs (and keepalived, for half of a pair, with its role), its pool
+        counters and each member's health."""
+        observation = self._observe_haproxy(lb_id)
+        if observation.running and self.pairs.configured(lb_id):
+            if not self.pairs.running(lb_id):
+                return Observation(running=False)
+            observation.role = self.pairs.role(lb_id)
+        return observation
+
+    def _observe_haproxy(self, lb_id: str) -> Observation:
         paths = StatePaths.for_lb(self.state_dir, lb_id)
         # A worker answering on the stats socket runs (workers exit with their master); only
         # when it does not answer is the process itself looked at. Half the work per round of
@@ -346,7 +366,9 @@ def read_applied(paths: StatePaths) -> tuple[LoadBalancerSpec, Placement] | None
     try:
         body = json.loads(paths.applied.read_text())
         spec = LoadBalancerSpec.model_validate(body["spec"])
-        placement = Placement(body["placement"]["namespace"], body["placement"]["bind_address"])
+        where = body["placement"]
+        placement = Placement(where["namespace"], where["bind_address"],
+                              vip_interface=where.get("vip_interface"))
     except (OSError, ValueError, KeyError, TypeError, ValidationError):
         return None
     return spec, placement
@@ -356,7 +378,8 @@ def write_applied(paths: StatePaths, spec: LoadBalancerSpec, placement: Placemen
     """Record the spec (certificates by digest only) and placement applied."""
     body = {
         "spec": redacted(spec).model_dump(mode="json"),
-        "placement": {"namespace": placement.namespace, "bind_address": placement.bind_address},
+        "placement": {"namespace": placement.namespace, "bind_address": placement.bind_address,
+                      "vip_interface": placement.vip_interface},
     }
     partial = paths.applied.with_name(paths.applied.name + ".tmp")
     partial.write_text(json.dumps(body, indent=2, sort_keys=True))

@@ -31,6 +31,7 @@ from lbaas.drivers.haproxy.backend import (
 from lbaas.drivers.haproxy.errors import UnsafeConfigValue
 from lbaas.drivers.haproxy.frontend import member_timeout_lines, render_frontend
 from lbaas.drivers.haproxy.paths import StatePaths
+from lbaas.drivers.haproxy.peers import render_peers
 
 __all__ = [
     "MODES", "ServerLine", "build_context", "dynamic_servers_allowed", "pools_in_use",
@@ -70,6 +71,7 @@ def build_context(
         "stats_socket": validate.check_path("stats socket", str(paths.stats_socket)),
         "server_state_file": validate.check_path("server state", str(paths.server_state)),
         "events_log": validate.check_path("events socket", str(paths.events_socket)),
+        "peers": render_peers(spec),
         "frontends": [
             render_frontend(listener, spec, placement.bind_address, paths)
             for listener in spec.listeners

@@ -1,0 +1,147 @@
+"""An ACTIVE_STANDBY pair losing its MASTER, under load (part 3 of `python -m bench failure`).
+
+Two agents (two hosts) run the pair's halves; a prober makes a request on a new connection every
+5 ms, and wrk (when installed) keeps 10 keep-alive connections busy. Each run cuts the MASTER's
+VIP leg (its node gone from the network) and measures, from the cut, until the first request
+sent after it is answered (now by the BACKUP, which took the VIP), and the requests that failed
+meanwhile. The leg comes back (the old MASTER stays BACKUP: nopreempt) and the roles settle
+before the next run, so runs alternate between the halves. A client holding the HTTP_COOKIE
+cookie is checked to reach the same member after each takeover.
+
+Target: first answer after the cut within 1 s, p50 over the runs (Octavia: about 3.5 s after
+detection, anchors.md).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from typing import Any
+
+from bench import wrk
+from bench.common import Result, ms, percentile, say
+from bench.netns import Prober, socket_in
+from bench.system import BenchError, Network, System
+
+V2 = "/v2.0/lbaas"
+AMPHORAE = "/v2.0/octavia/amphorae"
+GAP_TARGET_MS = 1000.0
+COOKIE = "SRV"
+
+
+def pair_takeover(system: System, result: Result, net: Network, client_ns: str, runs: int,
+                  agents: tuple[str, str]) -> None:
+    backend = system.backend(net, [9101, 9102], name="pairback")
+    lb_id, address = _make_pair(system, net, backend.members())
+    hosts = {system.agents[name].host: name for name in agents}
+    _wait_roles(system, lb_id, 30)
+    prober = Prober(client_ns, address, 80, interval=0.005, timeout=1.0).start()
+    load = wrk.Background(client_ns, f"http://{address}/", connections=10,
+                          seconds=3600) if wrk.available() else None
+    gaps: list[float] = []
+    failed: list[int] = []
+    kept = 0
+    try:
+        for run in range(runs):
+            master = _wait_roles(system, lb_id, 30)
+            cookie, member = _sticky(client_ns, address)
+            namespace = system.namespace(hosts[master["host"]], lb_id)
+            time.sleep(0.2)  # some load before the cut
+            cut = time.monotonic()
+            _link(namespace, "down")
+            first = _first_answer_after(prober, cut, 10)
+            gaps.append(first - cut)
+            failed.append(sum(1 for s in prober.since(cut) if s.status != 200 and s.sent < first))
+            kept += _sticky(client_ns, address, cookie)[1] == member
+            say(f"  run {run + 1}: {master['host']} cut off; first answer after "
+                f"{ms(gaps[-1]):.0f} ms, {failed[-1]} failed requests")
+            _link(namespace, "up")
+            _wait_roles(system, lb_id, 30, not_master=master["host"])
+    finally:
+        samples = prober.stop()
+        summary = load.stop() if load is not None else None
+    result.figure("pair_runs", runs)
+    result.figure("pair_gap_p50_ms", ms(percentile(gaps, 50)), "ms")
+    result.figure("pair_gap_max_ms", ms(max(gaps)), "ms")
+    result.figure("pair_failed_requests_per_run_max", max(failed))
+    result.figure("pair_prober_requests", len(samples))
+    result.figure("pair_cookie_persistence_held", f"{kept}/{runs}")
+    if summary is not None:
+        result.figure("pair_wrk_requests", summary.requests)
+        result.figure("pair_wrk_failed", summary.failed)
+    result.target("pair: first answer after the MASTER's cut (p50)",
+                  ms(percentile(gaps, 50)), "<=", GAP_TARGET_MS, "ms")
+    system.api.delete(f"{V2}/loadbalancers/{lb_id}?cascade=true")
+
+
+def _make_pair(system: System, net: Network, members: list[tuple[str, int]]) -> tuple[str, str]:
+    profile = system.api.post(f"{V2}/flavorprofiles", "flavorprofile", name="bench-pair",
+                              provider_name="haproxy",
+                              flavor_data='{"loadbalancer_topology": "ACTIVE_STANDBY"}')
+    flavor = system.api.post(f"{V2}/flavors", "flavor", name="bench-pair",
+                             flavor_profile_id=profile["id"])
+    pool = {"protocol": "HTTP", "lb_algorithm": "ROUND_ROBIN",
+            "session_persistence": {"type": "HTTP_COOKIE"},
+            "members": [{"address": a, "protocol_port": p, "subnet_id": net.subnet_id}
+                        for a, p in members]}
+    lb = system.api.post(f"{V2}/loadbalancers", "loadbalancer", name="bench-pair",
+                         vip_subnet_id=net.subnet_id, flavor_id=flavor["id"], listeners=[
+                             {"protocol": "HTTP", "protocol_port": 80, "default_pool": pool}])
+    path = f"{V2}/loadbalancers/{lb['id']}"
+    system.wait_for(lambda: system.api.get(path)["loadbalancer"]["provisioning_status"]
+                    == "ACTIVE", 60, "the pair ACTIVE", 0.05)
+    return str(lb["id"]), str(lb["vip_address"])
+
+
+def _wait_roles(system: System, lb_id: str, timeout: float,
+                not_master: str | None = None) -> dict[str, Any]:
+    """Once one half is reported MASTER and the other BACKUP (the MASTER not on host
+    `not_master`), the MASTER's instance."""
+    found: dict[str, Any] = {}
+
+    def settled() -> bool:
+        halves = system.api.get(f"{AMPHORAE}?loadbalancer_id={lb_id}")["amphorae"]
+        roles = {h["role"]: h for h in halves}
+        if set(roles) != {"MASTER", "BACKUP"} or roles["MASTER"]["host"] == not_master:
+            return False
+        found.update(roles["MASTER"])
+        return True
+
+    system.wait_for(settled, timeout, "one MASTER and one BACKUP", 0.05)
+    return found
+
+
+def _link(namespace: str, state: str) -> None:
+    subprocess.run(["ip", "-n", namespace, "link", "set", "vip0", state], check=True,
+                   capture_output=True, timeout=10)
+
+
+def _first_answer_after(prober: Prober, moment: float, timeout: float) -> float:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        answered = [s.done for s in prober.since(moment) if s.status == 200]
+        if answered:
+            return min(answered)
+        time.sleep(0.01)
+    raise BenchError(f"nothing answered within {timeout:.0f} s of the MASTER's cut")
+
+
+def _sticky(namespace: str, address: str, cookie: str = "") -> tuple[str, str]:
+    """One request (with the persistence cookie if given): (the cookie set or sent, the member
+    that answered)."""
+    sock = socket_in(namespace)
+    try:
+        sock.settimeout(3.0)
+        sock.connect((address, 80))
+        sent = f"Cookie: {COOKIE}={cookie}\r\n" if cookie else ""
+        sock.sendall(f"GET / HTTP/1.0\r\nHost: {address}\r\n{sent}\r\n".encode())
+        raw = b""
+        while chunk := sock.recv(65536):
+            raw += chunk
+    finally:
+        sock.close()
+    head, _, body = raw.decode("latin-1").partition("\r\n\r\n")
+    for line in head.split("\r\n"):
+        if line.lower().startswith("set-cookie:") and f"{COOKIE}=" in line:
+            cookie = line.split(f"{COOKIE}=", 1)[1].split(";", 1)[0]
+    return cookie, body.strip()

@@ -1,0 +1,189 @@
+"""ACTIVE_STANDBY load balancers against the real system: two agents (two hosts on this
+machine), each running one half, HAProxy and keepalived in a namespace of its own; keepalived
+(VRRP unicast between the halves' own addresses, nopreempt) decides which holds the VIP.
+
+A load balancer made from a flavor whose profile says ACTIVE_STANDBY goes ACTIVE with one
+instance on each agent; the amphorae show one MASTER and one BACKUP; requests through the VIP
+are served. The MASTER's VIP leg cut (its node gone from the network): the BACKUP takes the
+VIP and serves, and the requests that failed meanwhile are counted (the gap is recorded, not
+asserted). Persistence holds across it: an HTTP_COOKIE client keeps its member, and a
+SOURCE_IP client too, because the halves share their stick tables (HAProxy peers: the BACKUP
+held the client's entry before the cut). The old MASTER's leg back: it stays BACKUP
+(nopreempt). Tenant network 198.18.174.0/24.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from tests.integration.system import (
+    Net,
+    System,
+    close_system,
+    needs_system,
+    open_system,
+    record_count,
+    record_timing,
+    wait_for,
+)
+from tests.integration.traffic import Client, NewConnectionLoop
+
+from lbaas.drivers.haproxy.runtime import RuntimeApi
+
+pytestmark = needs_system
+
+TENANT = "198.18.174.0/24"
+MEMBERS = {"m1": "198.18.174.201", "m2": "198.18.174.202"}
+CLIENT = "198.18.174.231"
+OTHER_CLIENT = "198.18.174.232"
+VIP = "198.18.174.20"
+V2 = "/v2.0/lbaas"
+AMPHORAE = "/v2.0/octavia/amphorae"
+
+
+@dataclass
+class Lab:
+    system: System
+    tenant: Net
+    client: Client
+    other: Client
+    lb_id: str = ""
+    sticky_pool: str = ""
+
+
+@pytest.fixture(scope="module")
+def lab() -> Iterator[Lab]:
+    system = open_system()
+    try:
+        for name in ("a", "b"):
+            system.add_agent(name)
+        tenant = system.network("t", TENANT)
+        for name, address in MEMBERS.items():
+            system.host(name, tenant, address, name)
+        lab = Lab(system, tenant, system.client("c", tenant, CLIENT),
+                  system.client("d", tenant, OTHER_CLIENT))
+        yield lab
+        if lab.lb_id:
+            system.api.delete(f"{V2}/loadbalancers/{lab.lb_id}?cascade=true")
+            system.wait_removed(lab.lb_id)
+    finally:
+        close_system(system)
+
+
+def _halves(lab: Lab) -> dict[str, dict[str, Any]]:
+    """The load balancer's instances by role (None: not reported yet)."""
+    listed = lab.system.api.get(f"{AMPHORAE}?loadbalancer_id={lab.lb_id}")["amphorae"]
+    return {str(a["role"]): a for a in listed}
+
+
+def _both_roles(lab: Lab) -> dict[str, dict[str, Any]] | None:
+    halves = _halves(lab)
+    return halves if set(halves) == {"MASTER", "BACKUP"} else None
+
+
+def _agent_of(lab: Lab, instance: dict[str, Any]) -> str:
+    """The name of the agent (a or b) that runs an instance."""
+    return next(name for name, agent in lab.system.agents.items()
+                if agent.host == instance["host"])
+
+
+def _holds_vip(lab: Lab, agent: str) -> bool:
+    namespace = lab.system.agents[agent].namespace(lab.lb_id)
+    shown = subprocess.run(["ip", "-n", namespace, "-4", "-o", "addr", "show"],
+                           capture_output=True, text=True, check=False).stdout
+    return f" {VIP}/" in shown
+
+
+def test_a_pair_goes_active_with_a_master_and_a_backup(lab: Lab) -> None:
+    api = lab.system.api
+    profile = api.post(f"{V2}/flavorprofiles", {"flavorprofile": {
+        "name": "pair", "provider_name": "haproxy",
+        "flavor_data": '{"loadbalancer_topology": "ACTIVE_STANDBY"}'}})["flavorprofile"]
+    flavor = api.post(f"{V2}/flavors", {"flavor": {
+        "name": "pair", "flavor_profile_id": profile["id"]}})["flavor"]
+    subnet = lab.tenant.subnet_id
+    members = [{"address": address, "protocol_port": 80, "subnet_id": subnet}
+               for address in MEMBERS.values()]
+    lb = api.post(f"{V2}/loadbalancers", {"loadbalancer": {
+        "name": "pair", "vip_subnet_id": subnet, "vip_address": VIP,
+        "flavor_id": flavor["id"], "listeners": [
+            {"name": "cookie", "protocol": "HTTP", "protocol_port": 80, "default_pool": {
+                "name": "cookie", "protocol": "HTTP", "lb_algorithm": "ROUND_ROBIN",
+                "session_persistence": {"type": "HTTP_COOKIE"}, "members": members}},
+            {"name": "source", "protocol": "HTTP", "protocol_port": 81, "default_pool": {
+                "name": "source", "protocol": "HTTP", "lb_algorithm": "ROUND_ROBIN",
+                "session_persistence": {"type": "SOURCE_IP"}, "members": members}},
+        ]}})["loadbalancer"]
+    lab.lb_id = lb["id"]
+    lab.sticky_pool = next(p["id"] for p in api.get(
+        f"{V2}/pools?loadbalancer_id={lb['id']}")["pools"] if p["name"] == "source")
+    lab.system.made.lb_ids.add(lab.lb_id)
+
+    def active() -> bool:
+        status = api.get(f"{V2}/loadbalancers/{lab.lb_id}")["loadbalancer"][
+            "provisioning_status"]
+        assert status != "ERROR"
+        return status == "ACTIVE"
+
+    wait_for("the pair ACTIVE", active)
+    halves = wait_for("one MASTER and one BACKUP reported", lambda: _both_roles(lab))
+    assert halves["MASTER"]["host"] != halves["BACKUP"]["host"]
+    master, backup = _agent_of(lab, halves["MASTER"]), _agent_of(lab, halves["BACKUP"])
+    assert _holds_vip(lab, master) and not _holds_vip(lab, backup)
+    assert set(lab.client.texts(VIP, 6)) == set(MEMBERS)
+
+
+def _source_table(lab: Lab, agent: str) -> str:
+    """The SOURCE_IP pool's stick table in one half's HAProxy."""
+    sock = lab.system.agents[agent].state_dir / lab.lb_id / "stats.sock"
+    return RuntimeApi(sock).execute(f"show table {lab.sticky_pool}")
+
+
+def test_the_backup_serves_when_the_master_is_cut_off(lab: Lab) -> None:
+    halves = _halves(lab)
+    master, backup = _agent_of(lab, halves["MASTER"]), _agent_of(lab, halves["BACKUP"])
+    namespace = lab.system.agents[master].namespace(lab.lb_id)
+    # Persistence before the cut: another client takes the first round-robin pick, so this
+    # client's member is the one a fresh table would not give it first.
+    lab.other.get(VIP, port=81)
+    by_source = lab.client.get(VIP, port=81).text
+    with lab.client.session(VIP, 80) as session:
+        by_cookie = session.get().text
+        cookie = dict(session.cookies)
+    wait_for("the BACKUP holding this client's stick-table entry (peers)",
+             lambda: f"key={CLIENT} " in _source_table(lab, backup))
+    loop = NewConnectionLoop(lab.client, VIP).start()
+    try:
+        wait_for("requests served before the cut", lambda: sum(loop.answers.values()) >= 5)
+        cut = time.monotonic()
+        subprocess.run(["ip", "-n", namespace, "link", "set", "vip0", "down"], check=True)
+        wait_for("the BACKUP holding the VIP", lambda: _holds_vip(lab, backup))
+        served = sum(loop.answers.values())
+        wait_for("requests served after the takeover",
+                 lambda: sum(loop.answers.values()) >= served + 5)
+        first_after = time.monotonic() - cut
+    finally:
+        loop.stop()
+    record_timing("pair: MASTER cut off -> BACKUP serving (upper bound)", first_after)
+    record_count("pair: requests failed across the takeover", len(loop.failures_since(cut)))
+    assert set(loop.answers) == set(MEMBERS)
+    assert [lab.client.get(VIP, port=81).text for _ in range(3)] == [by_source] * 3
+    with lab.client.session(VIP, 80) as session:
+        session.cookies.update(cookie)
+        assert [session.get().text for _ in range(3)] == [by_cookie] * 3
+    wait_for("the new MASTER reported",
+             lambda: _halves(lab).get("MASTER", {}).get("host") ==
+             lab.system.agents[backup].host)
+
+    # The old MASTER back on the network: it stays BACKUP, the VIP stays where it is.
+    subprocess.run(["ip", "-n", namespace, "link", "set", "vip0", "up"], check=True)
+    wait_for("the old MASTER reported BACKUP",
+             lambda: _halves(lab).get("BACKUP", {}).get("host") ==
+             lab.system.agents[master].host)
+    assert _holds_vip(lab, backup) and not _holds_vip(lab, master)
+    assert set(lab.client.texts(VIP, 4)) == set(MEMBERS)
