@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     heartbeat_interval: float = Field(default=1.0, gt=0)
     agent_down_time: float = Field(default=5.0, gt=0)
     network_driver: Literal["auto", "netns", "host"] = "auto"
+    # the topology of v1 pools created without `lbaas:topology` (v2: the flavor's profile says)
+    v1_topology: Literal["SINGLE", "ACTIVE_STANDBY"] = "SINGLE"
     log_format: Literal["text", "json"] = "text"  # json: one JSON object per log line
 
     # quotas (-1: unlimited) and limits

@@ -25,8 +25,9 @@ def test_create_pool_defaults(api: Api, lb_net: dict[str, Any]) -> None:
     assert set(pool) == {
         "id", "tenant_id", "vip_id", "name", "description", "subnet_id", "protocol", "provider",
         "lb_method", "members", "health_monitors", "health_monitors_status", "admin_state_up",
-        "status", "status_description",
+        "status", "status_description", "lbaas:topology",  # the one extension attribute
     }
+    assert pool["lbaas:topology"] == "SINGLE"
     assert api.show(f"{POOLS}/{pool['id']}") == pool
 
 

@@ -136,3 +136,29 @@ def test_failover_of_a_pair_moves_its_standby_half_only(api: Api, alice: Api) ->
     roles = {h["compute_id"]: h["role"] for h in api.get(AMPHORAE).json()["amphorae"]}
     assert roles == {third: None, second: "MASTER"}
     assert _spec(api, first, lb["id"]) is None and _spec(api, third, lb["id"]) is not None
+
+
+def test_a_v1_pool_may_ask_for_a_pair(api: Api, alice: Api) -> None:
+    """`lbaas:topology` on a v1 pool: its halves take their places with its VIP, and go with
+    it; a bad value is a 400 naming the attribute."""
+    agents = {host: api.register_agent(host) for host in ("h1", "h2")}
+    subnet = own_subnet(alice)
+    answer = alice.post("/v2.0/lb/pools", {"pool": {
+        "name": "p", "protocol": "HTTP", "lb_method": "ROUND_ROBIN", "subnet_id": subnet,
+        "lbaas:topology": "PAIR"}})
+    assert answer.status_code == 400 and "lbaas:topology" in answer.text, answer.text
+    single = alice.pool(subnet)
+    assert single["lbaas:topology"] == "SINGLE"
+    pool = alice.pool(subnet, **{"lbaas:topology": "ACTIVE_STANDBY"})
+    assert pool["lbaas:topology"] == "ACTIVE_STANDBY"
+    assert any(_spec(api, agent, pool["id"]) is not None for agent in agents.values())
+    vip = alice.vip(pool["id"], subnet)
+    halves = api.get(f"{AMPHORAE}?loadbalancer_id={pool['id']}").json()["amphorae"]
+    assert sorted(h["compute_id"] for h in halves) == sorted(agents.values())
+    for agent in agents.values():
+        spec = _spec(api, agent, pool["id"])
+        assert spec is not None and spec["vrrp"] is not None
+        assert spec["vip"]["address"] == vip["address"]
+    assert alice.delete(f"/v2.0/lb/vips/{vip['id']}").status_code == 204
+    assert api.get(f"{AMPHORAE}?loadbalancer_id={pool['id']}").json()["amphorae"] == []
+    assert sum(_spec(api, agent, pool["id"]) is not None for agent in agents.values()) == 1

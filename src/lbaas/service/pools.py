@@ -33,6 +33,7 @@ def create_pool(tx: WriteTx, settings: Settings, ctx: Context, body: dict[str, A
         provider=body["provider"] or "haproxy",
         provisioning_status=status.PENDING_CREATE,
         operating_status="OFFLINE",
+        topology=body.get("lbaas:topology") or settings.v1_topology,
     )
     pool = Pool(
         id=pool_id,

@@ -101,6 +101,11 @@ def _bind_pair(session: Session, lb: LoadBalancer, agents: list[Agent]) -> Agent
     balancer's own agent_id names its first bound instance's agent."""
     live = {agent.id: agent for agent in agents}
     loads = _loads(session, lb.id)
+    if not lb.instances:  # a v1 pool before its VIP: one agent acknowledges it, as SINGLE
+        chosen = min(agents, key=lambda a: (loads.get(a.id, 0), a.host, a.id)) \
+            if agents else None
+        lb.agent_id = chosen.id if chosen is not None else None
+        return chosen
     for instance in lb.instances:
         if instance.agent_id in live:
             continue
@@ -138,7 +143,9 @@ def replace_standby(session: Session, settings: Settings, lb: LoadBalancer) -> A
 
 def pair_needs_agent(lb: LoadBalancer, live: dict[str, Agent]) -> bool:
     """An instance of the pair has no live agent, and a live agent on another host than the
-    other instance's could take it."""
+    other instance's could take it (a pair without instances yet: its agent is not live)."""
+    if not lb.instances:
+        return lb.agent_id not in live and bool(live)
     for instance in lb.instances:
         if instance.agent_id in live:
             continue

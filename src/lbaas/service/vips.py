@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from lbaas.domain import status
 from lbaas.errors import BadRequest, Conflict
-from lbaas.service import quotas
+from lbaas.service import pairs, quotas, scheduler
 from lbaas.service.context import Context
 from lbaas.service.networks import usable_subnet
 from lbaas.service.objects import get_for_update, get_visible, touch
@@ -49,6 +49,9 @@ def create_vip(tx: WriteTx, settings: Settings, ctx: Context, body: dict[str, An
             device_id=lb.id,
         )
         set_vip_port(lb, port, subnet)
+        if lb.topology == pairs.ACTIVE_STANDBY:  # its halves take their places with the VIP
+            pairs.make_instances(session, lb)
+            scheduler.bind(session, settings, lb)
     else:
         _check_same_vip(lb, subnet.id, body["address"])
     _check_port_free(session, lb, body["protocol_port"])
@@ -175,6 +178,7 @@ def delete_vip(tx: WriteTx, ctx: Context, vip_id: str) -> None:
     session.flush()
     session.refresh(lb)
     if not lb.listeners and v1_made(session, lb):
+        pairs.release_instances(session, lb)
         release_vip_port(session, lb)
     if pool is not None:
         session.refresh(pool)

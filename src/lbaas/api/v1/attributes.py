@@ -110,6 +110,19 @@ POOLS = Resource(
             schema={"type": "string", "enum": ["haproxy"]},
         ),
         "lb_method": _enum(("ROUND_ROBIN", "LEAST_CONNECTIONS", "SOURCE_IP"), post=True, put=True),
+        # not upstream: SINGLE or ACTIVE_STANDBY (default: the service's v1_topology)
+        "lbaas:topology": Attr(
+            post=True,
+            default=None,
+            validate=lambda x: (
+                None
+                if x in (None, "SINGLE", "ACTIVE_STANDBY")
+                else f"Invalid input for lbaas:topology. Reason: {x!r} is not in "
+                     "['SINGLE', 'ACTIVE_STANDBY']."
+            ),
+            schema={"type": "string", "enum": ["SINGLE", "ACTIVE_STANDBY"], "nullable": True},
+            nullable=True,
+        ),
         "members": _ro({"type": "array", "items": UUID}),
         "health_monitors": Attr(
             post=True,

@@ -36,6 +36,7 @@ def pool_view(pool: Pool) -> dict[str, Any]:
         "protocol": pool.protocol,
         "provider": pool.provider,
         "lb_method": pool.lb_method,
+        "lbaas:topology": pool.load_balancer.topology,
         "members": [m.id for m in pool.members],
         "health_monitors": [a.monitor_id for a in pool.monitors],
         "health_monitors_status": [
