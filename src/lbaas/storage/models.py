@@ -84,6 +84,7 @@ class Agent(Base):
 
 class Network(Base):
     __tablename__ = "networks"
+    __table_args__ = (UniqueConstraint("vni", name="uniq_networks0vni"),)
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     tenant_id: Mapped[str] = mapped_column(String(255), index=True)
     name: Mapped[str] = mapped_column(String(255), default="")
@@ -91,6 +92,8 @@ class Network(Base):
     shared: Mapped[bool] = mapped_column(Boolean, default=False)
     external: Mapped[bool] = mapped_column(Boolean, default=False)
     bridge: Mapped[str | None] = mapped_column(String(15), nullable=True)
+    # its VXLAN segment between nodes (migration 0009); unused while an admin names a bridge
+    vni: Mapped[int | None] = mapped_column(Integer, nullable=True)
     subnets: Mapped[list[Subnet]] = relationship(back_populates="network", order_by="Subnet.id")
 
 
