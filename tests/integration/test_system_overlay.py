@@ -31,6 +31,7 @@ from tests.integration.system import (
 )
 from tests.integration.traffic import Client
 
+from lbaas.domain.naming import network_bridge
 from lbaas.drivers.network import links, vxlan
 
 pytestmark = needs_system
@@ -52,6 +53,8 @@ class Rig:
     external: Net
     client: Client  # on node 2, on the tenant network
     outsider: Client  # on node 3, on the external network
+    lb: LoadBalancer | None = None  # made on node 1 by the first test that needs it
+    floating: str | None = None
 
     def node(self, number: int) -> Node:
         return self.underlay.nodes[number - 1]
@@ -134,23 +137,31 @@ def test_every_node_joins_every_overlay_network(rig: Rig) -> None:
                             "mtu": UNDERLAY_MTU - 50, "peers": others}
 
 
-def test_a_load_balancer_on_node_1_serves_members_on_nodes_2_and_3(rig: Rig) -> None:
+def _lb_on_node_1(rig: Rig) -> tuple[LoadBalancer, str]:
+    """The load balancer with a floating IP, made on node 1 (only node 1 takes it)."""
+    if rig.lb is not None and rig.floating is not None:
+        return rig.lb, rig.floating
     one, two, three = rig.agents
-    for agent in (two, three):  # only node 1 takes new load balancers
+    for agent in (two, three):
         rig.set_admin(agent, False)
     try:
-        lb = rig.system.load_balancer(rig.tenant, members=[WEB2, WEB3])
+        rig.lb = rig.system.load_balancer(rig.tenant, members=[WEB2, WEB3])
     finally:
         for agent in (two, three):
             rig.set_admin(agent, True)
-    _on_node(rig, lb, one)
-    record_timing("overlay: VIP to ACTIVE on node 1", lb.seconds_to_active)
+    _on_node(rig, rig.lb, one)
+    record_timing("overlay: VIP to ACTIVE on node 1", rig.lb.seconds_to_active)
+    rig.floating = rig.system.floating_ip(rig.external, rig.lb)
+    return rig.lb, rig.floating
+
+
+def test_a_load_balancer_on_node_1_serves_members_on_nodes_2_and_3(rig: Rig) -> None:
+    lb, floating = _lb_on_node_1(rig)
     assert set(rig.client.texts(lb.address, 6)) == {"web2", "web3"}
-    floating = rig.system.floating_ip(rig.external, lb)
     wait_for("the floating IP to answer", lambda: rig.outsider.get(floating).ok)
     assert set(rig.outsider.texts(floating, 6)) == {"web2", "web3"}
     # the VIP's namespace legs took the overlay's MTU: nothing bigger leaves it
-    with links.open_namespace(one.namespace(lb.pool_id), create=False) as inside:
+    with links.open_namespace(rig.agents[0].namespace(lb.pool_id), create=False) as inside:
         mtus = {str(link.get("ifname")): link.get("IFLA_MTU") for link in inside.get_links()}
     assert {name: mtu for name, mtu in mtus.items() if name != "lo"} == {
         name: UNDERLAY_MTU - 50 for name in mtus if name != "lo"}
@@ -160,12 +171,15 @@ def test_a_load_balancer_on_node_1_serves_members_on_nodes_2_and_3(rig: Rig) -> 
 
 def test_node_1_cut_off_its_load_balancer_serves_from_another_node(rig: Rig) -> None:
     one = rig.agents[0]
-    lb = next(lb for lb in _load_balancers(rig) if rig.system.hosting_agent(lb.pool_id)
-              == one.host)
-    floating = rig.system.api.get("/v2.0/floatingips")["floatingips"][0]["floating_ip_address"]
+    lb, floating = _lb_on_node_1(rig)
+    _on_node(rig, lb, one)
+    two, three = rig.node(2), rig.node(3)
     rig.underlay.cut(rig.node(1))
     try:
         rig.system.wait_agent_alive(one, alive=False)
+        wait_for("node 2 to stop flooding to node 1",  # a peer gone: its entry goes
+                 lambda: (_overlay_of(two, rig.tenant.bridge) or {}).get("peers")
+                 == [three.address])
         moved = wait_for("the load balancer to leave node 1",
                          lambda: (host := rig.system.hosting_agent(lb.pool_id)) != one.host
                          and host)
@@ -179,12 +193,40 @@ def test_node_1_cut_off_its_load_balancer_serves_from_another_node(rig: Rig) -> 
         rig.underlay.cut(rig.node(1), up=True)
     # back on the underlay, node 1's agent removes its copy, and rejoins the overlay
     rig.system.wait_agent_alive(one)
+    wait_for("node 2 to flood to node 1 again",
+             lambda: (_overlay_of(two, rig.tenant.bridge) or {}).get("peers")
+             == sorted([rig.node(1).address, three.address]))
     wait_for("node 1 to remove its old copy",
              lambda: one.namespace(lb.pool_id) not in netns.listnetns())
     assert set(rig.client.texts(lb.address, 4)) == {"web2", "web3"}
 
 
-def _load_balancers(rig: Rig) -> list[LoadBalancer]:
-    pools = rig.system.api.get("/v2.0/lb/pools")["pools"]
-    vips = {v["pool_id"]: v for v in rig.system.api.get("/v2.0/lb/vips")["vips"]}
-    return [LoadBalancer(pool, vips[pool["id"]], []) for pool in pools if pool["id"] in vips]
+def test_a_network_deleted_leaves_no_vxlan_device_or_bridge_on_any_node(rig: Rig) -> None:
+    made = rig.system.api.post("/v2.0/networks", {"network": {"name": "gone"}})["network"]
+    bridge = network_bridge(made["id"])
+    for node in rig.underlay.nodes:
+        wait_for(f"node {node.number} to join {bridge}",
+                 lambda n=node: _overlay_of(n, bridge) is not None)
+    rig.system.api.delete(f"/v2.0/networks/{made['id']}")
+    device = f"lbvx{made['provider:segmentation_id']}"
+    for node in rig.underlay.nodes:
+        wait_for(f"node {node.number} to remove {bridge} and {device}",
+                 lambda n=node: not ({bridge, device} & _links_of(n)))
+
+
+def test_an_agent_without_an_underlay_joins_no_overlay(rig: Rig) -> None:
+    plain = rig.system.add_agent("pl")  # in the host's namespace, as on one machine today
+    view = rig.system.wait_agent_alive(plain)
+    assert "underlay_ip" not in view["configurations"]
+    assert rig.system.api.get(f"/agent/v1/agents/{view['id']}/desired-state")["overlay"] is None
+    for net in (rig.tenant, rig.external):
+        vni = rig.system.api.get(f"/v2.0/networks/{net.network_id}")["network"][
+            "provider:segmentation_id"]
+        assert not links.host_link_exists(vxlan.device_name(vni))
+        assert not links.host_link_exists(net.bridge)
+    plain.stop()
+
+
+def _links_of(node: Node) -> set[str]:
+    with links.open_namespace(node.namespace, create=False) as ipr:
+        return {str(link.get("ifname")) for link in ipr.get_links()}
