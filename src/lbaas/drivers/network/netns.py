@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 
 ANNOUNCE_WAIT_STEPS = 1000  # how long (0.01 s steps) an announcement waits for a listener
 DAD_WINDOW = 0.1  # seconds to listen for another holder of an address new in a namespace
+OVERLAY_RECHECK = 30.0  # seconds: converge the overlay in full at least this often
 
 # Gratuitous ARP once something listens on the VIP: wait (at most $3 hundredths of a second,
 # looking every 10 ms: a client that tried too early learns the VIP when it can serve) until
@@ -86,6 +87,7 @@ class NetnsDriver:
         self.underlay_ip = underlay_ip
         self._overlay_mtu: dict[str, int] = {}
         self._segments: tuple[vxlan.Segment, ...] | None = None
+        self._segments_at = 0.0  # time.monotonic() of the last full converge
 
     def namespace(self, lb_id: str) -> str:
         """The namespace that holds lb_id."""
@@ -242,17 +244,20 @@ class NetnsDriver:
     def converge_overlay(self, segments: Sequence[vxlan.Segment]) -> None:
         """Give each overlay network's bridge its VXLAN device and the peers' forwarding
         entries; remove our VXLAN devices of networks no longer listed. Nothing without an
-        underlay address. Skipped when the segments are those last converged and in place."""
+        underlay address. Skipped when the segments are those last converged, their devices are
+        there and the last full converge is recent (a later one repairs what someone changed)."""
         if self.underlay_ip is None:
             return
         wanted = tuple(segments)
-        if wanted == self._segments and all(
+        recent = time.monotonic() - self._segments_at < OVERLAY_RECHECK
+        if wanted == self._segments and recent and all(
             links.host_link_exists(vxlan.device_name(s.vni)) for s in wanted
         ):
             return
         self._segments = None
         with links.plumbing("converge the overlay"), IPRoute() as root:
             mtu = vxlan.overlay_mtu(root, self.underlay_ip)
+            self._overlay_mtu = {segment.bridge: mtu for segment in wanted}  # for legs plugged
             for segment in wanted:
                 bridge = self._ensure_bridge(root, segment.bridge)
                 index = vxlan.ensure_device(root, segment, self.underlay_ip, mtu, bridge)
@@ -263,8 +268,7 @@ class NetnsDriver:
             gone = vxlan.remove_devices_except(root, {vxlan.device_name(s.vni) for s in wanted})
         if gone:
             log.info("removed VXLAN devices of networks gone: %s", ", ".join(gone))
-        self._overlay_mtu = {segment.bridge: mtu for segment in wanted}
-        self._segments = wanted
+        self._segments, self._segments_at = wanted, time.monotonic()
 
     def _converge_rest(self, namespace: str, pending: _Pending) -> list[Leg]:
         """Addresses, routes, rules and NAT; returns the legs to announce by ARP."""
