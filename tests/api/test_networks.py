@@ -20,10 +20,37 @@ def test_network_defaults(api: Api) -> None:
         "id": network["id"], "tenant_id": "admin", "project_id": "admin", "name": "net",
         "admin_state_up": True,
         "shared": False, "router:external": False, "lbaas:bridge": None, "status": "ACTIVE",
-        "subnets": [],
+        "subnets": [], "provider:network_type": "vxlan", "provider:physical_network": None,
+        "provider:segmentation_id": network["provider:segmentation_id"],
     }
+    assert network["provider:segmentation_id"] >= 1000
     subnet = api.subnet(network["id"])
     assert api.show(f"{NETWORKS}/{network['id']}")["subnets"] == [subnet["id"]]
+
+
+def test_networks_get_the_lowest_free_vni(api: Api) -> None:
+    first, second, third = (api.network()["provider:segmentation_id"] for _ in range(3))
+    assert (first, second, third) == (1000, 1001, 1002)
+    middle = next(n for n in api.items(NETWORKS) if n["provider:segmentation_id"] == 1001)
+    assert api.delete(f"{NETWORKS}/{middle['id']}").status_code == 204
+    assert api.network()["provider:segmentation_id"] == 1001  # freed, taken again
+    assert api.network()["provider:segmentation_id"] == 1003
+
+
+def test_a_network_on_an_admin_bridge_is_flat(api: Api) -> None:
+    mapped = api.network(**{"lbaas:bridge": "br-ex"})
+    assert mapped["provider:network_type"] == "flat"
+    assert mapped["provider:physical_network"] == "br-ex"
+    assert mapped["provider:segmentation_id"] is None
+    path = f"{NETWORKS}/{mapped['id']}"
+    unmapped = api.put(path, {"network": {"lbaas:bridge": None}}).json()["network"]
+    assert unmapped["provider:network_type"] == "vxlan"  # its own VNI, kept from the start
+    assert unmapped["provider:segmentation_id"] >= 1000
+
+
+def test_segmentation_id_is_read_only(api: Api) -> None:
+    err = error(api.post(NETWORKS, {"network": {"provider:segmentation_id": 5}}), 400)
+    assert "provider:segmentation_id" in err["message"]
 
 
 def test_admin_only_network_attributes(api: Api, alice: Api) -> None:

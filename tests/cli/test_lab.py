@@ -11,7 +11,12 @@ from typing import Any
 
 import pytest
 
-from lbaas.drivers.network.links import remove_bridge
+from lbaas.drivers.network.links import (
+    link_index,
+    open_namespace,
+    remove_bridge,
+    remove_namespace,
+)
 from tests.cli.conftest import Cli, Service
 
 pytestmark = [
@@ -136,3 +141,22 @@ def test_the_old_del_name_still_works(lab: tuple[Cli, str]) -> None:
 def _subnet_id(service: Service) -> str:
     subnets = service.get("/v2.0/subnets")["subnets"]
     return str(next(s["id"] for s in subnets if s["name"] == "labsub"))
+
+
+def test_a_lab_host_on_a_node(lab: tuple[Cli, str], service: Service) -> None:
+    cli, bridge = lab
+    node = f"lbaas-lab-clinode{os.getpid() % 100000}"
+    with open_namespace(node, create=True):
+        pass
+    try:
+        out = cli.ok("lab", "host", "add", "h1", "--network", "labnet", "--node", node).stdout
+        assert f"on {bridge} on node {node}" in " ".join(out.split())
+        assert _hosts(cli)["h1"]["node"] == node
+        with open_namespace(node, create=False) as inside:
+            assert link_index(inside, bridge) is not None  # the bridge is the node's
+        assert "no node namespace" in cli.fails("lab", "host", "add", "h2", "--network",
+                                                "labnet", "--node", f"{node}-gone")
+        assert "h2" not in _ports(service)  # its port went again
+        cli.ok("lab", "host", "delete", "h1")
+    finally:
+        remove_namespace(node)

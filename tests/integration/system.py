@@ -37,9 +37,11 @@ import pytest
 from pyroute2 import IPRoute, netns
 from tests.integration.traffic import Client
 
+from lbaas.domain.naming import network_bridge
 from lbaas.drivers.haproxy.runtime import RuntimeApi
 from lbaas.drivers.network import names
 from lbaas.drivers.network.commands import in_namespace
+from lbaas.drivers.network.nsthread import path as netns_path
 from lbaas.lab.process import wait_listening
 from lbaas.lab.sandbox import Sandbox
 from lbaas.server import ApiServer, prepare
@@ -379,16 +381,18 @@ class System:
         api_process: bool = False,
         database_url: str | None = None,
         settings: dict[str, Any] | None = None,
+        listen_host: str = "127.0.0.1",
     ) -> None:
         """`api_process`: run the API as an `lbaas api` subprocess (one a test can SIGKILL and
         start again) instead of in this process; `database_url`: default SQLite; `settings`:
-        more settings for the API (in this process only), e.g. Keystone's."""
+        more settings for the API (in this process only), e.g. Keystone's; `listen_host`: the
+        API's address (another one than loopback lets agents in node namespaces reach it)."""
         self.root = Path(tempfile.mkdtemp(prefix="lbs-"))  # short: socket paths are limited
         self.box = Sandbox(self.root / "lab")
         self.tag = self.box.tag
         self.settings = Settings(
             data_dir=self.root / "api",
-            listen=f"127.0.0.1:{free_port()}",
+            listen=f"{listen_host}:{free_port()}",
             admin_token="system-test-admin",
             agent_down_time=agent_down_time,
             heartbeat_interval=heartbeat_interval,
@@ -421,11 +425,14 @@ class System:
 
     def add_agent(
         self, name: str, *, wait: bool = True, env: dict[str, str] | None = None,
-        api_urls: list[str] | None = None,
+        api_urls: list[str] | None = None, node: str | None = None,
+        underlay_ip: str | None = None,
     ) -> AgentProcess:
         """Start `lbaas agent` with host `<tag>-<name>` and namespace prefix `q<tag><name>-`
         (and `env` as its environment, e.g. a PATH without some tool; `api_urls`: the API
-        servers it is given, in order, by default this system's one)."""
+        servers it is given, in order, by default this system's one; `node`: the network
+        namespace of the node it runs in, entered with nsenter; `underlay_ip`: its
+        --underlay-ip)."""
         assert name.isalpha() and name.islower() and len(name) <= 4, name
         data_dir = self.root / f"agent-{name}"
         prefix = f"q{self.tag}{name}-"
@@ -434,6 +441,10 @@ class System:
         argv = [LBAAS, "agent", *apis, "--token", self.token, "--host", host,
                 "--data-dir", str(data_dir), "--namespace-prefix", prefix,
                 "--network-driver", "netns"]
+        if underlay_ip is not None:
+            argv += ["--underlay-ip", underlay_ip]
+        if node is not None:  # only the network namespace: /run/netns stays the host's
+            argv = ["nsenter", f"--net={netns_path(node)}", *argv]
         agent = AgentProcess(name, host, data_dir, prefix, argv, env=env)
         self.agents[name] = agent
         agent.start()
@@ -474,12 +485,14 @@ class System:
     # -- networks, lab hosts, clients ----------------------------------------------------------
 
     def network(self, role: str, cidr: str, *, external: bool = False,
-                shared: bool = False) -> Net:
+                shared: bool = False, overlay: bool = False) -> Net:
         """A network on this system's bridge for `role`, with one subnet and gateway .1
-        (`shared`: every project may put load balancers on it)."""
-        bridge = self.box.bridge(role)
-        self.made.bridges.add(bridge)
-        body: dict[str, Any] = {"name": f"{role}-{self.tag}", "lbaas:bridge": bridge}
+        (`shared`: every project may put load balancers on it; `overlay`: no bridge of ours,
+        the network spans nodes over VXLAN on the bridges the agents make)."""
+        body: dict[str, Any] = {"name": f"{role}-{self.tag}"}
+        if not overlay:
+            body["lbaas:bridge"] = self.box.bridge(role)
+            self.made.bridges.add(body["lbaas:bridge"])
         if external:
             body["router:external"] = True
         if shared:
@@ -492,18 +505,23 @@ class System:
             "allocation_pools": [{"start": str(net.network_address + 10),
                                   "end": str(net.network_address + 99)}],
         }})["subnet"]
+        bridge = body.get("lbaas:bridge") or network_bridge(network["id"])
         return Net(network["id"], subnet["id"], bridge, net, str(net.network_address + 1))
 
-    def host(self, name: str, net: Net, address: str, text: str | None = None) -> str:
-        """A lab host on the network (a web server answering `text` if given); its address."""
+    def host(self, name: str, net: Net, address: str, text: str | None = None,
+             node: str | None = None) -> str:
+        """A lab host on the network (a web server answering `text` if given; on the bridge
+        in namespace `node` if given); its address."""
         assert ipaddress.IPv4Address(address) in net.cidr
-        host = self.box.host(name, net.bridge, address, net.cidr.prefixlen, net.gateway, text)
+        host = self.box.hosts.add(name, net.bridge, address, net.cidr.prefixlen, net.gateway,
+                                  text, node=node)
         self.made.lab_ifnames.add(host.host_ifname)
         return address
 
-    def client(self, name: str, net: Net, address: str) -> Client:
+    def client(self, name: str, net: Net, address: str, node: str | None = None) -> Client:
         """A lab host without a web server, as a client."""
-        host = self.box.host(name, net.bridge, address, net.cidr.prefixlen, net.gateway, None)
+        host = self.box.hosts.add(name, net.bridge, address, net.cidr.prefixlen, net.gateway,
+                                  None, node=node)
         self.made.lab_ifnames.add(host.host_ifname)
         client = Client(host.namespace)
         self.clients[name] = client

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from pyroute2 import netns
 
+from lbaas.drivers.network import links
 from lbaas.lab import process
 from lbaas.lab.errors import InvalidLabHost, LabHostExists, LabHostNotFound
 from lbaas.lab.hosts import LabHosts
@@ -114,3 +115,29 @@ def test_refusals_are_clear(box: Sandbox, net: str) -> None:
     with pytest.raises(LabHostNotFound):
         box.hosts.exec("nobody", ["true"])
     assert {host.name for host in box.hosts.list()} == {"client", "web"}
+
+
+def test_hosts_on_a_node_plug_into_the_node_s_bridge(box: Sandbox) -> None:
+    node = f"lbaas-lab-{box.tag}-node"
+    with links.open_namespace(node, create=True):
+        pass
+    try:
+        web = box.hosts.add("nweb", "brnode", WEB, 24, http_text="on the node", node=node)
+        client = box.hosts.add("nclient", "brnode", CLIENT, 24, node=node)
+        assert web.node == node and box.hosts.get("nweb").node == node
+        assert not links.host_link_exists("brnode")  # nothing of it in this namespace
+        with links.open_namespace(node, create=False) as inside:
+            bridge = links.link_index(inside, "brnode")
+            assert bridge is not None
+            ports = set(links.bridge_ports(inside, bridge))
+        assert ports == {web.host_ifname, client.host_ifname}
+        done = box.hosts.exec("nclient", ["curl", "-sS", "--max-time", "3", f"http://{WEB}/"])
+        assert done.stdout == "on the node\n"
+        box.hosts.delete("nweb")
+        with links.open_namespace(node, create=False) as inside:
+            assert links.link_index(inside, web.host_ifname) is None
+        with pytest.raises(InvalidLabHost, match="no node namespace"):
+            box.hosts.add("other", "brnode", "198.18.20.12", 24, node=f"{node}-missing")
+    finally:
+        box.close()  # the hosts first, then the node with its bridge
+        links.remove_namespace(node)

@@ -28,6 +28,7 @@ from lbaas.agent.bridges import prune_bridges
 from lbaas.agent.client import AgentApiClient, AgentUnknown, ApiError
 from lbaas.agent.healthy import HealthyLoadBalancers
 from lbaas.agent.metrics import AgentMetricsRecorder
+from lbaas.agent.overlay import converge_overlay
 from lbaas.agent.reconcile import Fatal, KnownFailure, Ok, Outcome, Plan, Retry, plan
 from lbaas.agent.reports import PendingReports
 from lbaas.agent.session import AgentSession, Backoff, OutageLog
@@ -58,6 +59,7 @@ class AgentOptions:
     first_retry: float = 0.5
     backoff_cap: float = 2.0  # longest wait between attempts to reach the API
     availability_zone: str | None = None  # the zone this agent is in (the scheduler honours it)
+    underlay_ip: str | None = None  # this node's address between nodes (None: no overlay)
 
 
 class Agent:
@@ -289,7 +291,9 @@ class Agent:
             self._schedule_retry()
 
     def _reconcile(self, state: DesiredState) -> None:
-        """One pass: observe, plan, apply, remember and report."""
+        """One pass: overlay, observe, plan, apply, remember and report."""
+        if not converge_overlay(self._network, state):
+            self._schedule_retry()
         desired = {spec.id: spec for spec in state.loadbalancers}
         try:
             present = self._device.deployed() | self._network.plugged()
@@ -488,11 +492,13 @@ class Agent:
                 self._wake.set()
             self._host_missing = found.get("missing")
         zone = self._options.availability_zone
+        underlay = self._options.underlay_ip
         return {
             "device_drivers": [self._device.name],
             "network_driver": self._network.name,
             "instances": self._healthy.count(),
             **({"availability_zone": zone} if zone else {}),
+            **({"underlay_ip": underlay} if underlay else {}),
             **found,
         }
 

@@ -41,6 +41,7 @@ def run_agent(
     stop_event: threading.Event,
     preflight: Sequence[CheckResult] | None = None,
     availability_zone: str | None = None,
+    underlay_ip: str | None = None,
 ) -> None:
     """Run one agent until `stop_event` is set; `network_driver_name`: auto, netns or host.
 
@@ -49,18 +50,21 @@ def run_agent(
 
     `preflight`: the host's checks made at start (run here when not given), reported as the
     agent's capabilities with every heartbeat. `availability_zone`: the zone the agent reports
-    (load balancers created in a zone go only to its agents).
+    (load balancers created in a zone go only to its agents). `underlay_ip`: this node's
+    address between nodes; the agent then joins the overlay networks (VXLAN) the API lists.
     """
     from lbaas.drivers.haproxy.driver import HaproxyDriver
 
     state_dir = Path(state_dir)
     results = run_checks(state_dir) if preflight is None else preflight
     capabilities = HostCapabilities(results)
-    network = build_network_driver(network_driver_name, state_dir, namespace_prefix, host=host)
+    network = build_network_driver(network_driver_name, state_dir, namespace_prefix, host=host,
+                                   underlay_ip=underlay_ip)
     device = HaproxyDriver(state_dir / DEVICE_DIR)
     api = AgentApiClient(api_url, token)
     options = AgentOptions(host=host, state_file=state_dir / STATE_FILE,
-                           availability_zone=availability_zone)
+                           availability_zone=availability_zone,
+                           underlay_ip=underlay_ip if network.name == "netns" else None)
     try:
         Agent(options, api, network, device, capabilities.report).run(stop_event)
     finally:
@@ -68,7 +72,8 @@ def run_agent(
 
 
 def build_network_driver(
-    name: str, state_dir: Path, namespace_prefix: str, *, host: str | None = None
+    name: str, state_dir: Path, namespace_prefix: str, *, host: str | None = None,
+    underlay_ip: str | None = None,
 ) -> NetworkDriver:
     """The network driver called `name`; "auto" picks netns when this host can run it."""
     if name == "auto":
@@ -79,7 +84,11 @@ def build_network_driver(
     if chosen == "netns":
         from lbaas.drivers.network.netns import NetnsDriver
 
-        return NetnsDriver(namespace_prefix, host=host, bridge_record=state_dir / BRIDGE_RECORD)
+        return NetnsDriver(namespace_prefix, host=host, bridge_record=state_dir / BRIDGE_RECORD,
+                           underlay_ip=underlay_ip)
+    if underlay_ip is not None:
+        log.warning("--underlay-ip %s is ignored: the %s network driver joins no overlay",
+                    underlay_ip, chosen)
     if chosen == "host":
         from lbaas.drivers.network.host import HostDriver
 

@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from lbaas.api.deps import AgentContextDep, SettingsDep, StoreDep
 from lbaas.domain.agent import AgentRegistered, AgentRegistration, AgentReport, DesiredState
 from lbaas.errors import not_found
-from lbaas.service import agents, networks, reports, scheduler, specs
+from lbaas.service import agents, networks, reports, scheduler, segments, specs
 from lbaas.service.secret_box import SecretBox
 from lbaas.settings import Settings
 from lbaas.storage.db import Store
@@ -46,6 +46,7 @@ async def desired_state(
     agent_id: str,
     request: Request,
     store: StoreDep,
+    settings: SettingsDep,
     ctx: AgentContextDep,
     since: int = Query(default=-1),
     wait: float = Query(default=0, ge=0, le=30),
@@ -59,7 +60,7 @@ async def desired_state(
         closing = getattr(request.app.state, "closing", False)  # the server is stopping
         if revision > since or time.monotonic() >= deadline or closing:
             box = request.app.state.secret_box
-            return await run_in_threadpool(_snapshot, store, agent_id, revision, box)
+            return await run_in_threadpool(_snapshot, store, settings, agent_id, revision, box)
         timeout = min(POLL_FALLBACK, max(0.0, deadline - time.monotonic()))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(changed.wait(), timeout)
@@ -79,7 +80,9 @@ def report(
     return Response(status_code=204)
 
 
-def _snapshot(store: Store, agent_id: str, revision: int, box: SecretBox) -> DesiredState:
+def _snapshot(
+    store: Store, settings: Settings, agent_id: str, revision: int, box: SecretBox
+) -> DesiredState:
     with store.read() as session:
         agent = session.get(Agent, agent_id)
         if agent is None:
@@ -89,6 +92,7 @@ def _snapshot(store: Store, agent_id: str, revision: int, box: SecretBox) -> Des
             admin_state_up=agent.admin_state_up,
             loadbalancers=specs.specs_for_agent(session, agent_id, box),
             bridges=networks.all_bridges(session),
+            overlay=segments.overlay_for_agent(session, settings, agent),
         )
 
 
@@ -116,12 +120,29 @@ def _rebalance(store: Store, settings: Settings) -> int:
         return 0
 
 
+def _note_underlays(
+    store: Store, settings: Settings, seen: frozenset[str] | None
+) -> frozenset[str]:
+    """Bump the revision when the set of live nodes' underlay addresses changed since `seen`
+    (a node came, went or changed its address): agents learn their overlay peers from the
+    desired state, and watch it by revision."""
+    with store.read() as session:
+        now = frozenset(segments.live_underlays(session, settings).values())
+    if seen is not None and now != seen:
+        with store.write():
+            log.info("overlay peers changed: %s", ", ".join(sorted(now)) or "none")
+    return now
+
+
 async def scheduler_loop(store: Store, settings: Settings, stop: asyncio.Event) -> None:
-    """Every half `heartbeat_interval`: move the pools of dead or disabled agents."""
+    """Every half `heartbeat_interval`: move the pools of dead or disabled agents, and tell
+    agents when the overlay's nodes changed."""
     interval = max(0.2, settings.heartbeat_interval / 2)
+    underlays: frozenset[str] | None = None
     while not stop.is_set():
         try:
             await run_in_threadpool(_rebalance, store, settings)
+            underlays = await run_in_threadpool(_note_underlays, store, settings, underlays)
         except Exception:  # the database may be away; try again next tick
             log.warning("scheduler pass failed", exc_info=True)
         with contextlib.suppress(TimeoutError):

@@ -17,6 +17,7 @@ from lbaas.cli import resource as r
 from lbaas.cli.client import ApiClient
 from lbaas.cli.common import (
     AdminStateOpt,
+    AgentUnderlayOpt,
     AgentZoneOpt,
     ColumnOpt,
     DetailsOpt,
@@ -56,6 +57,7 @@ def run_agent(
     log_format: Annotated[str | None, typer.Option(
         "--log-format", help="text or json (LBAAS_LOG_FORMAT)")] = None,
     availability_zone: AgentZoneOpt = None,
+    underlay_ip: AgentUnderlayOpt = None,
 ) -> None:
     """Run an agent: it deploys the load balancers the API schedules to this host."""
     if ctx.invoked_subcommand is not None:
@@ -72,7 +74,8 @@ def run_agent(
 
     server.agent(api_urls=api_urls, token=token, host=host, data_dir=data_dir,
                  namespace_prefix=namespace_prefix, network_driver=network_driver,
-                 log_format=log_format, availability_zone=availability_zone)
+                 log_format=log_format, availability_zone=availability_zone,
+                 underlay_ip=underlay_ip)
 
 
 def app_commands(ctx: typer.Context) -> list[str]:

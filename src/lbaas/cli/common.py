@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -41,6 +42,19 @@ AgentZoneOpt = Annotated[str | None, typer.Option(
     "--availability-zone", envvar="LBAAS_AGENT_AVAILABILITY_ZONE",
     help="Zone of this host: load balancers created in a v2 availability zone whose profile "
          "names it (agent_zone, else the zone's name) go only to its agents")]
+def _underlay_ip(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not an IP address") from None
+
+
+AgentUnderlayOpt = Annotated[str | None, typer.Option(
+    "--underlay-ip", envvar="LBAAS_AGENT_UNDERLAY_IP", callback=_underlay_ip,
+    help="This node's address between nodes: the agent joins every overlay network (VXLAN, "
+         "VNI from the API) with this as its local address, and the other nodes' as peers")]
 DescriptionOpt = Annotated[str | None, typer.Option("--description", help="Description")]
 WaitOpt = Annotated[
     bool, typer.Option("--wait", help="Wait until the agent has made it ACTIVE (or ERROR)")

@@ -27,7 +27,7 @@ http_app = typer.Typer(help="Stop and start a lab host's web server.", no_args_i
 app.add_typer(host_app, name="host")
 app.add_typer(http_app, name="http")
 COLUMNS = ("name", "address", "prefixlen", "bridge", "http_text", "http_running", "namespace",
-           "port_id")
+           "port_id", "node")
 
 
 def lab_hosts(data_dir: Path | None) -> LabHosts:
@@ -51,7 +51,7 @@ def _row(host: LabHost) -> dict[str, Any]:
     return {"name": host.name, "address": host.address, "prefixlen": host.prefixlen,
             "bridge": host.bridge, "http_text": host.http_text or "",
             "http_running": host.http_running, "namespace": host.namespace,
-            "port_id": host.port_id or ""}
+            "port_id": host.port_id or "", "node": host.node or ""}
 
 
 @host_app.command("add")
@@ -61,6 +61,10 @@ def add(
     address: Annotated[str | None, typer.Option("--address", help="Its address (default: "
                                                 "the highest free one)")] = None,
     http: Annotated[str | None, typer.Option("--http", help="Text its web server answers")] = None,
+    node: Annotated[str | None, typer.Option(
+        "--node", metavar="NAMESPACE",
+        help="Place it on a node: the network namespace of a node (e.g. of a test rig), where "
+             "its bridge and veth are made")] = None,
     url: UrlOpt = None, token: TokenOpt = None, data_dir: DataDirOpt = None,
 ) -> None:
     """Make a lab host on a network, optionally running a web server that answers TEXT.
@@ -69,9 +73,11 @@ def add(
     address; an address some port holds already is refused.
     """
     hosts = lab_hosts(data_dir)
-    host = _lab(lambda: add_lab_host(client(url, token), hosts, name, network, address, http))
+    host = _lab(lambda: add_lab_host(client(url, token), hosts, name, network, address, http,
+                                     node))
+    where = f" on node {host.node}" if host.node else ""
     console.print(f"Added lab host {host.name} at {host.address} (prefix /{host.prefixlen}) "
-                  f"on {host.bridge}", highlight=False)
+                  f"on {host.bridge}{where}", highlight=False)
 
 
 @host_app.command("list")

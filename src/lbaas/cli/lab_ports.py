@@ -33,10 +33,10 @@ class HostPort:
 
 def add_lab_host(
     api: ApiClient, hosts: LabHosts, name: str, network: str, address: str | None,
-    http_text: str | None,
+    http_text: str | None, node: str | None = None,
 ) -> LabHost:
-    """Take a port for the host in the API, then plumb the host with its address and MAC; the
-    port goes again if plumbing fails."""
+    """Take a port for the host in the API, then plumb the host with its address and MAC (on
+    the bridge in the `node` namespace, if given); the port goes again if plumbing fails."""
     validate.check_name(name)
     validate.check_text(http_text)
     if _exists(hosts, name):
@@ -44,7 +44,7 @@ def add_lab_host(
     port = create_host_port(api, name, network, address)
     try:
         return hosts.add(name, port.bridge, port.address, port.prefixlen, port.gateway, http_text,
-                         port_id=port.port_id, mac=port.mac)
+                         port_id=port.port_id, mac=port.mac, node=node)
     except BaseException:
         delete_host_port(api, port.port_id)
         raise

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from lbaas.cli.common import AgentZoneOpt
+from lbaas.cli.common import AgentUnderlayOpt, AgentZoneOpt
 from lbaas.cli.output import console, err_console
 from lbaas.settings import Settings, load_settings
 
@@ -133,6 +133,7 @@ def agent(
     network_driver: DriverOpt = None,
     log_format: LogFormatOpt = None,
     availability_zone: AgentZoneOpt = None,
+    underlay_ip: AgentUnderlayOpt = None,
 ) -> None:
     """Run an agent: it deploys the load balancers the API schedules to this host."""
     from lbaas.agent.main import run_agent
@@ -146,7 +147,7 @@ def agent(
         signal.signal(sig, lambda *_: stop.set())
     run_agent(split_api_urls(api_urls), token, host or socket.gethostname(), settings.data_dir,
               namespace_prefix, settings.network_driver, stop, preflight=checks,
-              availability_zone=availability_zone)
+              availability_zone=availability_zone, underlay_ip=underlay_ip)
 
 
 def split_api_urls(given: list[str]) -> list[str]:

@@ -62,6 +62,16 @@ class AgentRegistered(BaseModel):
     agent_down_time: float
 
 
+class OverlayNetwork(BaseModel):
+    """A network that spans nodes over VXLAN, as one agent needs it: its bridge, its segment,
+    and the underlay addresses of the other nodes to replicate floods to."""
+
+    network_id: str
+    bridge: str
+    vni: int = Field(ge=1, le=2**24 - 1)
+    peers: list[str] = Field(default_factory=list)
+
+
 class DesiredState(BaseModel):
     """Every load balancer bound to one agent, as of one revision of the whole database."""
 
@@ -70,6 +80,8 @@ class DesiredState(BaseModel):
     loadbalancers: list[LoadBalancerSpec]
     # the bridge of every network there is (None: not said); agents remove the others they made
     bridges: list[str] | None = None
+    # the overlay networks this agent's node joins (None: no underlay address, no overlay)
+    overlay: list[OverlayNetwork] | None = None
 
 
 class MemberHealth(BaseModel):

@@ -1,6 +1,11 @@
 """Lab hosts: network namespaces with one leg on a bridge and a small web server, standing in for
 tenant VMs in demos and tests.
 
+A host can be placed on a node (`node`: the node's network namespace, as in a test rig of
+several nodes on one machine): its bridge and the host end of its veth then live in the node,
+and its veth takes the MTU of the node's bridge (lower on an overlay network, see
+`drivers/network/vxlan`). Its own namespace is named in /run/netns like any other.
+
 Each host's state (bridge, address, page text, server pid and start time) is kept in
 `<state_dir>/<name>.json`, so any process can manage hosts another one made, and stop their
 servers even after their namespace lost its name (`lbaas.proctrack`). Needs root.
@@ -19,7 +24,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from pyroute2 import IPRoute
 
@@ -28,7 +33,12 @@ from lbaas.drivers.network import links, names, routing
 from lbaas.drivers.network.commands import in_namespace
 from lbaas.drivers.network.errors import InvalidNetworkSpec, NetworkDriverError
 from lbaas.drivers.network.legs import check_mac
-from lbaas.drivers.network.veth import converge_address, ensure_mac_and_up, ensure_veth
+from lbaas.drivers.network.veth import (
+    converge_address,
+    ensure_mac_and_up,
+    ensure_mtu,
+    ensure_veth,
+)
 from lbaas.lab import process, validate
 from lbaas.lab.errors import InvalidLabHost, LabError, LabHostExists, LabHostNotFound
 
@@ -58,6 +68,17 @@ def _lab_errors(method: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def _check_node(node: str) -> str:
+    if not validate.NODE_NAME.fullmatch(node) or not links.namespace_exists(node):
+        raise InvalidLabHost(f"no node namespace {node!r} (see `ip netns list`)")
+    return node
+
+
+def _outside(node: str | None) -> Any:
+    """An IPRoute where a host's bridge lives: this host's namespace, or the node's."""
+    return IPRoute() if node is None else links.open_namespace(node, create=False)
+
+
 @dataclass(frozen=True)
 class LabHost:
     """One lab host as recorded, and whether its web server runs."""
@@ -75,6 +96,7 @@ class LabHost:
     http_start_time: int | None = None  # with http_pid, what identifies the server (proctrack)
     port_id: str | None = None  # its port in the API, which holds its address there
     mac: str | None = None  # its port's MAC (None: the kernel's random one)
+    node: str | None = None  # the node namespace holding its bridge (None: this host's own)
 
 
 class LabHosts:
@@ -98,13 +120,16 @@ class LabHosts:
         *,
         port_id: str | None = None,
         mac: str | None = None,
+        node: str | None = None,
     ) -> LabHost:
         """Make a lab host on the bridge (made if missing); start its web server if text given.
 
-        `port_id` and `mac` come from its port in the API, when it has one (`lbaas lab host add`).
+        `port_id` and `mac` come from its port in the API, when it has one (`lbaas lab host add`);
+        `node`: the node namespace whose bridge it joins (which must exist).
         """
         host = self._new_host(name, bridge, address, prefixlen, gateway, http_text)
-        host = replace(host, port_id=port_id, mac=None if mac is None else check_mac(mac))
+        host = replace(host, port_id=port_id, mac=None if mac is None else check_mac(mac),
+                       node=None if node is None else _check_node(node))
         with self._locked():
             if self._state_path(name).exists():
                 raise LabHostExists(f"lab host {name} exists already")
@@ -205,12 +230,12 @@ class LabHosts:
         )
 
     def _plumb(self, host: LabHost) -> None:
-        bridge_index = links.ensure_bridge(host.bridge)
         with (
             links.plumbing(f"plumb lab host {host.name}"),
-            IPRoute() as root,
+            _outside(host.node) as root,
             links.open_namespace(host.namespace, create=True) as inside,
         ):
+            bridge_index = links.ensure_bridge(host.bridge, root)
             links.write_label(inside, {"lab": self.prefix})
             index, _ = ensure_veth(
                 root,
@@ -220,6 +245,10 @@ class LabHosts:
                 outside=host.host_ifname,
                 bridge_index=bridge_index,
             )
+            if host.node is not None:  # the node's bridge may be an overlay's, with a lower MTU
+                mtu = int(root.link("get", index=bridge_index)[0].get("IFLA_MTU"))
+                ensure_mtu(root, links.link_index(root, host.host_ifname), mtu)
+                ensure_mtu(inside, index, mtu)
             ensure_mac_and_up(inside, index, host.mac)
             converge_address(inside, index, host.address, host.prefixlen)
             routing.ensure_default_route(inside, host.gateway, index)
@@ -260,7 +289,13 @@ class LabHosts:
         links.remove_namespace(host.namespace)
         # Its namespace may have lost its name (`ip netns del`) while a process kept it alive:
         # then the veth is still on the bridge, and deleting its host end removes both ends.
-        leftovers.remove_veth(host.host_ifname)
+        if host.node is None:
+            leftovers.remove_veth(host.host_ifname)
+        elif links.namespace_exists(host.node):
+            with _outside(host.node) as node:
+                index = links.link_index(node, host.host_ifname)
+                if index is not None:
+                    node.link("del", index=index)
         self._state_path(host.name).unlink(missing_ok=True)
         self._log_path(host.name).unlink(missing_ok=True)
 

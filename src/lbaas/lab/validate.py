@@ -15,6 +15,7 @@ LAB_SPACE = ipaddress.IPv4Network("198.18.0.0/15")
 MAX_TEXT = 1024
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,30}$")
+NODE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")  # a node's network namespace
 
 
 def check_name(name: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 from sqlalchemy import select
@@ -20,6 +21,7 @@ NAME_MAX = 255  # the agents table's columns
 def register(session: Session, settings: Settings, reg: AgentRegistration) -> AgentRegistered:
     """Create or refresh the agent row for (agent_type, host); this is also the heartbeat."""
     _check_names(reg)
+    _check_underlay(reg)
     agent = session.scalar(
         select(Agent).where(Agent.agent_type == reg.agent_type, Agent.host == reg.host)
     )
@@ -58,6 +60,19 @@ def _check_names(reg: AgentRegistration) -> None:
                 f"Invalid input for {name}: 1-{NAME_MAX} characters, no control characters.",
                 type="InvalidInput",
             )
+
+
+def _check_underlay(reg: AgentRegistration) -> None:
+    value = reg.configurations.get("underlay_ip")
+    if value is None:
+        return
+    try:
+        ipaddress.ip_address(value if isinstance(value, str) else "-")
+    except ValueError:
+        raise BadRequest(
+            f"Invalid input for configurations.underlay_ip: {str(value)[:64]!r} is not an IP "
+            "address.", type="InvalidInput",
+        ) from None
 
 
 def list_agents(session: Session, ctx: Context) -> list[Agent]:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 from lbaas.domain.naming import network_bridge
 from lbaas.errors import BadRequest, Conflict, InUse, NotAuthorized, not_found
 from lbaas.service.context import Context
+from lbaas.service.segments import allocate_vni
 from lbaas.storage.models import FloatingIp, IpAllocation, Network, Pool, Port, Subnet
 
 
@@ -76,6 +77,7 @@ def create_network(session: Session, ctx: Context, body: dict[str, Any]) -> Netw
         shared=body["shared"],
         external=body["router:external"],
         bridge=body["lbaas:bridge"],
+        vni=allocate_vni(session),
     )
     session.add(network)
     session.flush()

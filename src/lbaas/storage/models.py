@@ -84,6 +84,7 @@ class Agent(Base):
 
 class Network(Base):
     __tablename__ = "networks"
+    __table_args__ = (UniqueConstraint("vni", name="uniq_networks0vni"),)
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     tenant_id: Mapped[str] = mapped_column(String(255), index=True)
     name: Mapped[str] = mapped_column(String(255), default="")
@@ -91,6 +92,8 @@ class Network(Base):
     shared: Mapped[bool] = mapped_column(Boolean, default=False)
     external: Mapped[bool] = mapped_column(Boolean, default=False)
     bridge: Mapped[str | None] = mapped_column(String(15), nullable=True)
+    # its VXLAN segment between nodes (migration 0010); unused while an admin names a bridge
+    vni: Mapped[int | None] = mapped_column(Integer, nullable=True)
     subnets: Mapped[list[Subnet]] = relationship(back_populates="network", order_by="Subnet.id")
 
 
@@ -187,7 +190,7 @@ class LoadBalancer(Base):
     updated_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True, onupdate=utcnow)
     tags: Mapped[list[str] | None] = mapped_column(JSON, nullable=True, default=list)
     # SINGLE (one HAProxy on `agent_id`) or ACTIVE_STANDBY (one on each agent of `instances`,
-    # keepalived deciding which holds the VIP; `vrrp_id` is their VRRP router id; migration 0009)
+    # keepalived deciding which holds the VIP; `vrrp_id` is their VRRP router id; migration 0010)
     topology: Mapped[str] = mapped_column(String(16), default="SINGLE")
     vrrp_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     vip_port: Mapped[Port | None] = relationship()

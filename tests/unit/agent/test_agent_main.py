@@ -50,6 +50,23 @@ def test_run_agent_registers_with_the_real_drivers(
     assert registration.configurations["availability_zone"] == "east"  # the scheduler reads it
 
 
+def test_an_underlay_is_not_reported_by_an_agent_whose_driver_joins_no_overlay(
+    tmp_path: Path, api_server: ApiServer, fake_api: FakeAgentApi
+) -> None:
+    stop = threading.Event()
+    args = (api_server.url, TOKEN, "node-1", tmp_path, "qlbaas-", "host", stop)
+    thread = threading.Thread(target=run_agent, args=args,
+                              kwargs={"underlay_ip": "198.18.214.11"})
+    thread.start()
+    try:
+        assert wait_until(lambda: len(fake_api.polls) > 0)
+    finally:
+        stop.set()
+        thread.join(10)
+        api_server.stop()
+    assert "underlay_ip" not in fake_api.registrations[0][1].configurations
+
+
 @pytest.fixture
 def root_logging() -> Iterator[None]:
     root = logging.getLogger()

@@ -159,9 +159,19 @@ def network_view(network: Network) -> dict[str, Any]:
         "shared": network.shared,
         "router:external": network.external,
         "lbaas:bridge": network.bridge,
+        **_provider(network),
         "status": "ACTIVE",
         "subnets": [s.id for s in network.subnets],
     }
+
+
+def _provider(network: Network) -> dict[str, Any]:
+    """Neutron's provider attributes: a VXLAN segment, or the admin's bridge as a flat network."""
+    if network.bridge or network.vni is None:
+        return {"provider:network_type": "flat", "provider:physical_network": network.bridge,
+                "provider:segmentation_id": None}
+    return {"provider:network_type": "vxlan", "provider:physical_network": None,
+            "provider:segmentation_id": network.vni}
 
 
 def subnet_view(subnet: Subnet) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from pyroute2 import IPRoute, netns
 
 from lbaas.domain.spec import LoadBalancerSpec
 from lbaas.drivers.base import Placement
-from lbaas.drivers.network import dad, links, names, nat, nsthread, routing
+from lbaas.drivers.network import dad, links, names, nat, nsthread, routing, vxlan
 from lbaas.drivers.network.bridges import BridgeRecord
 from lbaas.drivers.network.commands import in_namespace, spawn
 from lbaas.drivers.network.errors import CommandFailed, PlumbingFailed
@@ -38,6 +38,7 @@ from lbaas.drivers.network.legs import Leg, plan_legs, unserved_floating_ips
 from lbaas.drivers.network.veth import (
     converge_address,
     ensure_mac_and_up,
+    ensure_mtu,
     ensure_veth,
     has_address,
 )
@@ -47,6 +48,7 @@ log = logging.getLogger(__name__)
 
 ANNOUNCE_WAIT_STEPS = 1000  # how long (0.01 s steps) an announcement waits for a listener
 DAD_WINDOW = 0.1  # seconds to listen for another holder of an address new in a namespace
+OVERLAY_RECHECK = 30.0  # seconds: converge the overlay in full at least this often
 
 # Gratuitous ARP once something listens on the VIP: wait (at most $3 hundredths of a second,
 # looking every 10 ms: a client that tried too early learns the VIP when it can serve) until
@@ -69,7 +71,7 @@ class NetnsDriver:
     def __init__(
         self, namespace_prefix: str = "qlbaas-", *, garp_count: int = 3,
         dad_window: float = DAD_WINDOW, bridge_record: Path | None = None,
-        host: str | None = None,
+        host: str | None = None, underlay_ip: str | None = None,
     ) -> None:
         self.prefix = names.check_namespace_prefix(namespace_prefix)
         self.garp_count = garp_count
@@ -80,6 +82,12 @@ class NetnsDriver:
         self._announcers: dict[str, list[subprocess.Popen[bytes]]] = {}
         self._plugged: dict[str, tuple[Leg, ...]] = {}  # namespace -> legs converged by us
         self._pending: dict[str, _Pending] = {}  # namespace -> plug waiting for finish_plug
+        # this node's address in the underlay (None: no overlay, bridges carry networks as
+        # before); overlay bridge -> the MTU of its legs; the segments last converged
+        self.underlay_ip = underlay_ip
+        self._overlay_mtu: dict[str, int] = {}
+        self._segments: tuple[vxlan.Segment, ...] | None = None
+        self._segments_at = 0.0  # time.monotonic() of the last full converge
 
     def namespace(self, lb_id: str) -> str:
         """The namespace that holds lb_id."""
@@ -217,15 +225,53 @@ class NetnsDriver:
 
     def _plug_leg(self, root: Any, inside: Any, namespace: str, leg: Leg) -> tuple[int, bool]:
         """Bridge, veth and MAC of one leg; its inside index and whether it is new or moved."""
-        made = self.bridges is not None and links.link_index(root, leg.bridge) is None
-        bridge = links.ensure_bridge(leg.bridge, root)
-        if made and self.bridges is not None:
-            self.bridges.made(leg.bridge)
+        bridge = self._ensure_bridge(root, leg.bridge)
         index, created = ensure_veth(
             root, inside, namespace, inside=leg.inside, outside=leg.outside, bridge_index=bridge
         )
+        mtu = self._overlay_mtu.get(leg.bridge)
+        if mtu is not None:  # an overlay network: no frame bigger than the VXLAN device takes
+            ensure_mtu(root, links.link_index(root, leg.outside), mtu)
+            ensure_mtu(inside, index, mtu)
         mac_changed = ensure_mac_and_up(inside, index, leg.mac)
         return index, created or mac_changed
+
+    def _ensure_bridge(self, root: Any, name: str) -> int:
+        """The bridge (made if missing, and then recorded as ours to remove later)."""
+        made = self.bridges is not None and links.link_index(root, name) is None
+        bridge = links.ensure_bridge(name, root)
+        if made and self.bridges is not None:
+            self.bridges.made(name)
+        return bridge
+
+    def converge_overlay(self, segments: Sequence[vxlan.Segment]) -> None:
+        """Give each overlay network's bridge its VXLAN device and the peers' forwarding
+        entries; remove our VXLAN devices of networks no longer listed. Nothing without an
+        underlay address. Skipped when the segments are those last converged, their devices are
+        there and the last full converge is recent (a later one repairs what someone changed)."""
+        if self.underlay_ip is None:
+            return
+        wanted = tuple(segments)
+        recent = time.monotonic() - self._segments_at < OVERLAY_RECHECK
+        if wanted == self._segments and recent and all(
+            links.host_link_exists(vxlan.device_name(s.vni)) for s in wanted
+        ):
+            return
+        self._segments = None
+        with links.plumbing("converge the overlay"), IPRoute() as root:
+            mtu = vxlan.overlay_mtu(root, self.underlay_ip)
+            self._overlay_mtu = {segment.bridge: mtu for segment in wanted}  # for legs plugged
+            for segment in wanted:
+                bridge = self._ensure_bridge(root, segment.bridge)
+                index = vxlan.ensure_device(root, segment, self.underlay_ip, mtu, bridge)
+                added, removed = vxlan.converge_peers(root, index, segment.peers)
+                if added or removed:
+                    log.info("overlay VNI %d on %s: peers added %s, removed %s", segment.vni,
+                             segment.bridge, added or "none", removed or "none")
+            gone = vxlan.remove_devices_except(root, {vxlan.device_name(s.vni) for s in wanted})
+        if gone:
+            log.info("removed VXLAN devices of networks gone: %s", ", ".join(gone))
+        self._segments, self._segments_at = wanted, time.monotonic()
 
     def _converge_rest(self, namespace: str, pending: _Pending) -> list[Leg]:
         """Addresses, routes, rules and NAT; returns the legs to announce by ARP."""

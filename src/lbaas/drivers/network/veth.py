@@ -68,6 +68,14 @@ def ensure_mac_and_up(ipr: Any, index: int, mac: str | None) -> bool:
     return changed
 
 
+def ensure_mtu(ipr: Any, index: int | None, mtu: int) -> None:
+    """Give the interface this MTU (a no-op if it has it, or is gone)."""
+    if index is None:
+        return
+    if ipr.link("get", index=index)[0].get("IFLA_MTU") != mtu:
+        ipr.link("set", index=index, mtu=mtu)
+
+
 def has_address(ipr: Any, index: int, address: str, prefixlen: int) -> bool:
     """Whether the interface holds address/prefixlen already."""
     return any(
