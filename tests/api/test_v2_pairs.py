@@ -87,8 +87,13 @@ def test_a_pair_runs_on_two_hosts_and_a_dead_half_is_rebuilt(
     assert after[spare]["vrrp_ip"] == vrrp_ips[second] and after[spare]["role"] is None
     again = _spec(api, first, lb["id"])
     assert again is not None and serving is not None
-    assert {k: v for k, v in again.items() if k != "revision"} == {
-        k: v for k, v in serving.items() if k != "revision"}
+    # The serving half's spec changes in its priority only: it now outranks every priority
+    # the pair used, so the dead half, should it come back, cannot take the VIP from it.
+    assert again["vrrp"]["priority"] == 110 and _spec(api, spare, lb["id"])["vrrp"][  # type: ignore[index]
+        "priority"] == 100
+    for spec in (again, serving):
+        del spec["revision"], spec["vrrp"]["priority"]
+    assert again == serving
     assert _rebalance(store, settings) == 0  # nothing more to move
 
     # A second pair on the network takes the next router id; a delete frees the ports.

@@ -200,7 +200,8 @@ def test_load_balancers_of_a_dead_agent_move_to_a_live_one(lab: Lab, failure: st
     when = {"killed": killed, "moved": moved, "serving": serving, "returned": returned}
     failed = [{k: round(at - v, 2) for k, v in when.items()} for at in loop.failed_at]
     if failure == "node":
-        assert all(killed <= at < serving for at in loop.failed_at), failed  # none once b serves
+        # none once b serves; one in flight when the node died (started up to 1 s before) may
+        assert all(killed - 1.0 <= at < serving for at in loop.failed_at), failed
     else:
         # None while a is dead and nothing has moved (the pool was still on a when the last
         # look that showed it there began: `still_on_a`, however late the next look came),

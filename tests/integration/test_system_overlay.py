@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -30,7 +31,7 @@ from tests.integration.system import (
     record_timing,
     wait_for,
 )
-from tests.integration.traffic import Client
+from tests.integration.traffic import Client, NewConnectionLoop
 
 from lbaas.domain.naming import network_bridge
 from lbaas.drivers.network import links, vxlan
@@ -209,6 +210,72 @@ def test_node_1_cut_off_its_load_balancer_serves_from_another_node(rig: Rig) -> 
     wait_for("node 1 to remove its old copy",
              lambda: one.namespace(lb.pool_id) not in netns.listnetns())
     assert set(rig.client.texts(lb.address, 4)) == {"web2", "web3"}
+
+
+PAIR_VIP = "198.18.215.30"
+V2 = "/v2.0/lbaas"
+
+
+def _halves(rig: Rig, lb_id: str) -> dict[str, str | None]:
+    """The pair's instances: agent host -> role (None: not reported yet)."""
+    listed = rig.system.api.get(f"/v2.0/octavia/amphorae?loadbalancer_id={lb_id}")["amphorae"]
+    return {str(a["host"]): a["role"] for a in listed}
+
+
+def test_a_pair_across_nodes_takes_over_and_is_rebuilt_on_a_third(rig: Rig) -> None:
+    """An ACTIVE_STANDBY load balancer with its MASTER on node 1 and its BACKUP on node 3
+    (VRRP between them over the overlay). Node 1 cut off: the BACKUP takes the VIP, and once
+    node 1's agent is dead its half is rebuilt on node 2, while the serving half on node 3
+    serves on untouched; node 1 back, its agent removes its old half."""
+    api, (one, two, three) = rig.system.api, rig.agents
+    profile = api.post(f"{V2}/flavorprofiles", {"flavorprofile": {
+        "name": "pair", "provider_name": "haproxy",
+        "flavor_data": '{"loadbalancer_topology": "ACTIVE_STANDBY"}'}})["flavorprofile"]
+    flavor = api.post(f"{V2}/flavors", {"flavor": {
+        "name": "pair", "flavor_profile_id": profile["id"]}})["flavor"]
+    subnet = rig.tenant.subnet_id
+    for agent in (two, three):  # the first half on node 1 alone: it becomes MASTER
+        rig.set_admin(agent, False)
+    try:
+        lb = api.post(f"{V2}/loadbalancers", {"loadbalancer": {
+            "name": "pair", "vip_subnet_id": subnet, "vip_address": PAIR_VIP,
+            "flavor_id": flavor["id"], "listeners": [{
+                "name": "web", "protocol": "HTTP", "protocol_port": 80, "default_pool": {
+                    "name": "web", "protocol": "HTTP", "lb_algorithm": "ROUND_ROBIN",
+                    "members": [{"address": a, "protocol_port": 80, "subnet_id": subnet}
+                                for a in (WEB2, WEB3)]}}]}})["loadbalancer"]
+        rig.system.made.lb_ids.add(lb["id"])
+        wait_for("the half on node 1 MASTER",
+                 lambda: _halves(rig, lb["id"]) == {one.host: "MASTER"})
+        rig.set_admin(three, True)  # the other half goes to node 3 (node 2 still disabled)
+        wait_for("the half on node 3 BACKUP", lambda: _halves(rig, lb["id"]) == {
+            one.host: "MASTER", three.host: "BACKUP"})
+    finally:
+        for agent in (two, three):
+            rig.set_admin(agent, True)
+    assert set(rig.client.texts(PAIR_VIP, 6)) == {"web2", "web3"}
+
+    loop = NewConnectionLoop(rig.client, PAIR_VIP).start()  # the client is on node 2
+    rig.underlay.cut(rig.node(1))
+    try:
+        wait_for("node 3's half MASTER",
+                 lambda: _halves(rig, lb["id"]).get(three.host) == "MASTER")
+        served = sum(loop.answers.values())
+        wait_for("the VIP served from node 3", lambda: sum(loop.answers.values()) > served + 5)
+        took_over = time.monotonic()
+        wait_for("node 1's half rebuilt on node 2", lambda: _halves(rig, lb["id"]) == {
+            three.host: "MASTER", two.host: "BACKUP"}, timeout=60)
+        assert loop.failures_since(took_over) == [], loop.failures_since(took_over)[:3]
+    finally:
+        loop.stop()
+        rig.underlay.cut(rig.node(1), up=True)
+    rig.system.wait_agent_alive(one)
+    wait_for("node 1 to remove its old half",
+             lambda: one.namespace(lb["id"]) not in netns.listnetns())
+    assert set(rig.client.texts(PAIR_VIP, 4)) == {"web2", "web3"}
+    assert _halves(rig, lb["id"]) == {three.host: "MASTER", two.host: "BACKUP"}
+    api.delete(f"{V2}/loadbalancers/{lb['id']}?cascade=true")
+    rig.system.wait_removed(lb["id"])
 
 
 def test_a_network_deleted_leaves_no_vxlan_device_or_bridge_on_any_node(rig: Rig) -> None:

@@ -19,6 +19,7 @@ from lbaas.storage.models import LbInstance, LoadBalancer, Subnet
 ACTIVE_STANDBY = "ACTIVE_STANDBY"
 SINGLE = "SINGLE"
 PRIORITIES = (100, 90)  # the keepalived priorities of the first and second instance
+MAX_PRIORITY = 254  # VRRP's highest for a router that does not own the address
 OWNER_VRRP = "lbaas:vrrp"
 ROUTER_IDS = range(1, 256)
 

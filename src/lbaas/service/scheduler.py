@@ -211,6 +211,7 @@ def _rebuild_half(session: Session, settings: Settings, lb: LoadBalancer, revisi
     moved = [i for i in lb.instances if i.agent_id and i.agent_id != before[i.id]]
     if not moved:
         return
+    _outrank_stale_halves(lb, moved)
     lb.revision = revision
     lb.changed_at = utcnow()
     lb.provisioning_status = status.after_update(lb.provisioning_status)
@@ -218,6 +219,16 @@ def _rebuild_half(session: Session, settings: Settings, lb: LoadBalancer, revisi
                              if (agent := session.get(Agent, i.agent_id)) is not None))
     lb.status_description = status.description(f"Rebuilding an instance on agent {hosts}.")
     log.info("load balancer %s: instance rebuilt on agent %s", lb.id, hosts)
+
+
+def _outrank_stale_halves(lb: LoadBalancer, rebuilt: list[LbInstance]) -> None:
+    """A half rebuilt elsewhere may still run where it was (a node cut off, an agent dead
+    while its keepalived lives): coming back, it would advertise its old priority, and VRRP
+    gives the VIP to the higher one even under nopreempt. So the half that stays outranks
+    every priority the pair used so far, and the rebuilt half takes the next lower one."""
+    top = min(max(i.priority for i in lb.instances) + 10, pairs.MAX_PRIORITY)
+    for instance in lb.instances:
+        instance.priority = top - 10 if instance in rebuilt else top
 
 
 def rebalance(session: Session, settings: Settings, revision: int) -> int:
