@@ -20,6 +20,9 @@
    B and C under load; per run the MASTER's VIP leg is cut. Measured: the first answer after
    the cut (now from the BACKUP), the requests that failed, cookie persistence across it.
    Target: within 1 s, p50 over the runs.
+
+4. Failover (PUT .../failover) under load: of the pair (its BACKUP half moves to agent D;
+   target: no failed request), and of a SINGLE load balancer (the gap is reported).
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from bench.common import Result, ms, percentile, say
 from bench.netns import Prober, wait_serving
-from bench.pair_failure import pair_takeover
+from bench.pair_failure import failovers, pair_takeover
 from bench.system import BenchError, LoadBalancer, Network, System, children_of, kill_pid
 from lbaas.drivers.haproxy.runtime import RuntimeApi
 
@@ -67,6 +70,9 @@ def run(quick: bool, sizes: list[int]) -> Result:
         system.start_agent("c")
         say(f"pair takeover: {takeovers} runs")
         pair_takeover(system, result, net, client.namespace, takeovers, ("b", "c"))
+        system.start_agent("d")
+        say("failover under load: a pair, then a SINGLE load balancer")
+        failovers(system, result, net, client.namespace)
     return result
 
 

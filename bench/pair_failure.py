@@ -11,6 +11,10 @@ client holding the HTTP_COOKIE cookie is checked to reach the same member after 
 
 Target: first answer after the cut within 1 s, p50 over the runs (Octavia: about 3.5 s after
 detection, anchors.md).
+
+Then `failover` (PUT .../failover) under the prober's load, once each: of a pair (its BACKUP half
+moves to a third agent; target: no failed request) and of a SINGLE load balancer (it moves to
+another agent; the gap, the longest run of failed requests, is reported).
 """
 
 from __future__ import annotations
@@ -78,18 +82,19 @@ def pair_takeover(system: System, result: Result, net: Network, client_ns: str, 
 
 
 def _make_pair(system: System, net: Network, members: list[tuple[str, int]]) -> tuple[str, str]:
-    profile = system.api.post(f"{V2}/flavorprofiles", "flavorprofile", name="bench-pair",
-                              provider_name="haproxy",
-                              flavor_data='{"loadbalancer_topology": "ACTIVE_STANDBY"}')
-    flavor = system.api.post(f"{V2}/flavors", "flavor", name="bench-pair",
-                             flavor_profile_id=profile["id"])
-    pool = {"name": "bench-pair", "protocol": "HTTP", "lb_algorithm": "ROUND_ROBIN",
-            "session_persistence": {"type": "HTTP_COOKIE"},
-            "members": [{"address": a, "protocol_port": p, "subnet_id": net.subnet_id}
-                        for a, p in members]}
+    flavors = system.api.get(f"{V2}/flavors", {"name": "bench-pair"})["flavors"]
+    if flavors:
+        flavor = flavors[0]
+    else:
+        profile = system.api.post(f"{V2}/flavorprofiles", "flavorprofile", name="bench-pair",
+                                  provider_name="haproxy",
+                                  flavor_data='{"loadbalancer_topology": "ACTIVE_STANDBY"}')
+        flavor = system.api.post(f"{V2}/flavors", "flavor", name="bench-pair",
+                                 flavor_profile_id=profile["id"])
+    listener = _listener(net, members, "bench-pair", {"type": "HTTP_COOKIE"})
     lb = system.api.post(f"{V2}/loadbalancers", "loadbalancer", name="bench-pair",
-                         vip_subnet_id=net.subnet_id, flavor_id=flavor["id"], listeners=[
-                             {"protocol": "HTTP", "protocol_port": 80, "default_pool": pool}])
+                         vip_subnet_id=net.subnet_id, flavor_id=flavor["id"],
+                         listeners=[listener])
     path = f"{V2}/loadbalancers/{lb['id']}"
     system.wait_for(lambda: system.api.get(path)["loadbalancer"]["provisioning_status"]
                     == "ACTIVE", 60, "the pair ACTIVE", 0.05)
@@ -138,3 +143,65 @@ def _sticky(namespace: str, address: str, cookie: str = "") -> tuple[str, str]:
         if line.lower().startswith("set-cookie:") and f"{COOKIE}=" in line:
             cookie = line.split(f"{COOKIE}=", 1)[1].split(";", 1)[0]
     return cookie, body.strip()
+
+
+def failovers(system: System, result: Result, net: Network, client_ns: str) -> None:
+    """`failover` of a pair and of a SINGLE load balancer, each under a prober's load."""
+    backend = system.backend(net, [9201, 9202], name="failback")
+    pair_id, pair_address = _make_pair(system, net, backend.members())
+    _wait_roles(system, pair_id, 30)
+    failed, _ = _failover(system, client_ns, pair_id, pair_address,
+                          lambda: _wait_roles(system, pair_id, 30))
+    result.figure("pair_failover_failed_requests", failed)
+    result.target("pair failover: failed requests", failed, "<=", 0)
+    system.api.delete(f"{V2}/loadbalancers/{pair_id}?cascade=true")
+
+    single = system.api.post(f"{V2}/loadbalancers", "loadbalancer", name="bench-single",
+                             vip_subnet_id=net.subnet_id, listeners=[_listener(
+                                 net, backend.members(), "bench-single", None)])
+    path = f"{V2}/loadbalancers/{single['id']}"
+    system.wait_for(lambda: system.api.get(path)["loadbalancer"]["provisioning_status"]
+                    == "ACTIVE", 60, "the SINGLE load balancer ACTIVE", 0.05)
+    failed, gap = _failover(system, client_ns, single["id"], single["vip_address"], lambda: None)
+    result.figure("single_failover_failed_requests", failed)
+    result.figure("single_failover_gap_ms", ms(gap), "ms")
+    system.api.delete(f"{path}?cascade=true")
+
+
+def _failover(system: System, client_ns: str, lb_id: str, address: str,
+              settled: Any) -> tuple[int, float]:
+    """Failover under a prober: (failed requests, the longest run of them in seconds)."""
+    path = f"{V2}/loadbalancers/{lb_id}"
+    prober = Prober(client_ns, address, 80, interval=0.005, timeout=1.0).start()
+    try:
+        time.sleep(0.3)
+        started = time.monotonic()
+        system.api.request("PUT", f"{path}/failover")
+        system.wait_for(lambda: system.api.get(path)["loadbalancer"]["provisioning_status"]
+                        == "ACTIVE", 60, "ACTIVE after the failover", 0.05)
+        settled()
+        time.sleep(1.0)  # the old copy goes after the new one serves: watch that too
+    finally:
+        samples = prober.stop()
+    after = [s for s in samples if s.sent >= started]
+    failed = [s for s in after if s.status != 200]
+    say(f"  failover of {lb_id}: {len(failed)} of {len(after)} requests failed")
+    longest, run_start = 0.0, None
+    for sample in after:
+        if sample.status != 200:
+            run_start = sample.sent if run_start is None else run_start
+            longest = max(longest, sample.done - run_start)
+        else:
+            run_start = None
+    return len(failed), longest
+
+
+def _listener(net: Network, members: list[tuple[str, int]], name: str,
+              persistence: dict[str, str] | None) -> dict[str, Any]:
+    pool: dict[str, Any] = {
+        "name": name, "protocol": "HTTP", "lb_algorithm": "ROUND_ROBIN",
+        "members": [{"address": a, "protocol_port": p, "subnet_id": net.subnet_id}
+                    for a, p in members]}
+    if persistence is not None:
+        pool["session_persistence"] = persistence
+    return {"protocol": "HTTP", "protocol_port": 80, "default_pool": pool}

@@ -14,6 +14,8 @@ held the client's entry before the cut). The old MASTER's leg back: it stays BAC
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -27,6 +29,7 @@ from tests.integration.system import (
     close_system,
     needs_system,
     open_system,
+    processes,
     record_count,
     record_timing,
     wait_for,
@@ -187,3 +190,40 @@ def test_the_backup_serves_when_the_master_is_cut_off(lab: Lab) -> None:
              lab.system.agents[master].host)
     assert _holds_vip(lab, backup) and not _holds_vip(lab, master)
     assert set(lab.client.texts(VIP, 4)) == set(MEMBERS)
+
+
+def _keepalived_pids(lab: Lab, agent: str) -> list[int]:
+    """keepalived's processes for this load balancer on one agent, found by its config path."""
+    config = str(lab.system.agents[agent].state_dir / lab.lb_id / "keepalived.conf")
+    return [pid for pid, argv in processes() if config in argv and "keepalived" in argv]
+
+
+def test_the_backup_serves_when_the_masters_haproxy_and_keepalived_are_killed(lab: Lab) -> None:
+    """SIGKILL of the MASTER's HAProxy and keepalived (the agent lives): the BACKUP takes the
+    VIP; the agent starts both again, the killed keepalived's VIP (left on the leg) removed
+    first, and that half comes back as BACKUP, not holding the VIP."""
+    halves = _halves(lab)
+    master, backup = _agent_of(lab, halves["MASTER"]), _agent_of(lab, halves["BACKUP"])
+    victims = lab.system.agents[master].haproxy_pids(lab.lb_id) + _keepalived_pids(lab, master)
+    assert victims
+    loop = NewConnectionLoop(lab.client, VIP).start()
+    try:
+        wait_for("requests served before the kill", lambda: sum(loop.answers.values()) >= 5)
+        killed = time.monotonic()
+        for pid in victims:
+            os.kill(pid, signal.SIGKILL)
+        wait_for("the BACKUP holding the VIP", lambda: _holds_vip(lab, backup))
+        served = sum(loop.answers.values())
+        wait_for("requests served after the takeover",
+                 lambda: sum(loop.answers.values()) >= served + 5)
+        record_timing("pair: MASTER's HAProxy and keepalived killed -> BACKUP serving",
+                      time.monotonic() - killed)
+        swapped = {"MASTER": halves["BACKUP"]["host"], "BACKUP": halves["MASTER"]["host"]}
+        wait_for("the killed half back as BACKUP", lambda: {
+            role: half["host"] for role, half in _halves(lab).items()} == swapped, timeout=30)
+        wait_for("the killed half's leg without the VIP", lambda: not _holds_vip(lab, master))
+    finally:
+        loop.stop()
+    record_count("pair: requests failed across the kill", len(loop.failures_since(killed)))
+    assert set(lab.client.texts(VIP, 4)) == set(MEMBERS)
+    assert _holds_vip(lab, backup)

@@ -12,6 +12,10 @@ from __future__ import annotations
 
 import re
 
+from lbaas.drivers.unsafe import UnsafeConfigValue
+
+__all__ = ["UnsafeConfigValue"]  # shared with the other renderer
+
 _ALERT = re.compile(r"^\[ALERT\]\s+\(\d+\)\s*:\s*(?:config\s*:\s*)?(?P<text>.*)$")
 
 
@@ -57,20 +61,6 @@ class RuntimeApiError(HaproxyError):
 class ReloadFailed(HaproxyError):
     """A reload was asked for but no new worker took over in time."""
 
-
-class UnsafeConfigValue(ValueError):
-    """A value could change the meaning of the generated configuration and was refused."""
-
-    retryable = False
-
-    def __init__(self, field: str, value: object, rule: str) -> None:
-        self.field = field
-        self.value = value
-        self.rule = rule
-        shown = repr(value)
-        if len(shown) > 80:
-            shown = shown[:77] + "..."
-        super().__init__(f"unsafe value for {field}: {shown} ({rule})")
 
 
 def alert_lines(stderr: str) -> str:

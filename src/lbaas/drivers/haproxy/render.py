@@ -13,8 +13,6 @@ import resource
 from pathlib import Path
 from typing import Any
 
-import jinja2
-
 from lbaas.domain.spec import ListenerSpec, LoadBalancerSpec, NetworkLegSpec
 from lbaas.drivers.base import Placement
 from lbaas.drivers.haproxy import validate
@@ -32,6 +30,7 @@ from lbaas.drivers.haproxy.errors import UnsafeConfigValue
 from lbaas.drivers.haproxy.frontend import member_timeout_lines, render_frontend
 from lbaas.drivers.haproxy.paths import StatePaths
 from lbaas.drivers.haproxy.peers import render_peers
+from lbaas.drivers.templates import template_environment
 
 __all__ = [
     "MODES", "ServerLine", "build_context", "dynamic_servers_allowed", "pools_in_use",
@@ -42,14 +41,7 @@ DEFAULT_GLOBAL_MAXCONN = 4096
 FD_RESERVE = 1000  # descriptors for what is not a connection: binds, sockets, files
 HARD_STOP_AFTER = "5m"
 
-_TEMPLATES = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
-    autoescape=False,  # not HTML: every value is checked against an allow-list instead
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-)
+_TEMPLATES = template_environment(Path(__file__).parent / "templates")
 
 
 def render_config(spec: LoadBalancerSpec, placement: Placement, paths: StatePaths) -> str:

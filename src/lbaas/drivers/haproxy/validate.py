@@ -10,6 +10,7 @@ import ipaddress
 import re
 
 from lbaas.drivers.haproxy.errors import UnsafeConfigValue
+from lbaas.drivers.unsafe import check_int as check_int  # shared with the other renderer
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _COOKIE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
@@ -48,13 +49,6 @@ def check_address(field: str, value: str) -> str:
         return str(ipaddress.ip_address(value))
     except ValueError:
         raise UnsafeConfigValue(field, value, "an IP address") from None
-
-
-def check_int(field: str, value: int, low: int, high: int) -> int:
-    """An integer (not a bool) within [low, high]."""
-    if type(value) is not int or not low <= value <= high:
-        raise UnsafeConfigValue(field, value, f"an integer from {low} to {high}")
-    return value
 
 
 def check_port(field: str, value: int) -> int:

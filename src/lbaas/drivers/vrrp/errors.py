@@ -11,6 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from lbaas.drivers.unsafe import UnsafeConfigValue
+
+__all__ = ["UnsafeConfigValue"]  # shared with the other renderer
+
 
 class VrrpError(Exception):
     """Base of the errors the driver raises while acting on keepalived.
@@ -52,17 +56,3 @@ class ConfigRejected(CommandFailed):
 class StartFailed(VrrpError):
     """keepalived did not come up: it exited, or wrote no pid file in time."""
 
-
-class UnsafeConfigValue(ValueError):
-    """A value could change the meaning of the generated configuration and was refused."""
-
-    retryable = False
-
-    def __init__(self, field: str, value: object, rule: str) -> None:
-        self.field = field
-        self.value = value
-        self.rule = rule
-        shown = repr(value)
-        if len(shown) > 80:
-            shown = shown[:77] + "..."
-        super().__init__(f"unsafe value for {field}: {shown} ({rule})")

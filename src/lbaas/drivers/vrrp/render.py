@@ -10,20 +10,12 @@ import ipaddress
 from pathlib import Path
 from typing import Any
 
-import jinja2
-
+from lbaas.drivers.templates import template_environment
 from lbaas.drivers.vrrp import validate
 from lbaas.drivers.vrrp.paths import VrrpPaths
 from lbaas.drivers.vrrp.spec import VrrpSpec
 
-_TEMPLATES = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
-    autoescape=False,  # not HTML: every value is checked against an allow-list instead
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-)
+_TEMPLATES = template_environment(Path(__file__).parent / "templates")
 
 
 def instance_name(lb_id: str) -> str:

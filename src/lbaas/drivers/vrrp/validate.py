@@ -10,6 +10,7 @@ import ipaddress
 import math
 import re
 
+from lbaas.drivers.unsafe import check_int as check_int  # shared with the other renderer
 from lbaas.drivers.vrrp.errors import UnsafeConfigValue
 from lbaas.drivers.vrrp.spec import TrackScript, VrrpSpec
 
@@ -47,13 +48,6 @@ def check_address(field: str, value: str) -> ipaddress.IPv4Address | ipaddress.I
         return ipaddress.ip_address(value)
     except ValueError:
         raise UnsafeConfigValue(field, value, "an IP address") from None
-
-
-def check_int(field: str, value: int, low: int, high: int) -> int:
-    """An integer (not a bool) within [low, high]."""
-    if type(value) is not int or not low <= value <= high:
-        raise UnsafeConfigValue(field, value, f"an integer from {low} to {high}")
-    return value
 
 
 def advert_centiseconds(value: float) -> int:
