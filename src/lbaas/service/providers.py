@@ -22,8 +22,8 @@ TOPOLOGIES = ("SINGLE", "ACTIVE_STANDBY")  # what a flavor profile may say (both
 FLAVOR_CAPABILITIES = [
     {"name": "loadbalancer_topology",
      "description": "The load balancer topology. One of: SINGLE - One HAProxy per load "
-                    "balancer. ACTIVE_STANDBY - two HAProxies on agents of different hosts, "
-                    "keepalived (VRRP) holding the VIP on one of them."},
+                    "balancer. ACTIVE_STANDBY - two HAProxies on agents of different hosts "
+                    "and keepalived (VRRP) holding the VIP on one of them."},
 ]
 AVAILABILITY_ZONE_CAPABILITIES = [
     {"name": "agent_zone",

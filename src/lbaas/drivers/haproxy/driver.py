@@ -173,6 +173,9 @@ class HaproxyDriver:
         from its stats socket, so a datagram from anyone else can do no more than that. The
         socket is writable by all, as HAProxy's workers run as nobody.
         """
+        guard = threading.Thread(target=self.pairs.guard, args=(stop,), name="pair-guard",
+                                 daemon=True)
+        guard.start()
         path = events_socket(self.state_dir)
         with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
             try:

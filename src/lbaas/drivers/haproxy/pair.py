@@ -9,8 +9,11 @@ balancer's state directory, so that undeploy removes both.
 
 from __future__ import annotations
 
+import json
 import logging
 import subprocess
+import threading
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from lbaas.domain.agent import VrrpRole
@@ -24,6 +27,8 @@ from lbaas.drivers.vrrp import VrrpSpec as KeepalivedSpec
 log = logging.getLogger(__name__)
 
 TRACK_SCRIPT = "haproxy-alive.sh"
+HELD_VIP = "keepalived-vip.json"
+GUARD_INTERVAL = 0.2  # seconds between looks at the halves' keepalived
 # Exit 0 while this load balancer's HAProxy master lives (its pid file names it). The path
 # comes from the state directory, never from a spec.
 _TRACK_TEXT = """\
@@ -59,11 +64,13 @@ class PairHalves:
             vip=spec.vip.address, vip_prefixlen=spec.vip.prefixlen,
             track_script=TrackScript(path=str(track), interval=1, fall=1, rise=2),
         )
+        held = HeldVip(placement.namespace, placement.vip_interface, wanted.vip,
+                       wanted.vip_prefixlen)
         if not self.keepalived.is_running(spec.id):
             # A keepalived killed leaves the VIP on the interface: a new one starts without it
             # (as BACKUP), so that the other half is not answering for it alone.
-            _drop_address(placement.namespace, placement.vip_interface, wanted.vip,
-                          wanted.vip_prefixlen)
+            held.drop()
+        _write_atomic(paths.directory / HELD_VIP, json.dumps(asdict(held)))
         if self.keepalived.ensure_running(wanted, placement.namespace):
             log.info("lb %s: keepalived runs its half (priority %d, router id %d)",
                      spec.id, spec.vrrp.priority, spec.vrrp.router_id)
@@ -88,6 +95,46 @@ class PairHalves:
             self.keepalived.stop(lb_id)
         self.keepalived.paths(lb_id).config.unlink(missing_ok=True)
 
+    def guard(self, stop: threading.Event, every: float = GUARD_INTERVAL) -> None:
+        """Until `stop`: a half whose keepalived died (SIGKILL leaves the VIP on the leg, and
+        its neighbours keep sending to it) drops the VIP at once, not at the agent's next
+        statistics round; the agent then starts keepalived again."""
+        while not stop.wait(every):
+            for record in sorted(self.state_dir.glob(f"*/{HELD_VIP}")):
+                lb_id = record.parent.name
+                if not self.configured(lb_id) or self.keepalived.is_running(lb_id):
+                    continue
+                try:
+                    held = HeldVip(**json.loads(record.read_text()))
+                except (OSError, ValueError, TypeError):
+                    continue
+                if held.drop():
+                    log.warning("lb %s: keepalived is gone; dropped the VIP it left on %s",
+                                lb_id, held.interface)
+
+
+@dataclass(frozen=True)
+class HeldVip:
+    """Where a half's keepalived holds the VIP (recorded beside it, for `guard`)."""
+
+    namespace: str | None
+    interface: str
+    address: str
+    prefixlen: int
+
+    def drop(self) -> bool:
+        """Remove the address from the interface; True if it was there."""
+        argv = ["ip", *(["-n", self.namespace] if self.namespace else []), "addr", "del",
+                f"{self.address}/{self.prefixlen}", "dev", self.interface]
+        done = subprocess.run(argv, capture_output=True, timeout=10, check=False)
+        return done.returncode == 0
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    partial = path.with_name(path.name + ".tmp")
+    partial.write_text(text)
+    partial.replace(path)
+
 
 def _write_script(path: Path) -> None:
     if path.exists() and path.read_text() == _TRACK_TEXT:
@@ -97,9 +144,3 @@ def _write_script(path: Path) -> None:
     partial.write_text(_TRACK_TEXT)
     partial.chmod(0o700)
     partial.replace(path)
-
-
-def _drop_address(namespace: str | None, interface: str, address: str, prefixlen: int) -> None:
-    argv = ["ip", *(["-n", namespace] if namespace else []), "addr", "del",
-            f"{address}/{prefixlen}", "dev", interface]
-    subprocess.run(argv, capture_output=True, timeout=10, check=False)  # absent: nothing to do
