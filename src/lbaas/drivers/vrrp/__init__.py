@@ -1,7 +1,8 @@
 """VRRP driver: keepalived deciding which node of a pair holds a load balancer's VIP.
 
-A building block of ACTIVE_STANDBY pairs; nothing calls it yet (see docs/design.md, "VRRP
-building block"). Choices made for Debian's keepalived 2.2.7, checked with a real one in the tests:
+The half of an ACTIVE_STANDBY pair that decides who holds the VIP; the HAProxy driver runs it
+beside each half's HAProxy (drivers/haproxy/pair.py; docs/design.md, "Active/standby pairs").
+Choices made for Debian's keepalived 2.2.7, checked with a real one in the tests:
 - VRRPv3 over unicast to the peer(s), both nodes `state BACKUP` with `nopreempt`: the VIP moves
   only when its holder fails, never back when it returns.
 - Sub-second advertisements (0.1 s by default): a takeover is about 0.3-0.4 s after a cut.
