@@ -21,8 +21,9 @@
    the cut (now from the BACKUP), the requests that failed, cookie persistence across it.
    Target: within 1 s, p50 over the runs.
 
-4. Failover (PUT .../failover) under load: of the pair (its BACKUP half moves to agent D;
-   target: no failed request), and of a SINGLE load balancer (the gap is reported).
+4. Failover (PUT .../failover) under load: of a pair (its halves move one at a time, the
+   BACKUP's first; target: no failed request), and of a SINGLE load balancer (the gap is
+   reported).
 """
 
 from __future__ import annotations

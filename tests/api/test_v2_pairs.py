@@ -124,7 +124,11 @@ def test_a_pair_needs_two_hosts(api: Api, alice: Api) -> None:
     assert _spec(api, second, lb["id"]) is not None
 
 
-def test_failover_of_a_pair_moves_its_standby_half_only(api: Api, alice: Api) -> None:
+def test_failover_of_a_pair_moves_one_half_at_a_time(
+    api: Api, alice: Api, store: Store, settings: Settings
+) -> None:
+    """The BACKUP half moves first (the MASTER serves on); once the new half reports BACKUP,
+    the MASTER's half follows (its agent hands the VIP over as it tears down)."""
     agents = {host: api.register_agent(host) for host in ("h1", "h2")}
     lb = alice.create(f"{V2}/loadbalancers", "loadbalancer", vip_subnet_id=own_subnet(alice),
                       flavor_id=_pair_flavor(api))
@@ -136,11 +140,27 @@ def test_failover_of_a_pair_moves_its_standby_half_only(api: Api, alice: Api) ->
     assert roles == {first: "BACKUP", second: "MASTER"}  # no third host: nothing moves
     _report(api, first, lb["id"], "BACKUP")
     _report(api, second, lb["id"], "MASTER")
+    assert _rebalance(store, settings) == 0  # and nothing is left to do
+
     third = api.register_agent("h3")
     assert api.put(f"{V2}/loadbalancers/{lb['id']}/failover", None).status_code == 202
     roles = {h["compute_id"]: h["role"] for h in api.get(AMPHORAE).json()["amphorae"]}
     assert roles == {third: None, second: "MASTER"}
     assert _spec(api, first, lb["id"]) is None and _spec(api, third, lb["id"]) is not None
+    assert _rebalance(store, settings) == 0  # the MASTER waits for the new half
+    _report(api, second, lb["id"], "MASTER")
+    _report(api, third, lb["id"], "BACKUP")
+    assert _rebalance(store, settings) == 1  # now it moves, to the host free again
+    roles = {h["compute_id"]: h["role"] for h in api.get(AMPHORAE).json()["amphorae"]}
+    assert roles == {third: "BACKUP", first: None}
+    staying, moved = _spec(api, third, lb["id"]), _spec(api, first, lb["id"])
+    assert staying is not None and moved is not None and _spec(api, second, lb["id"]) is None
+    assert staying["vrrp"]["priority"] > moved["vrrp"]["priority"]
+    _report(api, third, lb["id"], "MASTER")
+    _report(api, first, lb["id"], "BACKUP")
+    assert _rebalance(store, settings) == 0
+    assert alice.get(f"{V2}/loadbalancers/{lb['id']}").json()["loadbalancer"][
+        "provisioning_status"] == "ACTIVE"
 
 
 def test_a_v1_pool_may_ask_for_a_pair(api: Api, alice: Api) -> None:

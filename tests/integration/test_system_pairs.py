@@ -227,3 +227,29 @@ def test_the_backup_serves_when_the_masters_haproxy_and_keepalived_are_killed(la
     record_count("pair: requests failed across the kill", len(loop.failures_since(killed)))
     assert set(lab.client.texts(VIP, 4)) == set(MEMBERS)
     assert _holds_vip(lab, backup)
+
+
+def test_failover_replaces_the_halves_one_at_a_time_without_a_failed_request(lab: Lab) -> None:
+    """`failover` with a third agent: the BACKUP's half moves first, then the MASTER's, which
+    hands the VIP over (its keepalived stops first) as its agent tears it down; requests on new
+    connections meanwhile all succeed."""
+    agent = lab.system.agents.get("c") or lab.system.add_agent("c")
+    before = {half["host"] for half in _halves(lab).values()}
+    master = _halves(lab)["MASTER"]["host"]
+    loop = NewConnectionLoop(lab.client, VIP).start()
+    try:
+        wait_for("requests served before the failover", lambda: sum(loop.answers.values()) >= 5)
+        lab.system.api.put(f"{V2}/loadbalancers/{lab.lb_id}/failover", {})
+        wait_for("both halves replaced", lambda: (
+            (hosts := {h["host"]: role for role, h in _halves(lab).items()})
+            and master not in hosts and set(hosts.values()) == {"MASTER", "BACKUP"}
+            and agent.host in hosts), timeout=60)
+        served = sum(loop.answers.values())
+        wait_for("requests served after", lambda: sum(loop.answers.values()) >= served + 5)
+    finally:
+        loop.stop()
+    after = {half["host"] for half in _halves(lab).values()}
+    assert after != before and agent.host in after
+    record_count("pair: requests during a failover", loop.total)
+    assert loop.failures == [], loop.failures[:3]
+    assert set(lab.client.texts(VIP, 4)) == set(MEMBERS)

@@ -234,6 +234,8 @@ class World:
             ("GET", f"{V2}/providers/{{provider}}/availability_zone_capabilities"): (
                 f"{V2}/providers/haproxy/availability_zone_capabilities", None),
             ("GET", "/v2.0/octavia/amphorae"): ("/v2.0/octavia/amphorae", None),
+            ("GET", "/v2.0/octavia/amphorae/{amphora_id}"): (
+                "/v2.0/octavia/amphorae/5e0d1f5e-0000-4000-8000-000000000000", None),
             ("GET", f"{V2}/quotas"): (f"{V2}/quotas", None),
             ("GET", f"{V2}/quotas/defaults"): (f"{V2}/quotas/defaults", None),
             ("GET", f"{V2}/quotas/{{project_id}}"): (f"{V2}/quotas/project-a", None),

@@ -45,9 +45,16 @@ def apply_teardown(step: Teardown, network: NetworkDriver, device: DeviceDriver)
 
     Detaching first keeps a stopping HAProxy from reaching the network again: the load balancer
     may run on another agent by now, with the same addresses. The rest of the network stays
-    while the process may run.
+    while the process may run. Before that, a device that can hand the VIP over does so (half
+    of a pair: its keepalived lets go, and the other half takes the VIP at once).
     """
     log.info("lb %s: tearing down (%s)", step.lb_id, step.reason)
+    release = getattr(device, "release", None)
+    if callable(release):
+        try:
+            release(step.lb_id)
+        except Exception as exc:  # go on: detaching hands it over too, a little later
+            log.warning("lb %s: could not hand its VIP over: %s", step.lb_id, exc)
     try:
         network.detach(step.lb_id)
     except Exception as exc:  # go on: stopping and unplugging matter more

@@ -123,12 +123,33 @@ def _bind_pair(session: Session, lb: LoadBalancer, agents: list[Agent]) -> Agent
     return live.get(lb.agent_id) if lb.agent_id else None
 
 
-def replace_standby(session: Session, settings: Settings, lb: LoadBalancer) -> Agent | None:
-    """A pair's failover: its half that is not MASTER moves to the least-loaded live agent on
-    a host neither half uses (the MASTER serves on, untouched); None if there is no such
-    agent (then both stay where they are)."""
-    agents = eligible_agents(session, settings, zone_of(session, lb))
+def fail_over_pair(session: Session, settings: Settings, lb: LoadBalancer) -> Agent | None:
+    """A pair's failover, one half at a time: the half that is not MASTER moves now to the
+    least-loaded live agent on a host neither half uses (the MASTER serves on), and the MASTER
+    is marked to follow once that one is in place as BACKUP (`replace_ready`). None, and
+    nothing marked, if there is no such agent."""
     standby = min(lb.instances, key=lambda i: (i.role == "MASTER", i.priority))
+    chosen = _move_half(session, settings, lb, standby)
+    if chosen is not None:
+        for instance in lb.instances:
+            instance.replacing = instance is not standby
+    return chosen
+
+
+def replace_ready(lb: LoadBalancer) -> bool:
+    """A half of the pair is marked to be replaced, and the other is in place: bound, its
+    agent applied the current revision, and it reports BACKUP (it takes the VIP the moment the
+    marked one lets go)."""
+    marked = [i for i in lb.instances if i.replacing]
+    others = [i for i in lb.instances if not i.replacing]
+    return bool(marked) and lb.provisioning_status == status.ACTIVE and all(
+        i.agent_id and i.revision >= lb.revision and i.role == "BACKUP" for i in others)
+
+
+def _move_half(session: Session, settings: Settings, lb: LoadBalancer,
+               half: LbInstance) -> Agent | None:
+    """Give one half the least-loaded live agent on a host neither half uses."""
+    agents = eligible_agents(session, settings, zone_of(session, lb))
     used = {agent.host for i in lb.instances if i.agent_id
             if (agent := session.get(Agent, i.agent_id)) is not None}
     free = [agent for agent in agents if agent.host not in used]
@@ -136,7 +157,7 @@ def replace_standby(session: Session, settings: Settings, lb: LoadBalancer) -> A
         return None
     loads = _loads(session, lb.id)
     chosen = min(free, key=lambda a: (loads.get(a.id, 0), a.host, a.id))
-    standby.agent_id, standby.role, standby.revision = chosen.id, None, 0
+    half.agent_id, half.role, half.revision = chosen.id, None, 0
     lb.agent_id = next(i.agent_id for i in lb.instances if i.agent_id)
     return chosen
 
@@ -173,14 +194,14 @@ def lbs_to_move(session: Session, settings: Settings) -> list[str]:
     for lb in session.scalars(select(LoadBalancer).where(
             LoadBalancer.availability_zone.is_(None),
             LoadBalancer.topology == pairs.ACTIVE_STANDBY)):
-        if pair_needs_agent(lb, by_id):
+        if pair_needs_agent(lb, by_id) or replace_ready(lb):
             moving.append(lb.id)
     for lb in session.scalars(select(LoadBalancer).where(
             LoadBalancer.availability_zone.is_not(None))):
         zone = zone_of(session, lb)
         hosts = {a.id: a for a in live if agent_zone(a) == zone}
         if lb.topology == pairs.ACTIVE_STANDBY:
-            if pair_needs_agent(lb, hosts):
+            if pair_needs_agent(lb, hosts) or replace_ready(lb):
                 moving.append(lb.id)
         elif hosts and lb.agent_id not in hosts:
             moving.append(lb.id)
@@ -208,6 +229,10 @@ def _rebuild_half(session: Session, settings: Settings, lb: LoadBalancer, revisi
     """Give the pair's instances without a live agent a new one; the serving one stays."""
     before = {instance.id: instance.agent_id for instance in lb.instances}
     bind(session, settings, lb)
+    if replace_ready(lb):  # a failover's second step: the MASTER's half moves now
+        marked = next(i for i in lb.instances if i.replacing)
+        marked.replacing = False
+        _move_half(session, settings, lb, marked)
     moved = [i for i in lb.instances if i.agent_id and i.agent_id != before[i.id]]
     if not moved:
         return

@@ -222,6 +222,8 @@ class LbInstance(Base):
     priority: Mapped[int] = mapped_column(Integer)
     role: Mapped[str | None] = mapped_column(String(16), nullable=True)
     revision: Mapped[int] = mapped_column(BigInteger, default=0)
+    # a failover replaces this half next, once the other one is in place as BACKUP
+    replacing: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True, default=utcnow)
     updated_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True, onupdate=utcnow)
     load_balancer: Mapped[LoadBalancer] = relationship(back_populates="instances")

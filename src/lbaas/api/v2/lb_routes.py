@@ -197,12 +197,13 @@ def show_stats(lb_id: str, store: StoreDep, ctx: ContextDep) -> dict[str, Any]:
             operation_id="v2_failover_loadbalancer")
 def failover(lb_id: str, store: StoreDep, settings: SettingsDep, ctx: ContextDep) -> Response:
     """Redeploy (admin): bound to another live agent if there is one, at a new revision. A
-    pair's half that is not MASTER moves to another host (the MASTER serves on)."""
+    pair's halves move to other hosts one at a time, the BACKUP first (the MASTER serves on),
+    then the MASTER once the new half is BACKUP."""
     with store.write() as tx:
         lb = get_lb(tx.session, ctx, lb_id, "put_failover")
         lifecycle.check_mutable(lb)
         if lb.topology == pairs.ACTIVE_STANDBY:
-            scheduler.replace_standby(tx.session, settings, lb)
+            scheduler.fail_over_pair(tx.session, settings, lb)
             lb.provisioning_status = "PENDING_UPDATE"
             touch(tx.session, lb, tx.revision)
             return Response(status_code=202)

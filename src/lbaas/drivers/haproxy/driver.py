@@ -121,6 +121,11 @@ class HaproxyDriver:
         paths.directory.mkdir(parents=True, exist_ok=True)
         write_applied(paths, spec, placement)
 
+    def release(self, lb_id: str) -> None:
+        """Before a teardown: half of a pair lets its VIP go (keepalived stopped: it advertises
+        priority 0, and the other half takes over within about 0.1 s)."""
+        self.pairs.stop(lb_id)
+
     def undeploy(self, lb_id: str) -> None:
         """Stop haproxy by the pid in its pid file and remove the state directory."""
         paths = StatePaths.for_lb(self.state_dir, lb_id)

@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column("priority", sa.Integer(), nullable=False),
         sa.Column("role", sa.String(16), nullable=True),
         sa.Column("revision", sa.BigInteger(), nullable=False, server_default="0"),
+        sa.Column("replacing", sa.Boolean(), nullable=False, server_default=sa.false()),
         sa.Column("created_at", TIMESTAMP, nullable=True),
         sa.Column("updated_at", TIMESTAMP, nullable=True),
     )
