@@ -24,12 +24,12 @@ def remove_veth(ifname: str) -> bool:
     """Delete the veth with this host-end name (its peer goes with it); False if absent."""
     names.check_ifname(ifname)
     with IPRoute() as ipr:
-        index = links.link_index(ipr, ifname)
-        if index is None or links.link_kind(ipr, index) != "veth":
-            return False
         try:
+            index = links.link_index(ipr, ifname)
+            if index is None or links.link_kind(ipr, index) != "veth":
+                return False
             ipr.link("del", index=index)
-        except NetlinkError:  # gone meanwhile (its namespace just went away)
+        except NetlinkError:  # gone meanwhile: its namespace went away as its last process did
             return False
     log.info("removed veth %s", ifname)
     return True

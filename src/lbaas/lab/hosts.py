@@ -21,12 +21,13 @@ import logging
 import os
 import subprocess
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from pyroute2 import IPRoute
+from pyroute2.netlink.exceptions import NetlinkError
 
 from lbaas import leftovers, proctrack
 from lbaas.drivers.network import links, names, routing
@@ -292,8 +293,8 @@ class LabHosts:
         if host.node is None:
             leftovers.remove_veth(host.host_ifname)
         elif links.namespace_exists(host.node):
-            with _outside(host.node) as node:
-                index = links.link_index(node, host.host_ifname)
+            with _outside(host.node) as node, suppress(NetlinkError):
+                index = links.link_index(node, host.host_ifname)  # (gone meanwhile: suppressed)
                 if index is not None:
                     node.link("del", index=index)
         self._state_path(host.name).unlink(missing_ok=True)
