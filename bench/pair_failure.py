@@ -158,8 +158,8 @@ def failovers(system: System, result: Result, net: Network, client_ns: str) -> N
         def done() -> bool:
             halves = system.api.get(f"{AMPHORAE}?loadbalancer_id={pair_id}")["amphorae"]
             return master not in {h["host"] for h in halves}
-        system.wait_for(done, 60, "the MASTER's half replaced", 0.05)
-        _wait_roles(system, pair_id, 30, not_master=master)
+        system.wait_for(done, 90, "the MASTER's half replaced", 0.05)
+        _wait_roles(system, pair_id, 90, not_master=master)
 
     failed, _, slowest = _failover(system, client_ns, pair_id, pair_address, both_replaced)
     result.figure("pair_failover_failed_requests", failed)
