@@ -818,11 +818,12 @@ class System:
             raise AssertionError(f"left behind: {left}; errors: {errors}")
 
     def _force_remove(self) -> None:
-        """haproxy processes and namespaces the agents left: by pid and by our names only."""
+        """haproxy and keepalived processes (a pair's halves) and namespaces the agents left:
+        by pid and by our names only."""
         root = str(self.root)
         for pid, argv in list(processes()):
-            if root in argv and "haproxy" in argv and alive(pid):
-                self.cleanup_notes.append(f"killed leftover haproxy {pid}: {argv}")
+            if root in argv and ("haproxy" in argv or "keepalived" in argv) and alive(pid):
+                self.cleanup_notes.append(f"killed leftover process {pid}: {argv}")
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
         prefixes = [agent.prefix for agent in self.agents.values()]
