@@ -13,7 +13,7 @@ import logging
 from datetime import timedelta
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from lbaas.domain import status
 from lbaas.domain.agent import AGENT_TYPE
@@ -193,7 +193,8 @@ def lbs_to_move(session: Session, settings: Settings) -> list[str]:
     by_id = {a.id: a for a in live}
     for lb in session.scalars(select(LoadBalancer).where(
             LoadBalancer.availability_zone.is_(None),
-            LoadBalancer.topology == pairs.ACTIVE_STANDBY)):
+            LoadBalancer.topology == pairs.ACTIVE_STANDBY)
+            .options(selectinload(LoadBalancer.instances))):  # one query, not one per pair
         if pair_needs_agent(lb, by_id) or replace_ready(lb):
             moving.append(lb.id)
     for lb in session.scalars(select(LoadBalancer).where(
