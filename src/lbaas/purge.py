@@ -2,12 +2,12 @@
 
 Found from the data directory alone, never by a name pattern: HAProxy processes by their pid
 files (their command line names their configuration there), load balancer namespaces by their
-owner label, lab hosts and their web servers by their records in `<data>/lab` (pid, start
-time and owner, so a server whose namespace lost its name is stopped too), veths left on a
-bridge by the names lbaas gave them, the bridges of the networks the database names (only when
-nothing is plugged into them any more), and finally the data directory itself. Each step says
-what it really removed. A lab host that could not be removed keeps the data directory (its
-record is how a second purge finds it again).
+owner label, the fence guard by its pid file, lab hosts and their web servers by their records
+in `<data>/lab` (pid, start time and owner, so a server whose namespace lost its name is
+stopped too), veths left on a bridge by the names lbaas gave them, the bridges of the networks
+the database names (only when nothing is plugged into them any more), and finally the data
+directory itself. Each step says what it really removed. A lab host that could not be removed
+keeps the data directory (its record is how a second purge finds it again).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from lbaas.domain.naming import network_bridge
+from lbaas.drivers.network import guard
 from lbaas.storage.db import Store
 from lbaas.storage.models import FloatingIp, LoadBalancer, Network
 
@@ -44,6 +45,8 @@ def purge_all(data_dir: Path, say: Say, namespace_prefix: str = "qlbaas-") -> bo
         return False
     recorded = _recorded(data_dir)
     recorded.lb_ids |= _purge_load_balancers(data_dir, say, namespace_prefix, recorded.lb_ids)
+    if guard.stop(data_dir / guard.STATE_SUBDIR):
+        say("stopped the fence guard")
     kept = _purge_lab(data_dir, say)
     _purge_veths(recorded, namespace_prefix, say)
     _purge_bridges(recorded.bridges, say)

@@ -39,7 +39,7 @@ from tests.integration.traffic import Client
 
 from lbaas.domain.naming import network_bridge
 from lbaas.drivers.haproxy.runtime import RuntimeApi
-from lbaas.drivers.network import names
+from lbaas.drivers.network import guard, names
 from lbaas.drivers.network.commands import in_namespace
 from lbaas.drivers.network.nsthread import path as netns_path
 from lbaas.lab.process import wait_listening
@@ -820,6 +820,8 @@ class System:
     def _force_remove(self) -> None:
         """haproxy and keepalived processes (a pair's halves) and namespaces the agents left:
         by pid and by our names only."""
+        for agent in self.agents.values():  # it outlives its agent by design
+            guard.stop(agent.data_dir / guard.STATE_SUBDIR)
         root = str(self.root)
         for pid, argv in list(processes()):
             if root in argv and ("haproxy" in argv or "keepalived" in argv) and alive(pid):

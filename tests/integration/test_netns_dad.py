@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests.integration.test_netns import (
@@ -80,15 +81,29 @@ def test_an_address_held_by_another_host_is_not_taken(
     assert drivers.plug(driver, make_spec(lb_id, tenant)).bind_address == VIP
 
 
-def test_the_ports_own_mac_answering_is_no_conflict(box: Sandbox, drivers: Drivers) -> None:
-    """The load balancer moving between agents: its old copy answers with the same MAC."""
+def test_the_ports_own_mac_answering_is_the_old_copy_waited_for(
+    box: Sandbox, drivers: Drivers
+) -> None:
+    """The load balancer moving between agents: its old copy answers with the same MAC. That
+    is no conflict, but the new copy takes the port only once the old one is silent (here no
+    fence guard cuts it off, so the claim gives up after its patience, taking nothing)."""
     tenant = box.bridge("t")
     box.hosts.add("oldcopy", tenant, VIP, 24, TENANT_GW, mac=PORT_MAC)
     prober = box.host("prober", tenant, TENANT_CLIENT, 24, TENANT_GW)
     # a probe from anyone else does hear it answer
     assert dad.probe(prober.namespace, "eth0", mac_of(box, "prober"), VIP, 0.5) == PORT_MAC
-    driver = drivers.make()
-    assert drivers.plug(driver, make_spec(str(uuid.uuid4()), tenant)).bind_address == VIP
+    driver = NetnsDriver(f"qlba{box.tag}-", claim_patience=0.5)
+    lb_id = str(uuid.uuid4())
+    with pytest.raises(dad.PredecessorAnswers) as caught:
+        drivers.plug(driver, make_spec(lb_id, tenant))
+    assert VIP in str(caught.value) and PORT_MAC in str(caught.value)
+    assert caught.value.retryable is True
+    namespace = driver.namespace(lb_id)
+    assert VIP not in run_inside(namespace, ["ip", "-4", "-o", "addr", "show"])
+    assert PORT_MAC not in run_inside(namespace, ["ip", "-o", "link", "show", "vip0"])
+    box.hosts.delete("oldcopy")  # gone: the next plug takes the port
+    assert drivers.plug(driver, make_spec(lb_id, tenant)).bind_address == VIP
+    assert PORT_MAC in run_inside(namespace, ["ip", "-o", "link", "show", "vip0"])
 
 
 def test_only_new_addresses_are_probed(
@@ -99,9 +114,9 @@ def test_only_new_addresses_are_probed(
 
     class Counting(dad.Probe):
         def __init__(self, namespace: str, ifname: str, mac: str, address: str,
-                     window: float) -> None:
+                     window: float, **claim: Any) -> None:
             probed.append(address)
-            super().__init__(namespace, ifname, mac, address, window)
+            super().__init__(namespace, ifname, mac, address, window, **claim)
 
     monkeypatch.setattr(dad, "Probe", Counting)
     driver = drivers.make()

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from tests.integration.frames import MacWatch
 from tests.integration.system import (
     AgentProcess,
     LoadBalancer,
@@ -113,20 +114,13 @@ def test_killed_agent_leaves_traffic_flowing_and_its_restart_adopts(lab: Lab) ->
     assert system.remains_of(lb.pool_id) == []
 
 
-def wait_moved(system: System, lb: LoadBalancer, to: AgentProcess, since: float,
-               timeout: float) -> tuple[float, float]:
-    """Wait until the pool is bound to `to`: (when the last look that still showed it elsewhere
-    began, or `since` if none did; when the look that showed it moved ended). The move happened
-    in between."""
+def wait_moved(system: System, lb: LoadBalancer, to: AgentProcess, timeout: float) -> float:
+    """Wait until the pool is bound to `to`; when the look that showed it moved ended."""
     deadline = time.monotonic() + timeout
-    still_elsewhere = since
-    while True:
-        began = time.monotonic()
-        if system.hosting_agent(lb.pool_id) == to.host:
-            return still_elsewhere, time.monotonic()
-        still_elsewhere = began
+    while system.hosting_agent(lb.pool_id) != to.host:
         assert time.monotonic() < deadline, f"the pool did not move to {to.host} in {timeout} s"
         time.sleep(0.05)
+    return time.monotonic()
 
 
 def kill_node(agent: AgentProcess, lb: LoadBalancer) -> None:
@@ -143,9 +137,11 @@ def kill_node(agent: AgentProcess, lb: LoadBalancer) -> None:
 def test_load_balancers_of_a_dead_agent_move_to_a_live_one(lab: Lab, failure: str) -> None:
     """Agent a dies; after agent_down_time its load balancer is deployed by agent b and serves.
 
-    - agent: a is SIGKILLed, its HAProxy goes on serving; b takes over, announcing the VIP
-      only once its HAProxy listens; a, back, detaches its stale copy from the bridge, then
-      stops and removes it. Until then both copies answer for the VIP (a known limit).
+    - agent: a is SIGKILLed, its HAProxy goes on serving; b plugs its copy on a stand-in MAC,
+      starts HAProxy, then claims the VIP's port: a's fence guard (which outlived a) drains
+      a's copy and cuts it off, and only then does b take the port. No request fails, a's
+      copy sends nothing from the port's MAC once b's has begun, and the bridge never puts
+      the MAC back on a's leg; a, back, removes its stale copy.
     - agent-monitored: the same with a health monitor (both copies check the members).
     - node: agent and HAProxy die and a's legs go dark; the VIP serves again from b.
     """
@@ -155,7 +151,11 @@ def test_load_balancers_of_a_dead_agent_move_to_a_live_one(lab: Lab, failure: st
     lb = system.load_balancer(lab.tenant, [WEB1, WEB2], monitor=monitor)
     assert system.hosting_agent(lb.pool_id) == a.host  # the tie between idle agents goes to a
     a_namespace = a.namespace(lb.pool_id)
+    port_mac = system.api.get(f"/v2.0/ports/{lb.vip['port_id']}")["port"]["mac_address"]
+    ends = {"a": names.host_ifname(a_namespace, "vip"),
+            "b": names.host_ifname(b.namespace(lb.pool_id), "vip")}
 
+    watch = MacWatch(port_mac, lab.tenant.bridge, ends).start()
     loop = NewConnectionLoop(lab.client, lb.address).start()
     try:
         time.sleep(0.3)
@@ -164,7 +164,7 @@ def test_load_balancers_of_a_dead_agent_move_to_a_live_one(lab: Lab, failure: st
             kill_node(a, lb)
         else:
             a.kill()
-        still_on_a, moved = wait_moved(system, lb, b, since=killed, timeout=30)
+        moved = wait_moved(system, lb, b, timeout=30)
         system.settle(lb)
         active = time.monotonic()
         wait_for("the VIP to serve", lambda: lab.client.get(lb.address, timeout=0.5).ok or None,
@@ -184,6 +184,7 @@ def test_load_balancers_of_a_dead_agent_move_to_a_live_one(lab: Lab, failure: st
         time.sleep(1.0)
     finally:
         loop.stop()
+        watch.stop()
 
     record_timing(f"{failure}: killed -> pool bound to agent b", moved - killed)
     record_timing(f"{failure}: killed -> pool ACTIVE on agent b", active - killed)
@@ -202,13 +203,8 @@ def test_load_balancers_of_a_dead_agent_move_to_a_live_one(lab: Lab, failure: st
     if failure == "node":
         # none once b serves; one in flight when the node died (started up to 1 s before) may
         assert all(killed - 1.0 <= at < serving for at in loop.failed_at), failed
-    else:
-        # None while a is dead and nothing has moved (the pool was still on a when the last
-        # look that showed it there began: `still_on_a`, however late the next look came),
-        # none once a removed its copy. While both copies run, a few requests can fail: both
-        # answer for the VIP's address and MAC and the bridge sends clients to whichever sent
-        # last (see docs/design.md, Failover). A request is allowed 1 s in flight before.
-        assert all(still_on_a - 1.0 <= at <= cleaned + 0.5 for at in loop.failed_at), failed
-        assert len(loop.failures) <= max(5, loop.total // 50), (loop.failures[:5], failed)
+    else:  # fenced: never two copies, no failure
+        watch.assert_never_both("a", "b")
+        assert loop.failures == [], (loop.failures[:5], failed)
     system.delete_load_balancer(lb)
     assert system.remains_of(lb.pool_id) == []

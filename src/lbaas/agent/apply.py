@@ -21,17 +21,21 @@ log = logging.getLogger(__name__)
 
 
 def apply_deploy(step: Deploy, network: NetworkDriver, device: DeviceDriver) -> Outcome:
-    """Plug the load balancer into its network, then run its spec."""
+    """Plug the load balancer into its network, run its spec, then take its addresses."""
     spec = step.spec
     log.info("lb %s: deploying revision %d (%s)", spec.id, spec.revision, step.reason)
     try:
-        placement = network.ensure_plugged(spec)
+        placement = network.ensure_plugged(spec, defer_claim=True)
     except Exception as exc:
         return _failed(spec.id, _naming_lacks(classify_failure("network plug", exc)))
     try:
         device.deploy(spec, placement)
     except Exception as exc:
         return _failed(spec.id, _naming_lacks(classify_failure("deploy", exc)))
+    try:  # HAProxy listens (on an address it may not hold yet): claim the ports now
+        network.finish_plug(spec.id)
+    except Exception as exc:
+        return _failed(spec.id, _naming_lacks(classify_failure("network plug", exc)))
     if placement.warnings:
         warning = "; ".join(placement.warnings)
         log.warning("lb %s: deployed revision %d, degraded: %s", spec.id, spec.revision, warning)
@@ -52,7 +56,7 @@ def apply_teardown(step: Teardown, network: NetworkDriver, device: DeviceDriver)
     release = getattr(device, "release", None)
     if callable(release):
         try:
-            release(step.lb_id)
+            release(step.lb_id, lambda: network.drain(step.lb_id))
         except Exception as exc:  # go on: detaching hands it over too, a little later
             log.warning("lb %s: could not hand its VIP over: %s", step.lb_id, exc)
     try:

@@ -462,7 +462,9 @@ class Agent:
             if observation is None:
                 self._unobservable.add(lb_id)
             elif not observation.running:
-                self._lost(lb_id, revision)
+                self._lost(lb_id, revision, "not running")
+            elif self._network.fenced(lb_id):
+                self._lost(lb_id, revision, "cut off by the fence guard (claimed elsewhere)")
             else:
                 self._unobservable.discard(lb_id)
                 reports.append(
@@ -477,10 +479,10 @@ class Agent:
                 log.warning("lb %s: cannot observe: %s", lb_id, exc)
             return None
 
-    def _lost(self, lb_id: str, revision: int) -> None:
+    def _lost(self, lb_id: str, revision: int, why: str) -> None:
         if not self._healthy.lose(lb_id, revision):
             return  # the reconcile thread changed it meanwhile
-        log.warning("lb %s: not running; redeploying revision %d", lb_id, revision)
+        log.warning("lb %s: %s; redeploying revision %d", lb_id, why, revision)
         self._wake.set()
 
     def _configurations(self) -> dict[str, Any]:

@@ -6,6 +6,7 @@ Layout of the data directory (`state_dir`) as the agent uses it:
     <state_dir>/host-network/        loopback addresses given out by the `host` network driver
     <state_dir>/lbaas-agent.json     digests of the specs last applied, to adopt after a restart
     <state_dir>/bridges.json         bridges the netns driver may remove once their network is gone
+    <state_dir>/guard/               the fence guard's pid file, log and the cuts it made
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 from lbaas.agent.client import AgentApiClient
 from lbaas.agent.loop import Agent, AgentOptions
 from lbaas.drivers.base import NetworkDriver
+from lbaas.drivers.network import guard
 from lbaas.preflight.result import CheckResult
 from lbaas.preflight.run import HostCapabilities, run_checks
 
@@ -85,7 +87,7 @@ def build_network_driver(
         from lbaas.drivers.network.netns import NetnsDriver
 
         return NetnsDriver(namespace_prefix, host=host, bridge_record=state_dir / BRIDGE_RECORD,
-                           underlay_ip=underlay_ip)
+                           underlay_ip=underlay_ip, guard_dir=state_dir / guard.STATE_SUBDIR)
     if underlay_ip is not None:
         log.warning("--underlay-ip %s is ignored: the %s network driver joins no overlay",
                     underlay_ip, chosen)

@@ -121,9 +121,13 @@ class HaproxyDriver:
         paths.directory.mkdir(parents=True, exist_ok=True)
         write_applied(paths, spec, placement)
 
-    def release(self, lb_id: str) -> None:
+    def release(self, lb_id: str, drain: Callable[[], None] = lambda: None) -> None:
         """Before a teardown: half of a pair lets its VIP go (keepalived stopped: it advertises
-        priority 0, and the other half takes over within about 0.1 s)."""
+        priority 0, and the other half takes over within about 0.1 s). A half that holds the
+        VIP first lets the requests in flight finish (`drain`, the network driver's), since
+        the other half would reset them."""
+        if self.pairs.configured(lb_id) and self.pairs.role(lb_id) == "MASTER":
+            drain()
         self.pairs.stop(lb_id)
 
     def undeploy(self, lb_id: str) -> None:

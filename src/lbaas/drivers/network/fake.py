@@ -30,7 +30,7 @@ class FakeNetworkDriver:
         """Make the next `times` calls of ensure_plugged or teardown for lb_id raise error."""
         self._failures.setdefault(lb_id, []).extend([error] * times)
 
-    def ensure_plugged(self, spec: LoadBalancerSpec) -> Placement:
+    def ensure_plugged(self, spec: LoadBalancerSpec, *, defer_claim: bool = False) -> Placement:
         self.calls.append(("ensure_plugged", spec.id))
         self._maybe_fail(spec.id)
         if spec.vip is None:
@@ -42,6 +42,15 @@ class FakeNetworkDriver:
 
     def detach(self, lb_id: str) -> None:
         self.calls.append(("detach", lb_id))
+
+    def drain(self, lb_id: str) -> None:
+        self.calls.append(("drain", lb_id))
+
+    def finish_plug(self, lb_id: str) -> None:
+        self.calls.append(("finish_plug", lb_id))
+
+    def fenced(self, lb_id: str) -> bool:
+        return False
 
     def teardown(self, lb_id: str) -> None:
         self.calls.append(("teardown", lb_id))

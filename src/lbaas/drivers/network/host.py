@@ -51,7 +51,7 @@ class HostDriver:
     def __init__(self, state_dir: Path) -> None:
         self.state_dir = Path(state_dir)
 
-    def ensure_plugged(self, spec: LoadBalancerSpec) -> Placement:
+    def ensure_plugged(self, spec: LoadBalancerSpec, *, defer_claim: bool = False) -> Placement:
         """The load balancer's loopback address, chosen on first use and kept."""
         lb_id = check_lb_id(spec.id)
         with self._state() as addresses:
@@ -62,6 +62,15 @@ class HostDriver:
 
     def detach(self, lb_id: str) -> None:
         """Nothing to cut: a loopback address is reachable from this host only."""
+
+    def drain(self, lb_id: str) -> None:
+        """Nothing: a loopback address moves nowhere."""
+
+    def finish_plug(self, lb_id: str) -> None:
+        """Nothing to claim: loopback addresses are this host's alone."""
+
+    def fenced(self, lb_id: str) -> bool:
+        return False
 
     def teardown(self, lb_id: str) -> None:
         """Forget lb_id's address; no error if it had none."""

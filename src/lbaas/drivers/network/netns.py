@@ -30,7 +30,17 @@ from pyroute2 import IPRoute, netns
 
 from lbaas.domain.spec import LoadBalancerSpec
 from lbaas.drivers.base import Placement
-from lbaas.drivers.network import dad, links, names, nat, nsthread, routing, vxlan
+from lbaas.drivers.network import (
+    dad,
+    drain,
+    guard,
+    links,
+    names,
+    nat,
+    nsthread,
+    routing,
+    vxlan,
+)
 from lbaas.drivers.network.bridges import BridgeRecord
 from lbaas.drivers.network.commands import in_namespace, spawn
 from lbaas.drivers.network.errors import CommandFailed, PlumbingFailed
@@ -40,7 +50,8 @@ from lbaas.drivers.network.veth import (
     ensure_mac_and_up,
     ensure_mtu,
     ensure_veth,
-    has_address,
+    holds_claim,
+    stand_in_mac,
 )
 from lbaas.preflight.tools import find_tool, tool_label
 
@@ -48,6 +59,7 @@ log = logging.getLogger(__name__)
 
 ANNOUNCE_WAIT_STEPS = 1000  # how long (0.01 s steps) an announcement waits for a listener
 DAD_WINDOW = 0.1  # seconds to listen for another holder of an address new in a namespace
+CLAIM_PATIENCE = 10.0  # seconds a moved copy waits for the one it moved from to be cut off
 OVERLAY_RECHECK = 30.0  # seconds: converge the overlay in full at least this often
 
 # Gratuitous ARP once something listens on the VIP: wait (at most $3 hundredths of a second,
@@ -72,6 +84,7 @@ class NetnsDriver:
         self, namespace_prefix: str = "qlbaas-", *, garp_count: int = 3,
         dad_window: float = DAD_WINDOW, bridge_record: Path | None = None,
         host: str | None = None, underlay_ip: str | None = None,
+        guard_dir: Path | None = None, claim_patience: float = CLAIM_PATIENCE,
     ) -> None:
         self.prefix = names.check_namespace_prefix(namespace_prefix)
         self.garp_count = garp_count
@@ -88,15 +101,25 @@ class NetnsDriver:
         self._overlay_mtu: dict[str, int] = {}
         self._segments: tuple[vxlan.Segment, ...] | None = None
         self._segments_at = 0.0  # time.monotonic() of the last full converge
+        # the fence guard's directory (None: no guard runs; see `guard`)
+        self.guard_dir = guard_dir
+        self.claim_patience = claim_patience
 
     def namespace(self, lb_id: str) -> str:
         """The namespace that holds lb_id."""
         return names.namespace_name(self.prefix, lb_id)
 
-    def ensure_plugged(self, spec: LoadBalancerSpec) -> Placement:
-        """Make the namespace, its legs, routes and NAT match the spec; keep the namespace."""
+    def ensure_plugged(self, spec: LoadBalancerSpec, *, defer_claim: bool = False) -> Placement:
+        """Make the namespace, its legs, routes and NAT match the spec; keep the namespace.
+
+        `defer_claim`: legs that must claim their port (new, or moved here) are left on their
+        stand-in MAC without addresses for `finish_plug`, called once HAProxy listens (it
+        binds the VIP before it holds it), so the copy this one may replace serves until the
+        moment this one can. Not for a pair's half (keepalived needs its address to start) or
+        a load balancer without listeners."""
         placement = self.start_plug(spec)
-        self.finish_plug(spec.id)
+        if not (defer_claim and spec.vrrp is None and _announce_port(spec)):
+            self.finish_plug(spec.id)
         return placement
 
     def start_plug(self, spec: LoadBalancerSpec) -> Placement:
@@ -106,6 +129,8 @@ class NetnsDriver:
         so HAProxy starts with addresses and routes in place."""
         started = time.monotonic()
         namespace = self.namespace(spec.id)
+        if self.guard_dir is not None:
+            guard.ensure_running(self.prefix, self.guard_dir)
         has_nft = find_tool("nft") is not None
         legs, warnings = self._servable(plan_legs(namespace, spec), has_nft)
         warnings += unserved_floating_ips(spec)
@@ -136,31 +161,26 @@ class NetnsDriver:
                                for leg in legs[1:])
 
     def finish_plug(self, lb_id: str) -> None:
-        """Take the probed addresses (or raise AddressInUse, taking none), then routes, NAT and
-        the gratuitous ARP; nothing to do after a start_plug that found all in place."""
+        """Claim the legs' ports (or raise AddressInUse or PredecessorAnswers, taking none),
+        then their MACs and addresses, routes, NAT and the gratuitous ARP; nothing to do after
+        a start_plug that found all in place."""
         namespace = self.namespace(lb_id)
         pending = self._pending.pop(namespace, None)
         if pending is None:
             return
-        for leg, probe in pending.probes:
-            with links.plumbing(f"probe {leg.address} for {lb_id}"):
-                holder = probe.result()
-            if holder is not None:
-                log.error("%s: %s is held by %s on %s; not taking it",
-                          namespace, leg.address, holder, leg.bridge)
-                raise dad.AddressInUse(leg.address, holder, leg.bridge)
+        self._claim(namespace, lb_id, pending.claims)
         with links.plumbing(f"plug {lb_id} into {namespace}"):
             changed = self._converge_rest(namespace, pending)
         self._plugged[namespace] = pending.legs
         vip = pending.legs[0]
         self._announce(namespace, changed, vip.keepalived_vip or vip.address, pending.vip_port)
         log.info(
-            "plugged %s into %s with %d leg(s) in %.1f ms (%d address(es) probed)",
+            "plugged %s into %s with %d leg(s) in %.1f ms (%d port(s) claimed)",
             lb_id,
             namespace,
             len(pending.legs),
             (time.monotonic() - pending.started) * 1000,
-            len(pending.probes),
+            len(pending.claims),
         )
 
     def detach(self, lb_id: str) -> None:
@@ -181,6 +201,35 @@ class NetnsDriver:
             removed = links.remove_links_except(inside, set())
         if removed:
             log.info("detached %s from its networks (removed %s)", namespace, ", ".join(removed))
+
+    def drain(self, lb_id: str) -> None:
+        """New connections dropped, those in flight given up to a second (see `drain`)."""
+        namespace = self.namespace(lb_id)
+        if links.namespace_exists(namespace):
+            drain.drain(namespace)
+
+    def _claim(self, namespace: str, lb_id: str, legs: Sequence[Leg]) -> None:
+        """Probe for each leg's address from its stand-in MAC, naming the port's MAC: the copy
+        this one replaces (if any) is cut off by its guard, and once nothing has answered for
+        a window the ports are ours. Another MAC answering is a conflict."""
+        probes = []
+        with links.plumbing(f"claim the ports of {lb_id}"):
+            for leg in legs:
+                assert leg.mac is not None
+                probes.append(dad.Probe(namespace, leg.inside, stand_in_mac(leg.mac),
+                                        leg.address, self.dad_window, port_mac=leg.mac,
+                                        patience=self.claim_patience))
+        for leg, probe in zip(legs, probes, strict=True):
+            with links.plumbing(f"probe {leg.address} for {lb_id}"):
+                holder = probe.result()
+            if holder is not None:
+                log.error("%s: %s is held by %s on %s; not taking it",
+                          namespace, leg.address, holder, leg.bridge)
+                raise dad.AddressInUse(leg.address, holder, leg.bridge)
+
+    def fenced(self, lb_id: str) -> bool:
+        """Whether the fence guard cut a leg of lb_id off (a copy elsewhere claimed it)."""
+        return self._fenced(self.namespace(lb_id))
 
     def teardown(self, lb_id: str) -> None:
         """Delete the namespace and with it every veth; the bridges stay."""
@@ -211,20 +260,20 @@ class NetnsDriver:
                 routing.apply_sysctls(namespace)
             links.remove_links_except(inside, {leg.inside for leg in legs})
             changed: list[Leg] = []
-            probes: list[tuple[Leg, dad.Probe]] = []
+            claims: list[Leg] = []
             for leg in legs:
-                index, moved = self._plug_leg(root, inside, namespace, leg)
+                moved, held = self._plug_leg(root, inside, namespace, leg)
                 if moved:
                     changed.append(leg)
-                if not has_address(inside, index, leg.address, leg.prefixlen):
-                    assert leg.mac is not None  # plan_legs gives every leg its port's MAC
-                    probe = dad.Probe(namespace, leg.inside, leg.mac, leg.address,
-                                      self.dad_window)
-                    probes.append((leg, probe))
-        return _Pending(tuple(legs), probes, changed, fresh, label.get("nft"))
+                if not held:
+                    claims.append(leg)
+        if self.guard_dir is not None:  # a leg the guard cut is claimed again, like a new one
+            guard.lift(self.guard_dir, namespace)
+        return _Pending(tuple(legs), claims, changed, fresh, label.get("nft"))
 
-    def _plug_leg(self, root: Any, inside: Any, namespace: str, leg: Leg) -> tuple[int, bool]:
-        """Bridge, veth and MAC of one leg; its inside index and whether it is new or moved."""
+    def _plug_leg(self, root: Any, inside: Any, namespace: str, leg: Leg) -> tuple[bool, bool]:
+        """Bridge, veth and MAC of one leg: whether it is new or moved, and whether it holds its
+        port (else it has no address and a stand-in MAC until `_claim`)."""
         bridge = self._ensure_bridge(root, leg.bridge)
         index, created = ensure_veth(
             root, inside, namespace, inside=leg.inside, outside=leg.outside, bridge_index=bridge
@@ -233,8 +282,10 @@ class NetnsDriver:
         if mtu is not None:  # an overlay network: no frame bigger than the VXLAN device takes
             ensure_mtu(root, links.link_index(root, leg.outside), mtu)
             ensure_mtu(inside, index, mtu)
-        mac_changed = ensure_mac_and_up(inside, index, leg.mac)
-        return index, created or mac_changed
+        assert leg.mac is not None  # plan_legs gives every leg its port's MAC
+        held = holds_claim(inside, index, leg.address, leg.prefixlen)
+        mac_changed = ensure_mac_and_up(inside, index, leg.mac if held else stand_in_mac(leg.mac))
+        return created or mac_changed, held
 
     def _ensure_bridge(self, root: Any, name: str) -> int:
         """The bridge (made if missing, and then recorded as ours to remove later)."""
@@ -274,12 +325,16 @@ class NetnsDriver:
         self._segments, self._segments_at = wanted, time.monotonic()
 
     def _converge_rest(self, namespace: str, pending: _Pending) -> list[Leg]:
-        """Addresses, routes, rules and NAT; returns the legs to announce by ARP."""
+        """Claimed legs' MACs, addresses, routes, rules and NAT; returns the legs to announce by
+        ARP."""
         legs = pending.legs
         ruleset = nat.render_ruleset(legs[0].address, legs[1:])
         changed = list(pending.changed)
         with links.open_namespace(namespace, create=False) as inside:
             indexes = {leg.key: _index(inside, leg.inside) for leg in legs}
+            for leg in pending.claims:  # claimed: the port's MAC at last
+                assert leg.mac is not None  # plan_legs gives every leg its port's MAC
+                ensure_mac_and_up(inside, indexes[leg.key], leg.mac)
             for leg in legs:
                 added = converge_address(inside, indexes[leg.key], leg.address, leg.prefixlen,
                                          keep=leg.keepalived_vip)
@@ -302,7 +357,7 @@ class NetnsDriver:
         """Whether this driver converged exactly these legs into the namespace and their host
         ends are still there. Then a re-plug (every member change calls it) has nothing to do,
         and costs two stats instead of a round of netlink requests inside the namespace."""
-        if self._plugged.get(namespace) != tuple(legs):
+        if self._plugged.get(namespace) != tuple(legs) or self._fenced(namespace):
             return False
         return os.path.exists(nsthread.path(namespace)) and all(
             links.host_link_exists(leg.outside) for leg in legs
@@ -312,12 +367,16 @@ class NetnsDriver:
         """Whether the namespace's label says these legs, sysctls and NAT were converged (by this
         driver before a restart) and the host ends of the legs exist: reading the label is one
         netlink request, a converge a dozen. An agent restart re-plugs every load balancer."""
-        if not os.path.exists(nsthread.path(namespace)) or not all(
+        if not os.path.exists(nsthread.path(namespace)) or self._fenced(namespace) or not all(
             links.host_link_exists(leg.outside) for leg in legs
         ):
             return False
         label = links.namespace_label(namespace)
         return label == _label(self.prefix, legs)
+
+    def _fenced(self, namespace: str) -> bool:
+        return self.guard_dir is not None and guard.fenced_marker(
+            self.guard_dir, namespace).exists()
 
     def plugged(self) -> set[str]:
         """Ids whose namespace carries this driver's prefix and label."""
@@ -376,7 +435,7 @@ class _Pending:
     """A plug between start_plug and finish_plug."""
 
     legs: tuple[Leg, ...]
-    probes: list[tuple[Leg, dad.Probe]]
+    claims: list[Leg]  # legs on a stand-in MAC without their address, to claim
     changed: list[Leg]  # legs whose veth is new or whose MAC changed
     fresh: bool  # the namespace was made by this plug
     nft: str | None  # the digest of the ruleset applied before, from the label

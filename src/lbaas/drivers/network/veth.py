@@ -101,3 +101,20 @@ def converge_address(ipr: Any, index: int, address: str, prefixlen: int,
     if not present:
         ipr.addr("add", index=index, address=address, prefixlen=prefixlen)
     return not present
+
+
+def stand_in_mac(port_mac: str) -> str:
+    """The MAC a leg carries until it has claimed its port's (see `dad`, `guard`): the port's
+    last five bytes behind 0e, a locally administered prefix no port MAC (fa:16:3e…) has."""
+    return "0e" + port_mac[2:]
+
+
+def holds_claim(ipr: Any, index: int, address: str, prefixlen: int) -> bool:
+    """Whether the leg holds its address and is up; one that is not (new, or cut off by the
+    fence guard) loses every IPv4 address it has, to be claimed again."""
+    link = ipr.link("get", index=index)[0]
+    if is_up(link) and has_address(ipr, index, address, prefixlen):
+        return True
+    for addr in ipr.addr("dump", index=index, family=socket.AF_INET):
+        ipr.addr("del", index=index, address=addr.get("IFA_ADDRESS"), prefixlen=addr["prefixlen"])
+    return False
