@@ -248,6 +248,11 @@ class DashboardService:
         """Every object of the API, in an order the API accepts."""
         for fip in self.get("/v2.0/floatingips")["floatingips"]:
             self.delete(f"/v2.0/floatingips/{fip['id']}")
+        lbs = "/v2.0/lbaas/loadbalancers"
+        for lb in self.get(lbs)["loadbalancers"]:
+            self.delete(f"{lbs}/{lb['id']}?cascade=true")
+        wait_for("the v2 load balancers to be gone", lambda: not self.get(lbs)["loadbalancers"],
+                 timeout=30)
         for kind in ("vips", "pools", "health_monitors"):
             for item in self.get(f"/v2.0/lb/{kind}")[kind]:
                 self.delete(f"/v2.0/lb/{kind}/{item['id']}")

@@ -131,7 +131,7 @@ export function fieldOfError(error, names, values = {}) {
     OverlappingAllocationPools: 'allocation_pools',
   };
   const candidates = [byType[error.type]];
-  for (const pattern of [/Invalid input for ([\w:]+)\./, /attribute '([\w:]+)'/]) {
+  for (const pattern of [/Invalid input for ([\w:]+)\./, /attribute '([\w:]+)'/, /field\/attribute (?:\w+\.)?(\w+)/]) {
     candidates.push(pattern.exec(error.message)?.[1]);
   }
   const quoted = /^Invalid input for operation: '([^']*)'/.exec(error.message)?.[1]
