@@ -11,13 +11,14 @@ client) and 198.18.145.0/24 (floating IPs). Screenshots go to test-output/screen
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from tests.e2e import test_dashboard as base
 from tests.e2e.dashboard_env import DashboardService, skip_reason, wait_for
-from tests.e2e.test_dashboard import dialog, field, row, shot, sign_in, status_of
+from tests.e2e.test_dashboard import dialog, field, go, row, shot, sign_in, status_of
 
 pytestmark = [
     pytest.mark.netns,
@@ -100,12 +101,12 @@ class Lab:
         result: dict[str, Any] = lb
         return result
 
-    def wait_active(self, lb_id: str) -> None:
+    def wait_active(self, lb_id: str, timeout: float = 30) -> None:
         def active() -> bool:
             lb = self.service.get(f"{V2}/loadbalancers/{lb_id}")["loadbalancer"]
             return bool(lb["provisioning_status"] == "ACTIVE")
 
-        wait_for("the load balancer to be ACTIVE", active, timeout=30)
+        wait_for("the load balancer to be ACTIVE", active, timeout=timeout)
 
     def ask(self, host_name: str) -> str:
         """What a request through the VIP with this Host header answers."""
@@ -139,6 +140,7 @@ def open_lb(page: Page, lab: Lab) -> None:
     page.locator("#nav").get_by_role("link", name="Load balancers (v2)").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Load balancers")
     expect(status_of(row(page, "shop"))).to_have_attribute("data-status", "ACTIVE")
+    expect(row(page, "shop")).to_contain_text("198.18.145.")  # its floating IP
     page.get_by_role("link", name="shop").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Load balancer shop")
     expect(lb_status(page)).to_have_attribute("data-status", "ACTIVE")
@@ -153,7 +155,7 @@ def policies(page: Page) -> Locator:
     return page.locator("li.policy")
 
 
-def add_policy(page: Page, compare: str, value: str, pool: str) -> None:
+def add_policy(page: Page, compare: str, value: str, pool: str, screenshot: str = "") -> None:
     listener = page.locator("[data-listener]").first
     listener.get_by_role("button", name="Add L7 policy").click()
     form = dialog(page)
@@ -165,6 +167,8 @@ def add_policy(page: Page, compare: str, value: str, pool: str) -> None:
     expect(form.locator('[data-testid="policy-preview"]')).to_have_text(
         f"Requests whose host name {compare.lower().replace('_', ' ')} {value} go to pool {pool}."
     )
+    if screenshot:
+        shot(page, screenshot, full_page=False)
     form.get_by_role("button", name="Add policy").click()
     expect(dialog(page)).to_have_count(0)
 
@@ -184,7 +188,7 @@ def test_l7_policies_added_and_reordered_in_the_browser_change_routing(
     shot(page, "v2-load-balancer")
     assert lab.ask("static.example") == "WEB1"  # no policy yet: the default pool
 
-    add_policy(page, "ENDS_WITH", ".example", "api")
+    add_policy(page, "ENDS_WITH", ".example", "api", screenshot="v2-l7-policy-form")
     settled(page, 1)
     wait_for("requests for *.example to go to pool api", lambda: lab.ask("static.example") == "API")
     add_policy(page, "STARTS_WITH", "static.", "static")
@@ -237,7 +241,10 @@ def test_forms_edit_in_place_and_show_the_apis_refusal(page: Page, lab: Lab) -> 
     field(form, "protocol").select_option("HTTP")
     field(form, "protocol_port").fill("80")  # taken by the listener "front"
     form.get_by_role("button", name="Add listener").click()
-    expect(form.locator(".form-error, .field-error").first).to_contain_text("80")
+    expect(form.locator('[data-field="protocol_port"] .field-error')).to_contain_text(
+        "Port 80 of load balancer"
+    )
+    expect(form.locator(".form-error")).to_contain_text("HTTP 409")
     shot(page, "v2-form-refusal", full_page=False)
     form.get_by_role("button", name="Cancel").click()
 
@@ -278,3 +285,63 @@ def test_heading_focus_box_shows_for_keyboard_users_only(page: Page, lab: Lab) -
     assert heading.evaluate(outline) == "none"
     page.keyboard.press("Shift+Tab")  # back into the page by keyboard: boxes show again
     assert page.evaluate(f"({outline})(document.activeElement)") != "none"
+
+
+def test_a_pair_shows_which_node_is_master(page: Page, lab: Lab) -> None:
+    if shutil.which("keepalived") is None:
+        pytest.skip("a pair needs keepalived (apt-get install keepalived)")
+    service = lab.service
+    second = service.add_agent("b")
+    profile = service.post(
+        f"{V2}/flavorprofiles",
+        {
+            "flavorprofile": {
+                "name": "pair",
+                "provider_name": "haproxy",
+                "flavor_data": '{"loadbalancer_topology": "ACTIVE_STANDBY"}',
+            }
+        },
+    )["flavorprofile"]
+    flavor = service.post(
+        f"{V2}/flavors", {"flavor": {"name": "pair", "flavor_profile_id": profile["id"]}}
+    )["flavor"]
+    lb = service.post(
+        f"{V2}/loadbalancers",
+        {
+            "loadbalancer": {
+                "name": "pair",
+                "vip_subnet_id": lab.private.subnet_id,
+                "flavor_id": flavor["id"],
+                "listeners": [
+                    {
+                        "protocol": "HTTP",
+                        "protocol_port": 80,
+                        "default_pool": {
+                            "name": "pairweb",
+                            "protocol": "HTTP",
+                            "lb_algorithm": "ROUND_ROBIN",
+                            "members": [{"address": lab.servers["WEB1"], "protocol_port": 80}],
+                        },
+                    }
+                ],
+            }
+        },
+    )
+    lb = lb["loadbalancer"]
+    lab.wait_active(lb["id"], timeout=60)
+
+    def roles() -> dict[str, str]:
+        amphorae = service.get(f"/v2.0/octavia/amphorae?loadbalancer_id={lb['id']}")
+        found = {a["role"]: a["host"] for a in amphorae["amphorae"]}
+        return found if set(found) == {"MASTER", "BACKUP"} else {}
+
+    pair = wait_for("the pair to report a MASTER and a BACKUP", roles, timeout=30)
+    assert set(pair.values()) == {f"dash-{service.tag}", second}
+
+    sign_in(page, lab)  # type: ignore[arg-type]
+    go(page, f"#/loadbalancers/{lb['id']}", "Load balancer pair")
+    nodes = page.locator("section", has=page.get_by_role("heading", name="Nodes"))
+    expect(nodes.locator('[data-role="MASTER"]')).to_contain_text(pair["MASTER"])
+    expect(nodes.locator('[data-role="BACKUP"]')).to_contain_text(pair["BACKUP"])
+    expect(nodes).to_contain_text("Active-standby pair")
+    shot(page, "v2-pair")

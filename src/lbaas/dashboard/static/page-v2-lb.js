@@ -4,7 +4,7 @@
 
 import { badge, button, facts, h, KeyedTable, link, pageHead, panel, shortId } from './dom.js';
 import { policyList } from './l7editor.js';
-import { subnetLabel } from './state.js';
+import { data, subnetLabel } from './state.js';
 import {
   createListener, createLoadBalancer, createMemberV2, createMonitorV2, createPoolV2,
   deleteListener, deleteLoadBalancer, deleteMemberV2, deleteMonitorV2, deletePoolV2,
@@ -21,13 +21,14 @@ function statuses(item) {
 
 export const loadBalancersPage = {
   title: 'Load balancers',
-  needs: ['v2lbs', 'subnets', 'networks'],
+  needs: ['v2lbs', 'subnets', 'networks', 'floatingips'],
   mount() {
     const table = new KeyedTable({
       label: 'Load balancers', empty: 'No load balancers (v2) yet.',
       columns: [
         { label: 'Name', cell: (lb) => [link(lbName(lb), `#/loadbalancers/${lb.id}`), h('span', { class: 'sub' }, lb.description)] },
         { label: 'VIP', cell: (lb) => [h('span', { class: 'mono' }, lb.vip_address), h('span', { class: 'sub' }, subnetLabel(lb.vip_subnet_id))] },
+        { label: 'Floating IP', cell: (lb) => data.floatingips.find((f) => f.port_id && f.port_id === lb.vip_port_id)?.floating_ip_address ?? '—' },
         { label: 'Listeners', cell: (lb) => String(lb.listeners.length) },
         { label: 'Pools', cell: (lb) => String(lb.pools.length) },
         { label: 'Status', cell: statuses },

@@ -134,6 +134,7 @@ export function fieldOfError(error, names, values = {}) {
   for (const pattern of [/Invalid input for ([\w:]+)\./, /attribute '([\w:]+)'/, /field\/attribute (?:\w+\.)?(\w+)/]) {
     candidates.push(pattern.exec(error.message)?.[1]);
   }
+  if (/^Port [0-9]+ of load balancer .* is already used/.test(error.message)) candidates.push('protocol_port');
   const quoted = /^Invalid input for operation: '([^']*)'/.exec(error.message)?.[1]
     ?? /IP address ([0-9.]+) /.exec(error.message)?.[1];
   if (quoted !== undefined) {
