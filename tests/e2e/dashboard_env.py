@@ -175,7 +175,7 @@ class DashboardService:
         self.agent = threading.Thread(target=self._run_agent, args=(data_dir,), daemon=True,
                                       name=f"agent-{self.tag}")
         self.agent.start()
-        self.prefixes = [self.prefix]
+        self.prefixes = {f"dash-{self.tag}": self.prefix}  # host -> namespace prefix
         self.agents = [self.agent]
         self.closed = False
         self.cleanup_notes: list[str] = []
@@ -198,7 +198,7 @@ class DashboardService:
         thread = threading.Thread(target=self._run_agent, daemon=True, name=f"agent-{host}",
                                   args=(self.root / f"agent-{name}", host, prefix))
         thread.start()
-        self.prefixes.append(prefix)
+        self.prefixes[host] = prefix
         self.agents.append(thread)
         wait_for(f"agent {host} to register", lambda: any(
             a["host"] == host and a["alive"] for a in self.get("/v2.0/agents")["agents"]))
@@ -258,8 +258,14 @@ class DashboardService:
 
     # -- tearing down -------------------------------------------------------------------------
 
+    def namespace(self, host: str, lb_id: str) -> str:
+        """The namespace of a load balancer on the agent of `host`."""
+        from lbaas.drivers.network import names
+
+        return names.namespace_name(self.prefixes[host], lb_id)
+
     def namespaces(self) -> set[str]:
-        return {ns for ns in _namespaces() if ns.startswith(tuple(self.prefixes))}
+        return {ns for ns in _namespaces() if ns.startswith(tuple(self.prefixes.values()))}
 
     def delete_everything(self) -> None:
         """Every object of the API, in an order the API accepts."""

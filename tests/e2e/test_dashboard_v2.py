@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
 from collections.abc import Iterator
 from typing import Any
 
@@ -257,6 +258,10 @@ def test_forms_edit_in_place_and_show_the_apis_refusal(page: Page, lab: Lab) -> 
     assert monitor["delay"] == 2
     lab.wait_active(lab.lb["id"])
 
+    page.set_viewport_size({"width": 1280, "height": 800})  # a laptop: no sideways scrolling
+    wide = page.evaluate("document.documentElement.scrollWidth")
+    assert wide <= 1280, f"the load balancer page is {wide} px wide at 1280 px"
+
 
 def test_heading_focus_box_shows_for_keyboard_users_only(page: Page, lab: Lab) -> None:
     sign_in(page, lab)  # type: ignore[arg-type]
@@ -341,7 +346,16 @@ def test_a_pair_shows_which_node_is_master(page: Page, lab: Lab) -> None:
     sign_in(page, lab)  # type: ignore[arg-type]
     go(page, f"#/loadbalancers/{lb['id']}", "Load balancer pair")
     nodes = page.locator("section", has=page.get_by_role("heading", name="Nodes"))
-    expect(nodes.locator('[data-role="MASTER"]')).to_contain_text(pair["MASTER"])
-    expect(nodes.locator('[data-role="BACKUP"]')).to_contain_text(pair["BACKUP"])
+    expect(nodes.locator('[data-role="MASTER"]')).to_have_attribute("data-node", pair["MASTER"])
+    expect(nodes.locator('[data-role="BACKUP"]')).to_have_attribute("data-node", pair["BACKUP"])
     expect(nodes).to_contain_text("Active-standby pair")
     shot(page, "v2-pair")
+
+    # The MASTER's VIP leg cut: the BACKUP takes over, and the page shows it without a reload.
+    leg = ["ip", "-n", service.namespace(pair["MASTER"], lb["id"]), "link", "set", "vip0"]
+    subprocess.run([*leg, "down"], check=True)
+    try:
+        expect(nodes.locator('[data-role="MASTER"]')).to_have_attribute("data-node", pair["BACKUP"])
+    finally:
+        subprocess.run([*leg, "up"], check=True)
+    expect(nodes.locator('[data-role="BACKUP"]')).to_have_attribute("data-node", pair["MASTER"])

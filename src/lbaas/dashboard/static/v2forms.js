@@ -17,8 +17,10 @@ const enabled = () => ({ name: 'admin_state_up', label: 'Enabled (admin state up
 const named = (edit) => text('name', 'Name', { empty: edit ? 'string' : 'omit' });
 
 /**
- * One noun's create and edit: {key (request root), path(parent) -> collection path, fields(edit,
- * object), editable (keys shown on edit), label(object)}.
+ * One noun's create or edit form. noun: {key (the request's root), title, path(parent or object)
+ * -> collection path, parentBody(parent) -> the parent's id attribute, fields(edit, object),
+ * editable (attributes an edit starts from), label(object)}; `create` is the parent, `edit` the
+ * object, `extra` the create form's first values.
  */
 function v2Form(noun, { create = null, edit = null, extra = {} }) {
   if (create) {
