@@ -215,6 +215,25 @@ def test_l7_policies_added_and_reordered_in_the_browser_change_routing(
     )
     assert focused == ["Move up", "true"]  # focus stays on the button, now at the top
 
+    first = policies(page).nth(0)  # its rule edited: static. -> img.
+    first.locator("ul.rules").get_by_role("button", name=re.compile("^Edit rule")).click()
+    field(dialog(page), "value").fill("img.")
+    dialog(page).get_by_role("button", name="Save").click()
+    expect(first).to_contain_text("Requests whose host name starts with img. go to pool static.")
+    settled(page, 2)
+    wait_for(
+        "requests for static.example to go to pool api again",
+        lambda: lab.ask("static.example") == "API",
+    )
+    assert lab.ask("img.other") == "STATIC"
+
+    policies(page).nth(1).get_by_role("button", name=re.compile("^Delete policy")).click()
+    dialog(page).get_by_role("button", name="Delete").click()
+    settled(page, 1)
+    wait_for(
+        "requests for *.example to go to the default pool", lambda: lab.ask("www.example") == "WEB1"
+    )
+
 
 def test_member_turns_red_when_its_server_stops(page: Page, lab: Lab) -> None:
     open_lb(page, lab)
