@@ -4,9 +4,10 @@
 in a temporary directory), with two networks on bridges of its own and lab hosts standing in for
 web servers and a client. Everything carries a random tag: bridges `lb<role><tag>`, the agent's
 namespace prefix `qd<tag>-` (so no other agent on the machine takes its load balancers for
-orphans), lab namespaces `lbaas-lab-<tag>-…`. `close()` deletes the objects through the API,
-waits for the agent to remove their data plane, stops the agent and the server and removes the
-lab hosts and bridges; `leftovers()` names anything still there.
+orphans; a second agent, for pairs, `qe<tag><name>-`), lab namespaces `lbaas-lab-<tag>-…`.
+`close()` deletes the objects through the API, waits for the agents to remove their data plane,
+stops them and the server and removes the lab hosts and bridges; `leftovers()` names anything
+still there.
 
 Addresses are in 198.18.0.0/15 inside namespaces made here; the browser only talks to 127.0.0.1.
 
@@ -174,6 +175,8 @@ class DashboardService:
         self.agent = threading.Thread(target=self._run_agent, args=(data_dir,), daemon=True,
                                       name=f"agent-{self.tag}")
         self.agent.start()
+        self.prefixes = {f"dash-{self.tag}": self.prefix}  # host -> namespace prefix
+        self.agents = [self.agent]
         self.closed = False
         self.cleanup_notes: list[str] = []
 
@@ -181,11 +184,25 @@ class DashboardService:
         """Run a namespace or bridge operation in the worker thread and return its result."""
         return self.worker.submit(action, *args).result()
 
-    def _run_agent(self, data_dir: Path) -> None:
+    def _run_agent(self, data_dir: Path, host: str = "", prefix: str = "") -> None:
         from lbaas.agent.main import run_agent
 
-        run_agent(self.url, self.token, f"dash-{self.tag}", data_dir, self.prefix, "netns",
-                  self.stop_agent)
+        run_agent(self.url, self.token, host or f"dash-{self.tag}", data_dir,
+                  prefix or self.prefix, "netns", self.stop_agent)
+
+    def add_agent(self, name: str) -> str:
+        """A second agent (another host of this machine, for a pair): host `dash-<tag>-<name>`,
+        namespace prefix `qe<tag><name>-` (not under the first agent's prefix, which would take
+        its namespaces for orphans); returns its host name once it is alive."""
+        host, prefix = f"dash-{self.tag}-{name}", f"qe{self.tag}{name}-"
+        thread = threading.Thread(target=self._run_agent, daemon=True, name=f"agent-{host}",
+                                  args=(self.root / f"agent-{name}", host, prefix))
+        thread.start()
+        self.prefixes[host] = prefix
+        self.agents.append(thread)
+        wait_for(f"agent {host} to register", lambda: any(
+            a["host"] == host and a["alive"] for a in self.get("/v2.0/agents")["agents"]))
+        return host
 
     # -- the API ---------------------------------------------------------------------------
 
@@ -241,13 +258,24 @@ class DashboardService:
 
     # -- tearing down -------------------------------------------------------------------------
 
+    def namespace(self, host: str, lb_id: str) -> str:
+        """The namespace of a load balancer on the agent of `host`."""
+        from lbaas.drivers.network import names
+
+        return names.namespace_name(self.prefixes[host], lb_id)
+
     def namespaces(self) -> set[str]:
-        return {ns for ns in _namespaces() if ns.startswith(self.prefix)}
+        return {ns for ns in _namespaces() if ns.startswith(tuple(self.prefixes.values()))}
 
     def delete_everything(self) -> None:
         """Every object of the API, in an order the API accepts."""
         for fip in self.get("/v2.0/floatingips")["floatingips"]:
             self.delete(f"/v2.0/floatingips/{fip['id']}")
+        lbs = "/v2.0/lbaas/loadbalancers"
+        for lb in self.get(lbs)["loadbalancers"]:
+            self.delete(f"{lbs}/{lb['id']}?cascade=true")
+        wait_for("the v2 load balancers to be gone", lambda: not self.get(lbs)["loadbalancers"],
+                 timeout=30)
         for kind in ("vips", "pools", "health_monitors"):
             for item in self.get(f"/v2.0/lb/{kind}")[kind]:
                 self.delete(f"/v2.0/lb/{kind}/{item['id']}")
@@ -263,9 +291,10 @@ class DashboardService:
                    lambda: wait_for("the agent to remove its namespaces",
                                     lambda: not self.namespaces(), timeout=30))
         self.stop_agent.set()
-        self.agent.join(timeout=20)
-        if self.agent.is_alive():
-            self.cleanup_notes.append("the agent thread did not stop")
+        for agent in self.agents:
+            agent.join(timeout=20)
+            if agent.is_alive():
+                self.cleanup_notes.append(f"the agent thread {agent.name} did not stop")
         self.api.close()
         self.server.stop()
         self.store.dispose()

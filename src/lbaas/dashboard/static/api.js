@@ -51,12 +51,17 @@ async function call(method, path, body, { token = session.token, quiet = false }
 }
 
 function errorOf(status, data, quiet) {
-  const err = data && data.NeutronError;
+  const err = data && (data.NeutronError ?? faultOf(data));
   const error = new ApiError(
     status, err?.type ?? 'HTTPError', err?.message ?? `The API answered HTTP ${status}`,
     err?.detail ?? '');
   if (status === 401 && !quiet) window.dispatchEvent(new CustomEvent('lbaas:unauthorized'));
   return error;
+}
+
+/** The v2 (Octavia) error body: {faultcode, faultstring}. */
+function faultOf(data) {
+  return typeof data.faultstring === 'string' ? { type: `${data.faultcode}Error`, message: data.faultstring } : null;
 }
 
 export const api = {

@@ -3,10 +3,12 @@
 
 import { api, ApiError, session } from './api.js';
 import { button, h } from './dom.js';
+import { focusHeading } from './focus.js';
 import { newPage } from './page-new.js';
 import { agentsPage, floatingIpsPage, networksPage } from './page-net.js';
 import { membersPage, monitorsPage, vipsPage } from './page-lb.js';
 import { poolPage, poolsPage } from './page-pools.js';
+import { loadBalancerPage, loadBalancersPage } from './page-v2-lb.js';
 import { loadRules } from './rules.js';
 import { data, onChange, refresh } from './state.js';
 
@@ -21,6 +23,8 @@ const ROUTES = [
   [/^#\/networks$/, networksPage],
   [/^#\/agents$/, agentsPage, () => ({}), { admin: true }],
   [/^#\/new$/, newPage],
+  [/^#\/loadbalancers\/([0-9a-f-]{36})$/, loadBalancerPage, (m) => ({ id: m[1] })],
+  [/^#\/loadbalancers$/, loadBalancersPage],
 ];
 
 const main = document.getElementById('main');
@@ -58,7 +62,7 @@ async function show(focus = true) {
   main.replaceChildren(mine.view.element);
   mine.view.update();
   stamp();
-  if (focus) main.querySelector('h1')?.focus();
+  if (focus) focusHeading(main);
 }
 
 /** One refresh of the current view's data; skipped while one runs or the tab is hidden. */

@@ -131,9 +131,10 @@ export function fieldOfError(error, names, values = {}) {
     OverlappingAllocationPools: 'allocation_pools',
   };
   const candidates = [byType[error.type]];
-  for (const pattern of [/Invalid input for ([\w:]+)\./, /attribute '([\w:]+)'/]) {
+  for (const pattern of [/Invalid input for ([\w:]+)\./, /attribute '([\w:]+)'/, /field\/attribute (?:\w+\.)?(\w+)/]) {
     candidates.push(pattern.exec(error.message)?.[1]);
   }
+  if (/^Port [0-9]+ of load balancer .* is already used/.test(error.message)) candidates.push('protocol_port');
   const quoted = /^Invalid input for operation: '([^']*)'/.exec(error.message)?.[1]
     ?? /IP address ([0-9.]+) /.exec(error.message)?.[1];
   if (quoted !== undefined) {

@@ -35,8 +35,19 @@ export async function refresh(needs) {
   if (wanted.has('stats')) extra.push(refreshStats(data.pools.map((p) => p.id)));
   else if (statsFor.length) extra.push(refreshStats(statsFor));
   if (wanted.has('agentPools')) extra.push(refreshAgentPools());
+  for (const need of needs) {
+    const [name, arg] = need.split(/:(.*)/);
+    if (LOADERS.has(name)) extra.push(LOADERS.get(name)(arg));
+  }
   await Promise.all(extra);
   data.loadedAt = Date.now();
+}
+
+/** Other modules' data: `addLoader('x', load)` makes the need 'x' or 'x:<arg>' call load(arg). */
+const LOADERS = new Map();
+
+export function addLoader(name, load) {
+  LOADERS.set(name, load);
 }
 
 async function refreshStats(poolIds) {
