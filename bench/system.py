@@ -424,9 +424,10 @@ def teardown_agent_data_plane(data_dir: Path, prefix: str) -> None:
     from pyroute2 import netns
 
     from lbaas.drivers.haproxy.driver import HaproxyDriver
-    from lbaas.drivers.network import links
+    from lbaas.drivers.network import guard, links
     from lbaas.drivers.network.netns import NetnsDriver
 
+    guard.stop(data_dir / guard.STATE_SUBDIR)  # it outlives the agent by design
     # a worker just stopped may linger a moment as a zombie: not worth a warning here
     logging.getLogger("lbaas.drivers.network.netns").setLevel(logging.ERROR)
     device = HaproxyDriver(data_dir / "lbaas")

@@ -42,6 +42,8 @@ from typing import Any, TypeVar
 
 import httpx
 
+from lbaas.drivers.network import guard
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -172,6 +174,7 @@ class DashboardService:
         self.api = httpx.Client(base_url=self.url, headers={"X-Auth-Token": self.token},
                                 timeout=30)
         self.stop_agent = threading.Event()
+        self.agent_dirs: list[Path] = []  # each agent's data directory
         self.agent = threading.Thread(target=self._run_agent, args=(data_dir,), daemon=True,
                                       name=f"agent-{self.tag}")
         self.agent.start()
@@ -187,6 +190,7 @@ class DashboardService:
     def _run_agent(self, data_dir: Path, host: str = "", prefix: str = "") -> None:
         from lbaas.agent.main import run_agent
 
+        self.agent_dirs.append(data_dir)
         run_agent(self.url, self.token, host or f"dash-{self.tag}", data_dir,
                   prefix or self.prefix, "netns", self.stop_agent)
 
@@ -295,6 +299,8 @@ class DashboardService:
             agent.join(timeout=20)
             if agent.is_alive():
                 self.cleanup_notes.append(f"the agent thread {agent.name} did not stop")
+        for data_dir in self.agent_dirs:  # the fence guards outlive their agents by design
+            self._step("stop a fence guard", lambda d=data_dir: guard.stop(d / guard.STATE_SUBDIR))
         self.api.close()
         self.server.stop()
         self.store.dispose()
@@ -318,7 +324,23 @@ class DashboardService:
                  if name.startswith("lb") and name.endswith(self.tag)]
         if self.root.exists():
             left.append(f"directory {self.root}")
+        left += [f"process {pid}" for pid in _processes_naming(str(self.root))]
         return left
+
+
+def _processes_naming(text: str) -> list[int]:
+    """Pids whose command line holds `text` (our own data directory's path)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if text in argv:
+            found.append(int(entry.name))
+    return found
 
 
 def _namespaces() -> list[str]:

@@ -2,10 +2,10 @@
 
 Two netns drivers stand for two agents on one tenant bridge, each with its fence guard (what
 outlives an agent). The "old" copy serves; the "new" copy is plugged as a moved load balancer
-is: its leg on a stand-in MAC without the VIP, its server listening on the VIP first, then the
-claim. The old guard must cut the old leg off before the new copy takes the port, so that the
-two never send from the port's MAC at once and the bridge never flips back; new connections
-from a client see no failure across it.
+is: its leg on a stand-in MAC without the VIP claims the port, the old guard drains the old
+copy and cuts it off, and only then does the new copy take the port (dropping new connections
+until its server listens). The two never send from the port's MAC at once, the bridge never
+flips back, and new connections from a client see no failure across it.
 """
 
 from __future__ import annotations
@@ -103,12 +103,9 @@ def test_a_moved_copy_takes_the_port_only_once_the_old_one_is_cut_off(
         try:
             wait_answers(loop, "old", 5)
             drivers.made.append((new, lb_id))
-            placement = new.ensure_plugged(spec, defer_claim=True)
-            # the moved copy listens on the VIP it does not hold yet, silent on a stand-in MAC
-            assert VIP not in addresses(new_ns) and PORT_MAC not in leg_state(new_ns)
-            servers.start(placement, text="new")
-            assert client.get(VIP).text == "old"
-            new.finish_plug(lb_id)  # the claim
+            placement = new.ensure_plugged(spec)  # claims: the old copy is drained, then cut
+            assert old.fenced(lb_id) and PORT_MAC in leg_state(new_ns)
+            servers.start(placement, text="new")  # the moved HAProxy starts
             wait_answers(loop, "new", 5)
         finally:
             loop.stop()

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from tests.integration.frames import MacWatch
 from tests.integration.system import (
     Net,
     System,
@@ -37,6 +38,7 @@ from tests.integration.system import (
 from tests.integration.traffic import Client, NewConnectionLoop
 
 from lbaas.drivers.haproxy.runtime import RuntimeApi
+from lbaas.drivers.network import names
 
 pytestmark = needs_system
 
@@ -252,4 +254,49 @@ def test_failover_replaces_the_halves_one_at_a_time_without_a_failed_request(lab
     assert after != before and agent.host in after
     record_count("pair: requests during a failover", loop.total)
     assert loop.failures == [], loop.failures[:3]
+    assert set(lab.client.texts(VIP, 4)) == set(MEMBERS)
+
+
+def test_the_masters_agent_alone_killed_its_half_is_fenced_and_rebuilt(lab: Lab) -> None:
+    """The MASTER's agent SIGKILLed while its HAProxy and keepalived live: after
+    agent_down_time its slot is rebuilt on the free agent with the same port. That half claims
+    the port; the fence guard the dead agent left drains the old half (new connections wait,
+    those in flight finish) and cuts it off, so the other half takes the VIP. No request on a
+    new connection fails, and the slot's MAC is never sent from both places."""
+    halves = _halves(lab)
+    master = _agent_of(lab, halves["MASTER"])
+    backup = _agent_of(lab, halves["BACKUP"])
+    free = next(name for name in lab.system.agents if name not in (master, backup))
+    dead = lab.system.agents[master]
+    slot_mac = lab.system.api.get(
+        f"/v2.0/ports/{halves['MASTER']['vrrp_port_id']}")["port"]["mac_address"]
+    ends = {name: names.host_ifname(lab.system.agents[name].namespace(lab.lb_id), "vip")
+            for name in (master, free)}
+    watch = MacWatch(slot_mac, lab.tenant.bridge, ends).start()
+    loop = NewConnectionLoop(lab.client, VIP).start()
+    try:
+        wait_for("requests served before", lambda: sum(loop.answers.values()) >= 5)
+        dead.kill()
+        killed = time.monotonic()
+        wait_for("the slot rebuilt and both roles back", lambda: (
+            (hosts := {h["host"]: role for role, h in _halves(lab).items()})
+            and dead.host not in hosts and set(hosts.values()) == {"MASTER", "BACKUP"}),
+            timeout=60)
+        record_timing("pair: MASTER's agent killed -> its slot rebuilt, roles settled",
+                      time.monotonic() - killed)
+        served = sum(loop.answers.values())
+        wait_for("requests served after", lambda: sum(loop.answers.values()) >= served + 5)
+    finally:
+        loop.stop()
+        watch.stop()
+    record_count("pair: requests while the MASTER's agent was dead and its half moved",
+                 loop.total)
+    watch.assert_never_both(master, free)
+    assert loop.failures == [], loop.failures[:3]
+    assert _holds_vip(lab, backup) and not _holds_vip(lab, free)
+    assert "state DOWN" in subprocess.run(
+        ["ip", "-n", dead.namespace(lab.lb_id), "-o", "link", "show", "vip0"],
+        capture_output=True, text=True, check=False).stdout
+    dead.start()  # back: it removes its stale half
+    wait_for("the old half removed", lambda: not dead.namespaces(), timeout=30)
     assert set(lab.client.texts(VIP, 4)) == set(MEMBERS)

@@ -21,21 +21,17 @@ log = logging.getLogger(__name__)
 
 
 def apply_deploy(step: Deploy, network: NetworkDriver, device: DeviceDriver) -> Outcome:
-    """Plug the load balancer into its network, run its spec, then take its addresses."""
+    """Plug the load balancer into its network, then run its spec."""
     spec = step.spec
     log.info("lb %s: deploying revision %d (%s)", spec.id, spec.revision, step.reason)
     try:
-        placement = network.ensure_plugged(spec, defer_claim=True)
+        placement = network.ensure_plugged(spec)
     except Exception as exc:
         return _failed(spec.id, _naming_lacks(classify_failure("network plug", exc)))
     try:
         device.deploy(spec, placement)
     except Exception as exc:
         return _failed(spec.id, _naming_lacks(classify_failure("deploy", exc)))
-    try:  # HAProxy listens (on an address it may not hold yet): claim the ports now
-        network.finish_plug(spec.id)
-    except Exception as exc:
-        return _failed(spec.id, _naming_lacks(classify_failure("network plug", exc)))
     if placement.warnings:
         warning = "; ".join(placement.warnings)
         log.warning("lb %s: deployed revision %d, degraded: %s", spec.id, spec.revision, warning)

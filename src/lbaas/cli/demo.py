@@ -37,6 +37,7 @@ def _free_port() -> int:
 def own_service(data_dir: Path) -> Iterator[Connection]:
     """An API and an agent in this process, on SQLite in `data_dir`, stopped on exit."""
     from lbaas.agent.main import run_agent
+    from lbaas.drivers.network import guard
     from lbaas.server import ApiServer, prepare
 
     settings = Settings(data_dir=data_dir, listen=f"127.0.0.1:{_free_port()}",
@@ -54,6 +55,7 @@ def own_service(data_dir: Path) -> Iterator[Connection]:
     finally:
         stop.set()
         agent.join(timeout=15)
+        guard.stop(data_dir / guard.STATE_SUBDIR)  # the demo's load balancers are gone
         server.stop()
         store.dispose()
 

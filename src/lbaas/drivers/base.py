@@ -38,19 +38,12 @@ class Observation:
 class NetworkDriver(Protocol):
     name: str
 
-    def ensure_plugged(self, spec: LoadBalancerSpec, *, defer_claim: bool = False) -> Placement:
-        """Make the load balancer's network presence match the spec (idempotent).
-
-        `defer_claim`: the driver may leave taking new addresses to `finish_plug`, which the
-        caller calls once the device listens (so a copy elsewhere serves until then)."""
+    def ensure_plugged(self, spec: LoadBalancerSpec) -> Placement:
+        """Make the load balancer's network presence match the spec (idempotent)."""
         ...
 
     def drain(self, lb_id: str) -> None:
         """Refuse new connections to lb_id and wait a little for those in flight to end."""
-        ...
-
-    def finish_plug(self, lb_id: str) -> None:
-        """Take what `ensure_plugged(defer_claim=True)` left (nothing if nothing was left)."""
         ...
 
     def fenced(self, lb_id: str) -> bool:

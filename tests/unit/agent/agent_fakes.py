@@ -20,16 +20,13 @@ class FakeNetwork:
         self.lock = threading.Lock()
         self.ids: set[str] = set()
 
-    def ensure_plugged(self, spec: LoadBalancerSpec, *, defer_claim: bool = False) -> Placement:
+    def ensure_plugged(self, spec: LoadBalancerSpec) -> Placement:
         with self.lock:
             self.journal.append(("plug", spec.id))
             self.ids.add(spec.id)
         return Placement(namespace=None, bind_address="127.0.0.1")
 
     def drain(self, lb_id: str) -> None:
-        pass
-
-    def finish_plug(self, lb_id: str) -> None:
         pass
 
     def fenced(self, lb_id: str) -> bool:

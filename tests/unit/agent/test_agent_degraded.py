@@ -29,8 +29,8 @@ class DegradingNetwork(FakeNetwork):
         super().__init__(journal)
         self.nft = False
 
-    def ensure_plugged(self, spec: LoadBalancerSpec, *, defer_claim: bool = False) -> Placement:
-        placement = super().ensure_plugged(spec, defer_claim=defer_claim)
+    def ensure_plugged(self, spec: LoadBalancerSpec) -> Placement:
+        placement = super().ensure_plugged(spec)
         degraded = spec.id == "a" and not self.nft
         return replace(placement, warnings=(NOTE,) if degraded else ())
 

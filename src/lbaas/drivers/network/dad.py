@@ -72,6 +72,7 @@ class Probe:
         *, port_mac: str | None = None, patience: float = 0.0,
     ) -> None:
         self._holder: str | None = None
+        self.predecessor_answered = False  # a claim: the port's MAC answered before it fell silent
         self._error: OSError | NetworkDriverError | None = None
         self._thread: threading.Thread | None = None
         if window <= 0:
@@ -93,7 +94,7 @@ class Probe:
     def _run(self, sock: socket.socket, claim: _Claim) -> None:
         try:
             with sock:
-                self._holder = _probe_on(sock, claim)
+                self._holder, self.predecessor_answered = _probe_on(sock, claim)
         except (OSError, NetworkDriverError) as exc:
             self._error = exc
 
@@ -120,9 +121,10 @@ class _Claim:
     patience: float  # a claim: how long the old copy may go on answering
 
 
-def _probe_on(sock: socket.socket, claim: _Claim) -> str | None:
+def _probe_on(sock: socket.socket, claim: _Claim) -> tuple[str | None, bool]:
     """The MAC of another holder, or None once a window passed with no answer but the port's
-    own MAC's before it (PredecessorAnswers if that went on past the claim's patience)."""
+    own MAC's before it (PredecessorAnswers if that went on past the claim's patience); and
+    whether the port's MAC answered."""
     target = socket.inet_aton(claim.address)
     frame = _probe_frame(claim.own, target, claim.port or b"\0" * 6)
     started = time.monotonic()
@@ -139,9 +141,9 @@ def _probe_on(sock: socket.socket, claim: _Claim) -> str | None:
         if sha is None:
             continue
         if sha != claim.port:
-            return _mac_text(sha)
+            return _mac_text(sha), predecessor is not None
         predecessor, quiet_since = sha, time.monotonic()
-    return None
+    return None, predecessor is not None
 
 
 def _probe_frame(mac: bytes, target: bytes, target_mac: bytes) -> bytes:

@@ -30,7 +30,7 @@ class FakeNetworkDriver:
         """Make the next `times` calls of ensure_plugged or teardown for lb_id raise error."""
         self._failures.setdefault(lb_id, []).extend([error] * times)
 
-    def ensure_plugged(self, spec: LoadBalancerSpec, *, defer_claim: bool = False) -> Placement:
+    def ensure_plugged(self, spec: LoadBalancerSpec) -> Placement:
         self.calls.append(("ensure_plugged", spec.id))
         self._maybe_fail(spec.id)
         if spec.vip is None:
@@ -45,9 +45,6 @@ class FakeNetworkDriver:
 
     def drain(self, lb_id: str) -> None:
         self.calls.append(("drain", lb_id))
-
-    def finish_plug(self, lb_id: str) -> None:
-        self.calls.append(("finish_plug", lb_id))
 
     def fenced(self, lb_id: str) -> bool:
         return False

@@ -51,7 +51,7 @@ class HostDriver:
     def __init__(self, state_dir: Path) -> None:
         self.state_dir = Path(state_dir)
 
-    def ensure_plugged(self, spec: LoadBalancerSpec, *, defer_claim: bool = False) -> Placement:
+    def ensure_plugged(self, spec: LoadBalancerSpec) -> Placement:
         """The load balancer's loopback address, chosen on first use and kept."""
         lb_id = check_lb_id(spec.id)
         with self._state() as addresses:
@@ -65,9 +65,6 @@ class HostDriver:
 
     def drain(self, lb_id: str) -> None:
         """Nothing: a loopback address moves nowhere."""
-
-    def finish_plug(self, lb_id: str) -> None:
-        """Nothing to claim: loopback addresses are this host's alone."""
 
     def fenced(self, lb_id: str) -> bool:
         return False

@@ -64,11 +64,13 @@ OVERLAY_RECHECK = 30.0  # seconds: converge the overlay in full at least this of
 
 # Gratuitous ARP once something listens on the VIP: wait (at most $3 hundredths of a second,
 # looking every 10 ms: a client that tried too early learns the VIP when it can serve) until
-# a socket listens on $1:$2 in this namespace, then announce $6 on $5, $4 times. The values
-# come as arguments, never as script text.
+# a socket listens on $1:$2 in this namespace, then (if $7 is 1) take new connections again,
+# then announce $6 on $5, $4 times. The values come as arguments, never as script text.
 _ANNOUNCE_SCRIPT = (
     'n=0; while [ "$2" != 0 ] && [ "$n" -lt "$3" ] && ! ss -Hltn src "$1:$2" | grep -q .; do '
-    'sleep 0.01; n=$((n + 1)); done; exec arping -q -U -c "$4" -I "$5" "$6"'
+    'sleep 0.01; n=$((n + 1)); done; '
+    f'if [ "$7" = 1 ]; then nft delete table inet {drain.TABLE}; fi; '
+    '[ "$4" -gt 0 ] && exec arping -q -U -c "$4" -I "$5" "$6"'
 )
 
 ensure_bridge = links.ensure_bridge
@@ -109,17 +111,10 @@ class NetnsDriver:
         """The namespace that holds lb_id."""
         return names.namespace_name(self.prefix, lb_id)
 
-    def ensure_plugged(self, spec: LoadBalancerSpec, *, defer_claim: bool = False) -> Placement:
-        """Make the namespace, its legs, routes and NAT match the spec; keep the namespace.
-
-        `defer_claim`: legs that must claim their port (new, or moved here) are left on their
-        stand-in MAC without addresses for `finish_plug`, called once HAProxy listens (it
-        binds the VIP before it holds it), so the copy this one may replace serves until the
-        moment this one can. Not for a pair's half (keepalived needs its address to start) or
-        a load balancer without listeners."""
+    def ensure_plugged(self, spec: LoadBalancerSpec) -> Placement:
+        """Make the namespace, its legs, routes and NAT match the spec; keep the namespace."""
         placement = self.start_plug(spec)
-        if not (defer_claim and spec.vrrp is None and _announce_port(spec)):
-            self.finish_plug(spec.id)
+        self.finish_plug(spec.id)
         return placement
 
     def start_plug(self, spec: LoadBalancerSpec) -> Placement:
@@ -163,17 +158,22 @@ class NetnsDriver:
     def finish_plug(self, lb_id: str) -> None:
         """Claim the legs' ports (or raise AddressInUse or PredecessorAnswers, taking none),
         then their MACs and addresses, routes, NAT and the gratuitous ARP; nothing to do after
-        a start_plug that found all in place."""
+        a start_plug that found all in place.
+
+        When a copy elsewhere answered the claim (it was cut off just now), new connections
+        are dropped here until HAProxy listens (their SYN comes again a second later), rather
+        than refused in between."""
         namespace = self.namespace(lb_id)
         pending = self._pending.pop(namespace, None)
         if pending is None:
             return
-        self._claim(namespace, lb_id, pending.claims)
+        blocked = self._claim(namespace, lb_id, pending.claims) and drain.block_new(namespace)
         with links.plumbing(f"plug {lb_id} into {namespace}"):
             changed = self._converge_rest(namespace, pending)
         self._plugged[namespace] = pending.legs
         vip = pending.legs[0]
-        self._announce(namespace, changed, vip.keepalived_vip or vip.address, pending.vip_port)
+        self._announce(namespace, changed, vip.keepalived_vip or vip.address, pending.vip_port,
+                       unblock=blocked)
         log.info(
             "plugged %s into %s with %d leg(s) in %.1f ms (%d port(s) claimed)",
             lb_id,
@@ -208,10 +208,11 @@ class NetnsDriver:
         if links.namespace_exists(namespace):
             drain.drain(namespace)
 
-    def _claim(self, namespace: str, lb_id: str, legs: Sequence[Leg]) -> None:
+    def _claim(self, namespace: str, lb_id: str, legs: Sequence[Leg]) -> bool:
         """Probe for each leg's address from its stand-in MAC, naming the port's MAC: the copy
         this one replaces (if any) is cut off by its guard, and once nothing has answered for
-        a window the ports are ours. Another MAC answering is a conflict."""
+        a window the ports are ours (True if that copy answered first). Another MAC answering
+        is a conflict."""
         probes = []
         with links.plumbing(f"claim the ports of {lb_id}"):
             for leg in legs:
@@ -226,6 +227,7 @@ class NetnsDriver:
                 log.error("%s: %s is held by %s on %s; not taking it",
                           namespace, leg.address, holder, leg.bridge)
                 raise dad.AddressInUse(leg.address, holder, leg.bridge)
+        return any(probe.predecessor_answered for probe in probes)
 
     def fenced(self, lb_id: str) -> bool:
         """Whether the fence guard cut a leg of lb_id off (a copy elsewhere claimed it)."""
@@ -403,7 +405,8 @@ class NetnsDriver:
         return self.bridges.prune(network_bridges)
 
     def _announce(
-        self, namespace: str, legs: Sequence[Leg], vip_address: str, vip_port: int
+        self, namespace: str, legs: Sequence[Leg], vip_address: str, vip_port: int,
+        *, unblock: bool = False,
     ) -> None:
         """Gratuitous ARP for new or moved addresses, in the background, once HAProxy listens.
 
@@ -411,12 +414,13 @@ class NetnsDriver:
         them: when a load balancer moves to this agent while the old copy still answers, the
         bridge would learn the new place (the MAC is the port's, the same on both) too early.
         """
-        if self.garp_count <= 0 or not legs:
+        if (self.garp_count <= 0 and not unblock) or not legs:
             return
         running = [p for p in self._announcers.get(namespace, []) if p.poll() is None]
-        for leg in legs:
+        for n, leg in enumerate(legs):
             argv = ["sh", "-c", _ANNOUNCE_SCRIPT, "announce", vip_address, str(vip_port),
-                    str(ANNOUNCE_WAIT_STEPS), str(self.garp_count), leg.inside, leg.address]
+                    str(ANNOUNCE_WAIT_STEPS), str(max(self.garp_count, 0)), leg.inside,
+                    leg.address, "1" if unblock and n == 0 else "0"]
             try:
                 running.append(spawn(in_namespace(namespace, argv)))
             except CommandFailed as exc:  # best effort: neighbours learn the address anyway
