@@ -328,6 +328,20 @@ class DashboardService:
         return left
 
 
+@contextmanager
+def lab_on_a_service(make: Callable[[DashboardService], T]) -> Iterator[T]:
+    """A test module's lab (`make` builds it on a fresh service); afterwards everything is
+    removed, and anything left behind or forced fails the module."""
+    service = DashboardService()
+    try:
+        yield make(service)
+    finally:
+        service.close()
+        left = service.leftovers()
+        assert not service.cleanup_notes, f"cleanup problems: {service.cleanup_notes}"
+        assert not left, f"left behind: {left}"
+
+
 def _processes_naming(text: str) -> list[int]:
     """Pids whose command line holds `text` (our own data directory's path)."""
     found = []

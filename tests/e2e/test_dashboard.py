@@ -18,6 +18,7 @@ from tests.e2e.dashboard_env import (
     CHROMIUM_ARGS,
     SCREENSHOTS,
     DashboardService,
+    lab_on_a_service,
     skip_reason,
     wait_for,
 )
@@ -51,14 +52,8 @@ class Lab:
 
 @pytest.fixture(scope="module")
 def lab() -> Iterator[Lab]:
-    service = DashboardService()
-    try:
-        yield Lab(service)
-    finally:
-        service.close()
-        left = service.leftovers()
-        assert not service.cleanup_notes, f"cleanup problems: {service.cleanup_notes}"
-        assert not left, f"left behind: {left}"
+    with lab_on_a_service(Lab) as made:
+        yield made
 
 
 @pytest.fixture(scope="module")

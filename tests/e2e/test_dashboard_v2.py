@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from tests.e2e import test_dashboard as base
-from tests.e2e.dashboard_env import DashboardService, skip_reason, wait_for
+from tests.e2e.dashboard_env import DashboardService, lab_on_a_service, skip_reason, wait_for
 from tests.e2e.test_dashboard import dialog, field, go, row, shot, sign_in, status_of
 
 pytestmark = [
@@ -126,14 +126,8 @@ class Lab:
 
 @pytest.fixture(scope="module")
 def lab() -> Iterator[Lab]:
-    service = DashboardService()
-    try:
-        yield Lab(service)
-    finally:
-        service.close()
-        left = service.leftovers()
-        assert not service.cleanup_notes, f"cleanup problems: {service.cleanup_notes}"
-        assert not left, f"left behind: {left}"
+    with lab_on_a_service(Lab) as made:
+        yield made
 
 
 def open_lb(page: Page, lab: Lab) -> None:
