@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from lbaas.domain import status
 from lbaas.domain.agent import AgentReport, LoadBalancerDetail, LoadBalancerReport
-from lbaas.service import member_hints
+from lbaas.service import member_hints, traffic_history
 from lbaas.service.pairs import ACTIVE_STANDBY
 from lbaas.storage.models import (
     HealthMonitor,
@@ -68,6 +68,8 @@ def apply_report(session: Session, agent_id: str, report: AgentReport) -> list[f
             lb.total_connections = _counter(item.stats.total_connections)
         if item.detail is not None:
             lb.statistics = _keyed(lb, item.detail)
+        if item.stats is not None or item.detail is not None:
+            traffic_history.record_samples(session, lb)
         if item.revision == lb.revision:
             if item.outcome == "ok" and _pending(lb):
                 settled.append(_seconds_since(lb.changed_at))

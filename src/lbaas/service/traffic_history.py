@@ -1,0 +1,146 @@
+"""Recent traffic: samples of every listener's and pool's counters, so a chart starts with the
+last hour instead of empty.
+
+Agents report cumulative counters every few seconds while they change (and all of them about
+once a minute); the API keeps at most one sample per object and `PERIOD` from those reports,
+taken in the same transaction that stores the report, and removes a load balancer's samples
+older than `KEEP` as it adds new ones (the rest go with the load balancer). Reports are written
+under the revision row's lock (`Store.side_write`), so API servers sharing a database take
+turns: the first report of a period samples it, the others find its samples there.
+
+A sample is raw counters; readers turn two samples into rates. Counters count from the start of
+an HAProxy worker, so a reload (or a pair's other half taking over) makes them fall back: a
+reader treats a fall as a new start, not as negative traffic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from lbaas.storage.models import LoadBalancer, TrafficSample, utcnow
+
+PERIOD = 10  # seconds between two samples of one object
+KEEP = 2 * 3600  # seconds a sample is kept
+SERVE = 3600  # seconds of history a reader gets unless it asks for another span
+EPOCH = datetime(1970, 1, 1)
+
+
+def bucket_of(moment: datetime) -> int:
+    """The period a moment falls in: whole PERIODs since the epoch."""
+    return int((moment - EPOCH).total_seconds()) // PERIOD
+
+
+def record_samples(session: Session, lb: LoadBalancer, now: datetime | None = None) -> int:
+    """Sample the counters of `lb`'s listeners and pools as just reported, unless this period
+    has its samples already; returns how many were added."""
+    now = now or utcnow()
+    bucket = bucket_of(now)
+    taken = (
+        select(TrafficSample.object_id)
+        .where(TrafficSample.loadbalancer_id == lb.id, TrafficSample.bucket == bucket)
+        .limit(1)
+    )
+    if session.scalar(taken) is not None:
+        return 0
+    samples = [
+        TrafficSample(
+            object_id=object_id, bucket=bucket, loadbalancer_id=lb.id, sampled_at=now, **counters
+        )
+        for object_id, counters in _counters_of(lb).items()
+    ]
+    session.add_all(samples)
+    session.execute(
+        delete(TrafficSample).where(
+            TrafficSample.loadbalancer_id == lb.id, TrafficSample.bucket < bucket - KEEP // PERIOD
+        )
+    )
+    return len(samples)
+
+
+def _counters_of(lb: LoadBalancer) -> dict[str, dict[str, int | None]]:
+    """The counters to sample, keyed by listener and pool id."""
+    stored = lb.statistics or {}
+    pools: Mapping[str, Mapping[str, Any]] = stored.get("pools") or {}
+    listeners: Mapping[str, Mapping[str, Any]] = stored.get("listeners") or {}
+    out: dict[str, dict[str, int | None]] = {}
+    for pool in lb.pools:
+        row = _sample(pools.get(pool.id) or {}, ("connection_errors", "response_errors"))
+        if pool.home:  # a v1 pool shows its load balancer's counters (its stats route does)
+            row.update(
+                bytes_in=lb.bytes_in or 0,
+                bytes_out=lb.bytes_out or 0,
+                active_connections=lb.active_connections or 0,
+                total_connections=lb.total_connections or 0,
+            )
+        out[pool.id] = row
+    for listener in lb.listeners:
+        row = _sample(listeners.get(listener.id) or {}, ("request_errors",))
+        backend = pools.get(listener.default_pool_id or "") or {}
+        if row["response_time_ms"] is None:  # HAProxy times responses per backend only
+            row["response_time_ms"] = _optional(backend.get("response_time_ms"))
+        out[listener.id] = row
+    return out
+
+
+def _sample(counters: Mapping[str, Any], error_names: tuple[str, ...]) -> dict[str, int | None]:
+    errors = [counters[name] for name in error_names if counters.get(name) is not None]
+    return {
+        "bytes_in": int(counters.get("bytes_in") or 0),
+        "bytes_out": int(counters.get("bytes_out") or 0),
+        "active_connections": int(counters.get("connections") or 0),
+        "total_connections": int(counters.get("connections_total") or 0),
+        "requests": _optional(counters.get("requests")),
+        "errors": sum(int(e) for e in errors) if errors else None,
+        "responses_5xx": _optional((counters.get("responses") or {}).get("5xx")),
+        "response_time_ms": _optional(counters.get("response_time_ms")),
+    }
+
+
+def _optional(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def history(
+    session: Session, object_id: str, seconds: int = SERVE, now: datetime | None = None
+) -> dict[str, Any]:
+    """The samples of one listener or pool over the last `seconds`, oldest first, with the
+    server's time (a reader lines its clock up with it) and the sampling period."""
+    now = now or utcnow()
+    since = now - timedelta(seconds=seconds)
+    rows = session.scalars(
+        select(TrafficSample)
+        .where(
+            TrafficSample.object_id == object_id,
+            TrafficSample.bucket >= bucket_of(since),
+        )
+        .order_by(TrafficSample.bucket)
+    )
+    return {
+        "now": _iso(now),
+        "period": PERIOD,
+        "seconds": seconds,
+        "samples": [_sample_view(row) for row in rows if row.sampled_at >= since],
+    }
+
+
+def _sample_view(row: TrafficSample) -> dict[str, Any]:
+    return {
+        "time": _iso(row.sampled_at),
+        "bytes_in": row.bytes_in,
+        "bytes_out": row.bytes_out,
+        "active_connections": row.active_connections,
+        "total_connections": row.total_connections,
+        "requests": row.requests,
+        "errors": row.errors,
+        "responses_5xx": row.responses_5xx,
+        "response_time_ms": row.response_time_ms,
+    }
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds") + "Z"
