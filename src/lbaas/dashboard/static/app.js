@@ -7,6 +7,9 @@ import { newPage } from './page-new.js';
 import { agentsPage, floatingIpsPage, networksPage } from './page-net.js';
 import { membersPage, monitorsPage, vipsPage } from './page-lb.js';
 import { poolPage, poolsPage } from './page-pools.js';
+import { certificatesPage } from './page-certs.js';
+import { httpsPage } from './page-https.js';
+import { listenerPage } from './page-listener.js';
 import { loadRules } from './rules.js';
 import { data, onChange, refresh } from './state.js';
 
@@ -21,6 +24,9 @@ const ROUTES = [
   [/^#\/networks$/, networksPage],
   [/^#\/agents$/, agentsPage, () => ({}), { admin: true }],
   [/^#\/new$/, newPage],
+  [/^#\/listeners\/([0-9a-f-]{36})$/, listenerPage, (m) => ({ id: m[1] })],
+  [/^#\/certificates$/, certificatesPage],
+  [/^#\/new-https$/, httpsPage],
 ];
 
 const main = document.getElementById('main');
