@@ -129,7 +129,14 @@ export function certificateInput({ name = '' } = {}) {
   };
   const showError = (message) => { cert.error.textContent = message; cert.area.setAttribute('aria-invalid', 'true'); };
   const disable = (flag) => element.querySelectorAll('input, textarea').forEach((el) => { el.disabled = flag; });
-  return { element, read, check, focusFirst, showError, disable, signature: () => JSON.stringify(read()) };
+  /** What was typed and the certificate if it reads as one, without judging (no checks). */
+  const peek = () => {
+    const values = read();
+    let info = null;
+    try { info = certificateOfPem(values.certificate); } catch { info = null; }
+    return { ok: true, errors: {}, info, values };
+  };
+  return { element, read, check, peek, focusFirst, showError, disable, signature: () => JSON.stringify(read()) };
 }
 
 /**
