@@ -132,6 +132,7 @@ BODY_EXAMPLES = {
 }
 PATH_EXAMPLES = {
     ("post", f"{LB}/pools/{{pool_id}}/health_monitors"): {"pool_id": "seed:pool"},
+    ("get", f"{LB}/pools/{{pool_id}}/stats/history"): {"pool_id": "seed:pool"},
     ("delete", f"{LB}/pools/{{pool_id}}/health_monitors/{{monitor_id}}"): {
         "pool_id": "seed:assoc_pool", "monitor_id": "seed:assoc_monitor"},
     ("put", "/v2.0/networks/{object_id}"): {"object_id": "seed:spare_network"},
@@ -175,7 +176,7 @@ PATH_EXAMPLES = {
             ("get", "/stats"), ("put", "/failover"))),
         ("delete", "loadbalancers/{lb_id}", {"lb_id": "seed:spare_lb"}),
         *((m, "listeners/{listener_id}" + tail, {"listener_id": "seed:listener"})
-          for m, tail in (("get", ""), ("put", ""), ("get", "/stats"))),
+          for m, tail in (("get", ""), ("put", ""), ("get", "/stats"), ("get", "/stats/history"))),
         ("delete", "listeners/{listener_id}", {"listener_id": "seed:spare_listener"}),
         *((m, "pools/{pool_id}" + tail, {"pool_id": "seed:v2_pool"})
           for m, tail in (("get", ""), ("put", ""), ("get", "/members"), ("post", "/members"))),

@@ -3,8 +3,9 @@ last hour instead of empty.
 
 Agents report cumulative counters every few seconds while they change (and all of them about
 once a minute); the API keeps at most one sample per object and `PERIOD` from those reports,
-taken in the same transaction that stores the report, and removes a load balancer's samples
-older than `KEEP` as it adds new ones (the rest go with the load balancer). Reports are written
+taken in the same transaction that stores the report, and removes an object's samples older
+than `KEEP` as it adds new ones (those of removed objects every few minutes, the rest with the
+load balancer). Reports are written
 under the revision row's lock (`Store.side_write`), so API servers sharing a database take
 turns: the first report of a period samples it, the others find its samples there.
 
@@ -27,6 +28,7 @@ from lbaas.storage.models import LoadBalancer, TrafficSample, utcnow
 PERIOD = 10  # seconds between two samples of one object
 KEEP = 2 * 3600  # seconds a sample is kept
 SERVE = 3600  # seconds of history a reader gets unless it asks for another span
+PRUNE_ALL = 30  # every so many periods, samples of a load balancer's removed objects go too
 EPOCH = datetime(1970, 1, 1)
 
 
@@ -36,30 +38,47 @@ def bucket_of(moment: datetime) -> int:
 
 
 def record_samples(session: Session, lb: LoadBalancer, now: datetime | None = None) -> int:
-    """Sample the counters of `lb`'s listeners and pools as just reported, unless this period
-    has its samples already; returns how many were added."""
+    """Sample the counters of `lb`'s listeners and pools as just reported, those that have no
+    sample of this period yet; returns how many were added."""
     now = now or utcnow()
     bucket = bucket_of(now)
+    counters = _counters_of(lb)
+    ids = list(counters)
     taken = (
-        select(TrafficSample.object_id)
-        .where(TrafficSample.loadbalancer_id == lb.id, TrafficSample.bucket == bucket)
-        .limit(1)
+        set(
+            session.scalars(
+                select(TrafficSample.object_id).where(
+                    TrafficSample.object_id.in_(ids), TrafficSample.bucket == bucket
+                )
+            )
+        )
+        if ids
+        else set()
     )
-    if session.scalar(taken) is not None:
-        return 0
     samples = [
         TrafficSample(
-            object_id=object_id, bucket=bucket, loadbalancer_id=lb.id, sampled_at=now, **counters
+            object_id=object_id, bucket=bucket, loadbalancer_id=lb.id, sampled_at=now, **values
         )
-        for object_id, counters in _counters_of(lb).items()
+        for object_id, values in counters.items()
+        if object_id not in taken
     ]
     session.add_all(samples)
-    session.execute(
-        delete(TrafficSample).where(
-            TrafficSample.loadbalancer_id == lb.id, TrafficSample.bucket < bucket - KEEP // PERIOD
-        )
-    )
+    if samples:
+        _prune(session, lb, ids, bucket - KEEP // PERIOD, everything=bucket % PRUNE_ALL == 0)
     return len(samples)
+
+
+def _prune(
+    session: Session, lb: LoadBalancer, ids: list[str], before: int, everything: bool
+) -> None:
+    """Remove samples older than period `before`: those of these objects (a range of the
+    primary key), or now and then every one of the load balancer's (objects since removed)."""
+    which = (
+        (TrafficSample.loadbalancer_id == lb.id)
+        if everything
+        else (TrafficSample.object_id.in_(ids))
+    )
+    session.execute(delete(TrafficSample).where(which, TrafficSample.bucket < before))
 
 
 def _counters_of(lb: LoadBalancer) -> dict[str, dict[str, int | None]]:
