@@ -60,7 +60,7 @@ export async function loadCertificates() {
   for (const container of containers.filter((c) => c.type === 'certificate')) {
     const id = refId(container.container_ref);
     const refs = Object.fromEntries(container.secret_refs.map((r) => [r.name, refId(r.secret_ref)]));
-    for (const secretId of Object.values(refs)) held.set(secretId, [...(held.get(secretId) ?? []), container.name || shortId(id)]);
+    for (const secretId of Object.values(refs)) held.set(secretId, [...(held.get(secretId) ?? []), { id, name: container.name || shortId(id) }]);
     certificates.push({ id, name: container.name, kind: 'container', ref: container.container_ref, secretId: refs.certificate, uses: uses.get(id) ?? [], secrets: Object.values(refs) });
   }
   for (const secret of secrets) {
@@ -74,7 +74,12 @@ export async function loadCertificates() {
     Object.assign(cert, cert.secretId ? await readCertificate(cert.secretId) : { error: 'the container names no certificate' });
   }));
   certificates.sort((a, b) => (a.info?.notAfter ?? 0) - (b.info?.notAfter ?? 0) || (a.name ?? '').localeCompare(b.name ?? ''));
-  const secretRows = secrets.map((s) => ({ ...s, id: refId(s.secret_ref), containers: held.get(refId(s.secret_ref)) ?? [], uses: uses.get(refId(s.secret_ref)) ?? [] }));
+  const secretRows = secrets.map((s) => {
+    const id = refId(s.secret_ref);
+    const containers = held.get(id) ?? [];
+    const through = containers.flatMap((c) => (uses.get(c.id) ?? []).map((u) => ({ ...u, role: `${u.role}, in container ${c.name}` })));
+    return { ...s, id, containers: containers.map((c) => c.name), uses: [...(uses.get(id) ?? []), ...through] };
+  });
   return { certificates, secrets: secretRows };
 }
 
