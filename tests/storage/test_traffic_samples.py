@@ -63,7 +63,7 @@ def _sample(store: Store, moment: datetime) -> int:
     with store.side_write() as s:
         lb = s.get(LoadBalancer, "lb1")
         assert lb is not None
-        return traffic_history.record_samples(s, lb, now=moment)
+        return traffic_history.record_samples(s, [lb], now=moment)
 
 
 def _rows(store: Store) -> list[tuple[str, int]]:
@@ -144,4 +144,25 @@ def test_two_servers_reporting_in_one_period_sample_it_once(fresh_url: str) -> N
         assert len(_rows(store)) == 2
     finally:
         other.dispose()
+        store.dispose()
+
+
+def test_samples_of_a_removed_listener_go_within_minutes(fresh_url: str) -> None:
+    store = Store(fresh_url)
+    try:
+        store.migrate()
+        _seed(store)
+        assert _sample(store, MOMENT) == 2
+        with store.side_write() as s:
+            s.execute(delete(Listener))
+        period = traffic_history.PERIOD * traffic_history.PRUNE_ALL
+        aligned = traffic_history.EPOCH + timedelta(
+            seconds=(traffic_history.bucket_of(MOMENT) * traffic_history.PERIOD // period + 1)
+            * period
+        )
+        assert _sample(store, aligned - timedelta(seconds=traffic_history.PERIOD)) == 1
+        assert {o for o, _ in _rows(store)} == {"lb1", "li1"}  # not yet
+        assert _sample(store, aligned) == 1
+        assert {o for o, _ in _rows(store)} == {"lb1"}
+    finally:
         store.dispose()

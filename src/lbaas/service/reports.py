@@ -50,6 +50,7 @@ def apply_report(session: Session, agent_id: str, report: AgentReport) -> list[f
     )
     lbs = {lb.id: lb for lb in session.scalars(query)} if ids else {}
     settled: list[float] = []
+    sampled: list[LoadBalancer] = []
     for item in report.loadbalancers:
         lb = lbs.get(item.id)
         if lb is None:
@@ -69,7 +70,7 @@ def apply_report(session: Session, agent_id: str, report: AgentReport) -> list[f
         if item.detail is not None:
             lb.statistics = _keyed(lb, item.detail)
         if item.stats is not None or item.detail is not None:
-            traffic_history.record_samples(session, lb)
+            sampled.append(lb)
         if item.revision == lb.revision:
             if item.outcome == "ok" and _pending(lb):
                 settled.append(_seconds_since(lb.changed_at))
@@ -77,6 +78,7 @@ def apply_report(session: Session, agent_id: str, report: AgentReport) -> list[f
         _apply_health(session, lb, item)
         if item.outcome == "ok":
             _set_operating(lb)
+    traffic_history.record_samples(session, sampled)
     return [seconds for seconds in settled if seconds >= 0]
 
 

@@ -16,7 +16,7 @@ reader treats a fall as a new start, not as negative traffic.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,7 +28,7 @@ from lbaas.storage.models import LoadBalancer, TrafficSample, utcnow
 PERIOD = 10  # seconds between two samples of one object
 KEEP = 2 * 3600  # seconds a sample is kept
 SERVE = 3600  # seconds of history a reader gets unless it asks for another span
-PRUNE_ALL = 30  # every so many periods, samples of a load balancer's removed objects go too
+PRUNE_ALL = 30  # every so many periods, the samples of removed listeners and pools go
 EPOCH = datetime(1970, 1, 1)
 
 
@@ -37,48 +37,69 @@ def bucket_of(moment: datetime) -> int:
     return int((moment - EPOCH).total_seconds()) // PERIOD
 
 
-def record_samples(session: Session, lb: LoadBalancer, now: datetime | None = None) -> int:
-    """Sample the counters of `lb`'s listeners and pools as just reported, those that have no
-    sample of this period yet; returns how many were added."""
+def record_samples(
+    session: Session, lbs: Sequence[LoadBalancer], now: datetime | None = None
+) -> int:
+    """Sample the counters of these load balancers' listeners and pools as just reported, those
+    that have no sample of this period yet; returns how many were added. A few statements for
+    the whole report, whatever the number of load balancers in it."""
     now = now or utcnow()
     bucket = bucket_of(now)
-    counters = _counters_of(lb)
-    ids = list(counters)
-    taken = (
-        set(
+    counters = {
+        (lb.id, object_id): values for lb in lbs for object_id, values in _counters_of(lb).items()
+    }
+    ids = [object_id for _, object_id in counters]
+    taken: set[str] = set()
+    for chunk in _chunks(ids):
+        taken.update(
             session.scalars(
                 select(TrafficSample.object_id).where(
-                    TrafficSample.object_id.in_(ids), TrafficSample.bucket == bucket
+                    TrafficSample.object_id.in_(chunk), TrafficSample.bucket == bucket
                 )
             )
         )
-        if ids
-        else set()
-    )
     samples = [
         TrafficSample(
-            object_id=object_id, bucket=bucket, loadbalancer_id=lb.id, sampled_at=now, **values
+            object_id=object_id, bucket=bucket, loadbalancer_id=lb_id, sampled_at=now, **values
         )
-        for object_id, values in counters.items()
+        for (lb_id, object_id), values in counters.items()
         if object_id not in taken
     ]
     session.add_all(samples)
     if samples:
-        _prune(session, lb, ids, bucket - KEEP // PERIOD, everything=bucket % PRUNE_ALL == 0)
+        _prune(session, [s.object_id for s in samples], bucket - KEEP // PERIOD)
+        if bucket % PRUNE_ALL == 0:
+            _prune_removed(session, {s.loadbalancer_id for s in samples}, set(ids))
     return len(samples)
 
 
-def _prune(
-    session: Session, lb: LoadBalancer, ids: list[str], before: int, everything: bool
-) -> None:
-    """Remove samples older than period `before`: those of these objects (a range of the
-    primary key), or now and then every one of the load balancer's (objects since removed)."""
-    which = (
-        (TrafficSample.loadbalancer_id == lb.id)
-        if everything
-        else (TrafficSample.object_id.in_(ids))
-    )
-    session.execute(delete(TrafficSample).where(which, TrafficSample.bucket < before))
+def _chunks(ids: list[str], size: int = 500) -> list[list[str]]:
+    """Lists short enough for an `IN` on every database."""
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
+def _prune(session: Session, ids: list[str], before: int) -> None:
+    """Remove these objects' samples older than period `before` (ranges of the primary key)."""
+    for chunk in _chunks(ids):
+        session.execute(
+            delete(TrafficSample).where(
+                TrafficSample.object_id.in_(chunk), TrafficSample.bucket < before
+            )
+        )
+
+
+def _prune_removed(session: Session, lb_ids: set[str], current: set[str]) -> None:
+    """Remove the samples of the load balancers' objects that are gone (a removed listener or
+    pool keeps its load balancer's other samples company until then)."""
+    for chunk in _chunks(sorted(lb_ids)):
+        found = session.execute(
+            select(TrafficSample.loadbalancer_id, TrafficSample.object_id)
+            .where(TrafficSample.loadbalancer_id.in_(chunk))
+            .distinct()
+        ).all()
+        gone = sorted({object_id for _, object_id in found} - current)
+        for part in _chunks(gone):
+            session.execute(delete(TrafficSample).where(TrafficSample.object_id.in_(part)))
 
 
 def _counters_of(lb: LoadBalancer) -> dict[str, dict[str, int | None]]:
