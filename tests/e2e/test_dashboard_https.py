@@ -304,5 +304,6 @@ def test_pool_chart_starts_with_the_last_hour(page: Page, lab: HttpsLab) -> None
             "aria-label", re.compile(r"over the last (2[89]|3\d) min")
         )
         wait_for("the pool's chart to draw the history", lambda: points(page) >= 25, timeout=10)
+        shot(page, "pool-traffic-history")
     finally:
         lab.service.delete(f"/v2.0/lb/pools/{pool['id']}")
