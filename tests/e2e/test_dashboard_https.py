@@ -26,7 +26,7 @@ from tests.e2e.test_dashboard import (  # noqa: F401  (fixtures: the browser and
     shot,
     sign_in,
 )
-from tests.tls_material import NOW, CertAuthority
+from tests.tls_material import NOW, CertAuthority, Issued
 
 pytestmark = [
     pytest.mark.netns,
@@ -89,6 +89,26 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HttpsLab]:
         assert not left, f"left behind: {left}"
 
 
+def store_certificate(lab: HttpsLab, name: str, issued: Issued) -> None:
+    """A certificate container made through the key manager's API, as a script would."""
+    refs = []
+    for part, payload, kind in (
+        ("certificate", issued.cert_pem, "certificate"),
+        ("private_key", issued.key_pem(), "private"),
+    ):
+        secret = lab.service.post(
+            "/v1/secrets",
+            {
+                "name": f"{name} {part}",
+                "payload": payload.decode(),
+                "secret_type": kind,
+                "payload_content_type": "text/plain",
+            },
+        )
+        refs.append({"name": part, "secret_ref": secret["secret_ref"]})
+    lab.service.post("/v1/containers", {"type": "certificate", "name": name, "secret_refs": refs})
+
+
 def paste(scope: Page | Locator, name: str, text: str | bytes) -> None:
     value = text.decode() if isinstance(text, bytes) else text
     scope.locator(f'[data-field="{name}"] textarea').fill(value)
@@ -132,15 +152,17 @@ def test_guided_https_site_serves_its_certificate_and_redirects_http(
     page: Page,  # noqa: F811
     lab: HttpsLab,
 ) -> None:
+    other = lab.ca.issue("other.example", not_after=NOW + timedelta(days=200))
+    store_certificate(lab, "other-site", other)  # to serve by SNI beside the site's own
     sign_in(page, lab)  # type: ignore[arg-type]
     go(page, "#/new-https", "New HTTPS site")
-    stranger = lab.ca.issue("other.example")
+    stranger = lab.ca.issue("stranger.example")
     paste(page, "certificate", lab.site.cert_pem)
     paste(page, "private_key", stranger.key_pem())
     page.get_by_role("button", name="Create HTTPS site").click()
     key_error = page.locator('[data-field="private_key"] .field-error')
     expect(key_error).to_contain_text("does not belong to the certificate")
-    assert lab.service.get("/v1/secrets")["secrets"] == []  # nothing was sent
+    assert len(lab.service.get("/v1/secrets")["secrets"]) == 2  # other-site's: nothing was sent
     paste(page, "certificate", "not a certificate")
     page.get_by_role("button", name="Create HTTPS site").click()
     expect(page.locator('[data-field="certificate"] .field-error')).to_contain_text("PEM")
@@ -157,6 +179,7 @@ def test_guided_https_site_serves_its_certificate_and_redirects_http(
     servers.nth(0).locator('[data-field="address"] input').fill(lab.web1)
     page.get_by_role("button", name="Add another server").click()
     servers.nth(1).locator('[data-field="address"] input').fill(lab.web2)
+    page.get_by_role("checkbox", name="other-site").check()
     shot(page, "https-site-flow")
     page.get_by_role("button", name="Create HTTPS site").click()
     serving = page.get_by_test_id("site-serving")
@@ -187,6 +210,15 @@ def test_guided_https_site_serves_its_certificate_and_redirects_http(
         ]
     )
     assert served.strip() == lab.site.cert_pem.decode().strip()
+    by_sni = lab.run(
+        [
+            "sh",
+            "-c",
+            f"openssl s_client -connect {vip}:443 -servername other.example"
+            " </dev/null 2>/dev/null | openssl x509 -noout -subject",
+        ]
+    )
+    assert "CN=other.example" in by_sni.replace(" ", "")
     redirect = lab.run(
         [
             "curl",
