@@ -132,6 +132,7 @@ BODY_EXAMPLES = {
 }
 PATH_EXAMPLES = {
     ("post", f"{LB}/pools/{{pool_id}}/health_monitors"): {"pool_id": "seed:pool"},
+    ("get", f"{LB}/pools/{{pool_id}}/stats/history"): {"pool_id": "seed:free_pool"},
     ("delete", f"{LB}/pools/{{pool_id}}/health_monitors/{{monitor_id}}"): {
         "pool_id": "seed:assoc_pool", "monitor_id": "seed:assoc_monitor"},
     ("put", "/v2.0/networks/{object_id}"): {"object_id": "seed:spare_network"},
@@ -175,7 +176,7 @@ PATH_EXAMPLES = {
             ("get", "/stats"), ("put", "/failover"))),
         ("delete", "loadbalancers/{lb_id}", {"lb_id": "seed:spare_lb"}),
         *((m, "listeners/{listener_id}" + tail, {"listener_id": "seed:listener"})
-          for m, tail in (("get", ""), ("put", ""), ("get", "/stats"))),
+          for m, tail in (("get", ""), ("put", ""), ("get", "/stats"), ("get", "/stats/history"))),
         ("delete", "listeners/{listener_id}", {"listener_id": "seed:spare_listener"}),
         *((m, "pools/{pool_id}" + tail, {"pool_id": "seed:v2_pool"})
           for m, tail in (("get", ""), ("put", ""), ("get", "/members"), ("post", "/members"))),
@@ -199,6 +200,9 @@ PATH_EXAMPLES = {
             "policy_id": "seed:l7policy", "rule_id": "seed:spare_l7rule"}),
     )},
 }
+# the query of an example (the one generated for its first case may be out of range)
+QUERY_EXAMPLES = {("get", f"{LB}/pools/{{pool_id}}/stats/history"): {"seconds": 600},
+                  ("get", f"{V2}/listeners/{{listener_id}}/stats/history"): {"seconds": 600}}
 # the seeded v2 objects the examples name: kept from random deletes (a cascade delete of the
 # load balancer would take the whole tree); the unreserved `other_lb` tree is the fuzz's own
 V2_TREE = ("lb", "spare_lb", "listener", "spare_listener", "v2_pool", "spare_v2_pool",
@@ -455,6 +459,8 @@ class Served:
             if key[0] == "post":  # a creation's example must not fail for want of quota
                 self.unlimit()
             case.path_parameters.update(PATH_EXAMPLES.get(key, {}))
+            if key in QUERY_EXAMPLES:
+                case.query = dict(QUERY_EXAMPLES[key])
             if key in BODY_EXAMPLES:
                 case.body = copy.deepcopy(BODY_EXAMPLES[key])
                 case.media_type = "application/json"

@@ -187,6 +187,7 @@ class World:
             ("PUT", f"{lis}/{{listener_id}}"): (f"{lis}/{li}", {"listener": {"name": "y"}}),
             ("DELETE", f"{lis}/{{listener_id}}"): (f"{lis}/{li}", None),
             ("GET", f"{lis}/{{listener_id}}/stats"): (f"{lis}/{li}/stats", None),
+            ("GET", f"{lis}/{{listener_id}}/stats/history"): (f"{lis}/{li}/stats/history", None),
             ("GET", pools): (pools, None),
             ("POST", pools): (pools, {"pool": {"loadbalancer_id": lb, "protocol": "TCP",
                                                "lb_algorithm": "ROUND_ROBIN"}}),
@@ -306,6 +307,8 @@ class World:
             ("DELETE", f"{LB}/health_monitors/{{object_id}}"): (
                 f"{LB}/health_monitors/{self.spare_monitor['id']}", None),
             ("GET", f"{LB}/pools/{{pool_id}}/stats"): (f"{LB}/pools/{pool}/stats", None),
+            ("GET", f"{LB}/pools/{{pool_id}}/stats/history"): (
+                f"{LB}/pools/{pool}/stats/history", None),
             ("POST", f"{LB}/pools/{{pool_id}}/health_monitors"): (
                 f"{LB}/pools/{pool}/health_monitors",
                 {"health_monitor": {"id": self.spare_monitor["id"]}}),

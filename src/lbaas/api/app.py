@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from lbaas import __version__
-from lbaas.api import agent_routes, barbican, errors, metrics
+from lbaas.api import agent_routes, barbican, errors, history_routes, metrics
 from lbaas.api.auth_guard import AuthGuard
 from lbaas.api.middleware import BodyLimit, ControlCharacterPath, JsonSuffix, TrailingSlash
 from lbaas.api.v1 import admin_routes, lb_routes, net_routes
@@ -83,7 +83,7 @@ def create_app(settings: Settings, store: Store, admin_token: str) -> FastAPI:
     errors.install(app)
     routers = (lb_routes, net_routes, admin_routes, agent_routes, metrics, barbican, root_routes,
                catalog_routes, quota_routes, populated_routes, v2_lb_routes, listener_routes,
-               pool_routes, monitor_routes, l7_routes)
+               pool_routes, monitor_routes, l7_routes, history_routes)
     for module in routers:
         app.router.routes.extend(module.router.routes)
     app.include_router(dashboard_router)

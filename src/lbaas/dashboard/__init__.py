@@ -17,7 +17,13 @@ Choices, and why:
   refuses, its message is shown next to the field it names (or at the top of the form).
 - **Live by polling.** The current view refetches what it shows every 2 seconds (statuses, member
   health, pool statistics); tables are keyed by id and redraw only changed rows, so focus and
-  place survive. Traffic rates come from the cumulative counters sampled in the browser.
+  place survive. Traffic rates come from cumulative counters: first the service's recent
+  history (`GET .../stats/history`, a sample every 10 s over the last hour: `history.js`), then
+  those the page samples itself.
+- **v2 and the key manager by their own error shapes.** `v2api.js` reads Octavia's
+  `faultstring` and Barbican's `description` into the same `ApiError`. Certificates are read in
+  the browser (`x509.js`: names and dates from the DER; WebCrypto signs with the key and verifies
+  with the certificate to tell whether they belong together); the API checks everything again.
 
 Switching off the browser-side checks (to see the API's own answers) is a debugging aid:
 `sessionStorage.setItem('lbaas.clientChecks', 'off')` in the browser's console.

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from lbaas.domain import status
 from lbaas.domain.agent import AgentReport, LoadBalancerDetail, LoadBalancerReport
-from lbaas.service import member_hints
+from lbaas.service import member_hints, traffic_history
 from lbaas.service.pairs import ACTIVE_STANDBY
 from lbaas.storage.models import (
     HealthMonitor,
@@ -50,6 +50,7 @@ def apply_report(session: Session, agent_id: str, report: AgentReport) -> list[f
     )
     lbs = {lb.id: lb for lb in session.scalars(query)} if ids else {}
     settled: list[float] = []
+    sampled: list[LoadBalancer] = []
     for item in report.loadbalancers:
         lb = lbs.get(item.id)
         if lb is None:
@@ -68,6 +69,8 @@ def apply_report(session: Session, agent_id: str, report: AgentReport) -> list[f
             lb.total_connections = _counter(item.stats.total_connections)
         if item.detail is not None:
             lb.statistics = _keyed(lb, item.detail)
+        if item.stats is not None or item.detail is not None:
+            sampled.append(lb)
         if item.revision == lb.revision:
             if item.outcome == "ok" and _pending(lb):
                 settled.append(_seconds_since(lb.changed_at))
@@ -75,6 +78,7 @@ def apply_report(session: Session, agent_id: str, report: AgentReport) -> list[f
         _apply_health(session, lb, item)
         if item.outcome == "ok":
             _set_operating(lb)
+    traffic_history.record_samples(session, sampled)
     return [seconds for seconds in settled if seconds >= 0]
 
 

@@ -566,6 +566,28 @@ class RemoteCertificate(Base):
     fetched_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
 
 
+class TrafficSample(Base):
+    """The cumulative counters of one listener or pool at one moment, kept for a couple of hours
+    so that a chart can start with the recent past (service/traffic_history.py; migration 0011).
+    At most one sample per object and `bucket` (the sample's time in whole periods since the
+    epoch), taken from the agents' reports; None: the data plane did not report that counter."""
+
+    __tablename__ = "traffic_samples"
+    object_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    bucket: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    loadbalancer_id: Mapped[str] = mapped_column(
+        ForeignKey("load_balancers.id", ondelete="CASCADE"), index=True)
+    sampled_at: Mapped[datetime] = mapped_column(Timestamp)
+    bytes_in: Mapped[int] = mapped_column(BigInteger, default=0)
+    bytes_out: Mapped[int] = mapped_column(BigInteger, default=0)
+    active_connections: Mapped[int] = mapped_column(BigInteger, default=0)
+    total_connections: Mapped[int] = mapped_column(BigInteger, default=0)
+    requests: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    errors: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    responses_5xx: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    response_time_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
 # The v2 catalogue's tables live in their own module; importing it here puts them in
 # Base.metadata for everything that walks it (tests compare every table).
 from lbaas.storage import flavors as _flavors  # noqa: E402, F401

@@ -9,6 +9,9 @@ import { agentsPage, floatingIpsPage, networksPage } from './page-net.js';
 import { membersPage, monitorsPage, vipsPage } from './page-lb.js';
 import { poolPage, poolsPage } from './page-pools.js';
 import { loadBalancerPage, loadBalancersPage } from './page-v2-lb.js';
+import { certificatesPage } from './page-certs.js';
+import { httpsPage } from './page-https.js';
+import { listenerPage } from './page-listener.js';
 import { loadRules } from './rules.js';
 import { data, onChange, refresh } from './state.js';
 
@@ -25,6 +28,9 @@ const ROUTES = [
   [/^#\/new$/, newPage],
   [/^#\/loadbalancers\/([0-9a-f-]{36})$/, loadBalancerPage, (m) => ({ id: m[1] })],
   [/^#\/loadbalancers$/, loadBalancersPage],
+  [/^#\/listeners\/([0-9a-f-]{36})$/, listenerPage, (m) => ({ id: m[1] })],
+  [/^#\/certificates$/, certificatesPage],
+  [/^#\/new-https$/, httpsPage],
 ];
 
 const main = document.getElementById('main');

@@ -35,19 +35,21 @@ export function spanOf(times, now = Date.now()) {
  */
 export function lineChart({ title, times, series, format, minTop = 1, now = Date.now() }) {
   const span = spanOf(times, now);
-  const top = niceMax(Math.max(minTop, ...series.flatMap((s) => s.values)));
+  const top = niceMax(Math.max(minTop, ...series.flatMap((s) => s.values).filter((v) => v != null)));
   const x = (t) => PAD.left + ((t - (now - span)) / span) * (WIDTH - PAD.left - PAD.right);
   const y = (v) => HEIGHT - PAD.bottom - (v / top) * (HEIGHT - PAD.top - PAD.bottom);
   const summary = series.map((s) => `${s.label} ${format(s.values[s.values.length - 1] ?? 0)}`);
+  const seconds = Math.round(span / 1000);
   const chart = svg('svg', {
     class: 'chart', viewBox: `0 0 ${WIDTH} ${HEIGHT}`, role: 'img',
-    'aria-label': `${title} over the last ${Math.round(span / 1000)} s; now: ${summary.join(', ')}`,
+    'aria-label': `${title} over the last ${seconds >= 120 ? `${Math.round(seconds / 60)} min` : `${seconds} s`}; now: ${summary.join(', ')}`,
+    'data-span': seconds,
   },
   svg('title', {}, document.createTextNode(title)),
   grid(top, y, format), timeAxis(x, now, span),
   ...series.map((s) => svg('polyline', {
     class: s.className, 'data-series': s.label,
-    points: times.map((t, i) => (t >= now - span ? `${x(t).toFixed(1)},${y(s.values[i]).toFixed(1)}` : null))
+    points: times.map((t, i) => (t >= now - span && s.values[i] != null ? `${x(t).toFixed(1)},${y(s.values[i]).toFixed(1)}` : null))
       .filter(Boolean).join(' '),
   })));
   return h('figure', { class: 'chart-figure' }, chart,
@@ -68,7 +70,7 @@ function grid(top, y, format) {
 
 function timeAxis(x, now, span) {
   const group = svg('g', { class: 'axis' });
-  const step = [15000, 30000, 60000].find((s) => span / s <= 5) ?? 60000;
+  const step = [15000, 30000, 60000, 300000, 600000, 900000].find((s) => span / s <= 5) ?? 900000;
   for (let ago = Math.floor(span / step) * step; ago >= 0; ago -= step) {
     const label = ago === 0 ? 'now' : span <= 120000 ? `−${ago / 1000} s` : `−${Math.round(ago / 60000)} min`;
     group.append(svg('text', {
@@ -82,10 +84,10 @@ function timeAxis(x, now, span) {
 export function sparkline(times, values, { window = 60000, now = Date.now() } = {}) {
   const width = 120;
   const height = 28;
-  const top = niceMax(Math.max(1, ...values));
+  const top = niceMax(Math.max(1, ...values.filter((v) => v != null)));
   const points = times.map((t, i) => {
     const px = ((t - (now - window)) / window) * width;
-    const py = height - 2 - (values[i] / top) * (height - 4);
+    const py = height - 2 - ((values[i] ?? 0) / top) * (height - 4);
     return `${px.toFixed(1)},${py.toFixed(1)}`;
   });
   return svg('svg', { class: 'spark', viewBox: `0 0 ${width} ${height}`, 'aria-hidden': 'true' },

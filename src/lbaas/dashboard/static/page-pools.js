@@ -15,6 +15,7 @@ import {
   agentOfPool, changed, data, find, floatingIpOfVip, membersOf, monitorLabel, subnetLabel, vipOfPool,
 } from './state.js';
 import { latest, rates } from './traffic.js';
+import { loadPoolHistory } from './history.js';
 
 const NEEDS = ['pools', 'members', 'vips', 'health_monitors', 'subnets', 'networks', 'floatingips'];
 
@@ -58,7 +59,9 @@ export const poolsPage = {
       pageHead('Pools', 'A pool and its VIP make one load balancer.',
         link('New load balancer', '#/new', 'btn primary'), button('Create pool', () => createPool())),
       h('section', { class: 'panel' }, table.element));
-    return { element, update: () => table.update(data.pools) };
+    const update = () => table.update(data.pools);
+    Promise.all(data.pools.map((p) => loadPoolHistory(p.id))).then(update, () => {});
+    return { element, update };
   },
 };
 
@@ -116,6 +119,7 @@ export const poolPage = {
       members.update(membersOf(id));
       monitors.update(pool.health_monitors_status.map((a) => ({ id: a.monitor_id, ...a })));
     };
+    loadPoolHistory(id).then((added) => { if (added) view.update(); }, () => {});
     return view;
   },
 };
@@ -205,7 +209,7 @@ function drawTraffic(box, pool) {
       lineChart({ title: 'Bytes per second', times: series.times, format: (v) => formatBytes(v), minTop: 1000, series: [
         { label: 'in (from clients)', values: series.bytesIn, className: 'series-1' },
         { label: 'out (to clients)', values: series.bytesOut, className: 'series-2' }] })),
-    h('p', { class: 'hint' }, 'Rates from the cumulative counters the agent reports every 2 s, since this page was opened (up to 5 minutes).'));
+    h('p', { class: 'hint' }, 'Rates from the cumulative counters the agent reports: the last hour from the service\'s history (a sample every 10 s), then every 2 s.'));
 }
 
 function memberTable() {

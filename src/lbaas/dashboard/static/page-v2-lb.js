@@ -126,6 +126,7 @@ function listeners(tree) {
       h('div', { class: 'tree-head' },
         h('h3', {}, `${label}${listener.name ? ` · ${listener.name}` : ''}`), statuses(listener),
         h('div', { class: 'actions' },
+          link('Traffic', `#/listeners/${listener.id}`, 'btn small'),
           button('Edit', () => editListener(listener), { kind: 'small', key: `edit-${listener.id}`, aria: `Edit listener ${label}` }),
           button('Delete', () => deleteListener(listener), { kind: 'small danger', key: `delete-${listener.id}`, aria: `Delete listener ${label}` }))),
       facts([
