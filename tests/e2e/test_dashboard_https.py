@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.e2e.dashboard_env import DashboardService, skip_reason, wait_for
+from tests.e2e.dashboard_env import DashboardService, lab_on_a_service, skip_reason, wait_for
 from tests.e2e.test_dashboard import (  # noqa: F401  (fixtures: the browser and a fresh tab)
     browser,
     go,
@@ -75,18 +75,12 @@ class HttpsLab:
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HttpsLab]:
-    service = DashboardService()
-    try:
-        made = HttpsLab(service, tmp_path_factory.mktemp("https"))
+    tmp = tmp_path_factory.mktemp("https")
+    with lab_on_a_service(lambda service: HttpsLab(service, tmp)) as made:
         try:
             yield made
         finally:
             made.remove_sites()
-    finally:
-        service.close()
-        left = service.leftovers()
-        assert not service.cleanup_notes, f"cleanup problems: {service.cleanup_notes}"
-        assert not left, f"left behind: {left}"
 
 
 def store_certificate(lab: HttpsLab, name: str, issued: Issued) -> None:
