@@ -15,6 +15,7 @@ from lbaas.cli import (
     keystone,
     lab,
     lb,
+    loadbalancers,
     net,
     quotas,
     server,
@@ -24,7 +25,7 @@ from lbaas.cli import (
 helpfmt.install()
 
 app = typer.Typer(
-    help="Load balancing as a service: the Neutron LBaaS v1 API over HAProxy.",
+    help="Load balancing as a service: the Neutron LBaaS v1 and Octavia v2 APIs over HAProxy.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
@@ -53,6 +54,7 @@ def _options(
 server.register(app)
 app.add_typer(tokens.app, name="token")
 lb.register(app)
+app.add_typer(loadbalancers.app, name="loadbalancer")
 # `lbaas agent` runs an agent (server.agent) when given no command, and manages agents with one
 app.add_typer(agents.app, name="agent")
 net.register(app)
