@@ -19,6 +19,7 @@ from lbaas.cli import wait
 from lbaas.server import ApiServer, prepare
 from lbaas.settings import Settings
 from tests.cli.conftest import ADMIN_TOKEN, Cli, Service, free_port
+from tests.tls_material import CertAuthority
 
 V2 = "/v2.0/lbaas"
 LB = "loadbalancer"
@@ -339,6 +340,45 @@ def test_amphora_list_and_show(cli: Cli, lb: dict[str, Any]) -> None:
     shown = cli.json(LB, "amphora", "show", rows[0]["id"])
     assert shown["loadbalancer_id"] == lb["id"]
     assert set(cli.json(LB, "amphora", "list", "-c", "id")[0]) == {"id"}
+
+
+def test_secret_and_https_listener(cli: Cli, service: Service, lb: dict[str, Any],
+                                   tmp_path: Path) -> None:
+    issued = CertAuthority().issue("www.example.test", ec_key=True)
+    cert, key, junk = tmp_path / "cert.pem", tmp_path / "key.pem", tmp_path / "junk.pem"
+    cert.write_bytes(issued.cert_pem)
+    key.write_bytes(issued.key_pem())
+    junk.write_text("not a certificate\n")
+    before = service.get("/v1/containers")["total"], service.get("/v1/secrets")["total"]
+    assert "--certificate {}: not a PEM file".format(junk) in cli.fails(
+        "secret", "create", "bad", "--certificate", str(junk), "--private-key", str(key))
+    assert "--private-key {}: cannot read it".format(tmp_path / "nope") in cli.fails(
+        "secret", "create", "bad", "--certificate", str(cert), "--private-key",
+        str(tmp_path / "nope"))
+    assert (service.get("/v1/containers")["total"], service.get("/v1/secrets")["total"]) == before
+    made = cli.json("secret", "create", "www", "--certificate", str(cert), "--private-key",
+                    str(key))
+    ref = made["container_ref"]
+    assert sorted(s["name"] for s in made["secret_refs"]) == ["certificate", "private_key"]
+    assert cli.json("secret", "show", "www")["container_ref"] == ref
+    assert cli.json("secret", "show", ref)["name"] == "www"
+    assert "www" in [c["name"] for c in cli.json("secret", "list")]
+    listener = cli.json(LB, "listener", "create", lb["name"], "--name", "tls", "--protocol",
+                        "TERMINATED_HTTPS", "--protocol-port", "443",
+                        "--default-tls-container-ref", ref, "--sni-container-refs", ref,
+                        "--wait")
+    assert (listener["default_tls_container_ref"], listener["sni_container_refs"]) == (ref, [ref])
+    assert cli.json(LB, "listener", "unset", "tls", "--sni-container-refs",
+                    "--wait")["sni_container_refs"] == []
+    counted = service.get("/v1/containers")["total"], service.get("/v1/secrets")["total"]
+    assert "Secret www is in use by listener tls" in cli.fails("secret", "delete", "www")
+    assert "Unable to find secret with name or ref 'nope'" in cli.fails(
+        "secret", "delete", "nope")
+    assert (service.get("/v1/containers")["total"],
+            service.get("/v1/secrets")["total"]) == counted
+    cli.ok(LB, "listener", "delete", "tls", "--wait")
+    assert "Deleted secret: www" in cli.ok("secret", "delete", "www").stdout
+    assert (service.get("/v1/containers")["total"], service.get("/v1/secrets")["total"]) == before
 
 
 def test_help_names_every_noun(cli: Cli, tmp_path: Path) -> None:

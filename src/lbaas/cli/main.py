@@ -18,6 +18,7 @@ from lbaas.cli import (
     loadbalancers,
     net,
     quotas,
+    secrets,
     server,
     tokens,
 )
@@ -55,6 +56,7 @@ server.register(app)
 app.add_typer(tokens.app, name="token")
 lb.register(app)
 app.add_typer(loadbalancers.app, name="loadbalancer")
+app.add_typer(secrets.app, name="secret")
 # `lbaas agent` runs an agent (server.agent) when given no command, and manages agents with one
 app.add_typer(agents.app, name="agent")
 net.register(app)
