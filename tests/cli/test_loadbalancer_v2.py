@@ -350,7 +350,7 @@ def test_secret_and_https_listener(cli: Cli, service: Service, lb: dict[str, Any
     key.write_bytes(issued.key_pem())
     junk.write_text("not a certificate\n")
     before = service.get("/v1/containers")["total"], service.get("/v1/secrets")["total"]
-    assert "--certificate {}: not a PEM file".format(junk) in cli.fails(
+    assert f"--certificate {junk}: not a PEM file" in cli.fails(
         "secret", "create", "bad", "--certificate", str(junk), "--private-key", str(key))
     assert "--private-key {}: cannot read it".format(tmp_path / "nope") in cli.fails(
         "secret", "create", "bad", "--certificate", str(cert), "--private-key",

@@ -241,17 +241,17 @@ class _Builder:
         return ["wait", "wait_timeout"] if self.noun.status_key else []
 
     def build(self) -> None:
+        if not self.res.read_only:
+            self.create()
         self.list_()
         self.show()
+        if not self.res.read_only:
+            self.set_()
+            if any(f.unset is not NOT_SET for f in self.res.fields):
+                self.unset()
+            self.delete()
         for view in self.res.views:
             self.view(view)
-        if self.res.read_only:
-            return
-        self.create()
-        self.set_()
-        if any(f.unset is not NOT_SET for f in self.res.fields):
-            self.unset()
-        self.delete()
 
     def list_(self) -> None:
         filters = [_parameter(f, False) for f in self.res.filters]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from lbaas.cli.commands import Field
 from lbaas.cli.resource import Noun
 
 POOL = Noun(
@@ -36,6 +37,7 @@ HEALTH_MONITOR = Noun(
     "/v2.0/lb/health_monitors",
     ("id", "type", "admin_state_up"),
     lookup=("id",),
+    status_key=None,
 )
 AGENT = Noun(
     "agent",
@@ -77,3 +79,12 @@ class MonitorType(StrEnum):
     TCP = "TCP"
     HTTP = "HTTP"
     HTTPS = "HTTPS"
+
+
+# the v1 options every noun's create and update share (neutron's names)
+ADMIN_DOWN = Field("admin_state_up", "Set admin state up to false", flag="--admin-state-down",
+                   kind=bool, value=False, set=False, name="admin_state_down")
+ADMIN_STATE = Field("admin_state_up", "Set admin state up or down", create="no",
+                    flag="--admin-state-up/--admin-state-down", kind=bool, name="admin_state")
+TENANT = Field("tenant_id", "The owner project (admin only, if not yours)", set=False)
+DESCRIPTION = Field("description", "Description")
