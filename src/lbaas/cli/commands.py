@@ -12,7 +12,7 @@ functions whose signature is made here, so Typer reads them as it reads hand-wri
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Annotated, Any, Optional
@@ -51,6 +51,7 @@ class Field:
     set: bool = True  # whether set (update) takes it
     unset: Any = NOT_SET  # the value `unset --flag` sends; NOT_SET: unset does not take it
     ref: Noun | None = None  # the value names an object of this kind: the body gets its id
+    lookup: Callable[[ApiClient, str], Any] | None = None  # or the API finds what it names
     parse: Parse | None = None  # text to body value, once the option is given
     value: Any = NOT_SET  # a plain flag: when given, the body gets this value
     argument: bool = False  # create takes it as a positional argument (the parent object)
@@ -87,10 +88,11 @@ class Resource:
     update: str = "set"  # v1 calls it `update`
     delete_options: tuple[Field, ...] = ()  # query parameters of delete (v2: --cascade)
     views: tuple[View, ...] = ()
-    read_only: bool = False
+    builds: tuple[str, ...] = ("create", "list", "show", "set", "unset", "delete")
     creates: Callable[[ApiClient, dict[str, Any], dict[str, Any]], dict[str, Any]] | None = None
     extra: tuple[Field, ...] = field(default=())  # create options the `creates` hook reads
-    delete_help: str = ""
+    docs: Mapping[str, str] = field(default_factory=dict)  # a command's help, if not the usual
+    shown: Callable[[dict[str, Any], Format], dict[str, Any]] | None = None  # before printing
     # `delete --wait`, once the object is gone: wait for what it was part of (the object as it
     # was, its parent's id for a nested one, the timeout)
     deleted: Callable[[ApiClient, dict[str, Any], str | None, float], None] | None = None
@@ -175,6 +177,8 @@ def _value(api: ApiClient, spec: Field, given: Any) -> Any:
         ref = spec.ref
         given = ([r.find(api, ref, item) for item in given] if isinstance(given, list)
                  else r.find(api, ref, given))
+    if spec.lookup is not None:
+        given = spec.lookup(api, given)
     return spec.parse(given) if spec.parse else given
 
 
@@ -241,17 +245,21 @@ class _Builder:
         return ["wait", "wait_timeout"] if self.noun.status_key else []
 
     def build(self) -> None:
-        if not self.res.read_only:
-            self.create()
-        self.list_()
-        self.show()
-        if not self.res.read_only:
-            self.set_()
-            if any(f.unset is not NOT_SET for f in self.res.fields):
-                self.unset()
-            self.delete()
+        builds = self.res.builds
+        steps = (("create", self.create), ("list", self.list_), ("show", self.show),
+                 ("set", self.set_), ("unset", self.unset), ("delete", self.delete))
+        for name, step in steps:
+            if name in builds and (name != "unset" or any(
+                    f.unset is not NOT_SET for f in self.res.fields)):
+                step()
         for view in self.res.views:
             self.view(view)
+
+    def doc(self, command: str, usual: str) -> str:
+        return self.res.docs.get(command, usual)
+
+    def shown(self, obj: dict[str, Any], fmt: Format) -> dict[str, Any]:
+        return self.res.shown(obj, fmt) if self.res.shown else obj
 
     def list_(self) -> None:
         filters = [_parameter(f, False) for f in self.res.filters]
@@ -261,12 +269,13 @@ class _Builder:
                 noun = self.located(api, o)
                 return r.list_objects(api, noun, body_of(api, self.res.filters, o) or None)
 
-            r.show_list(act(o["url"], o["token"], action), self.noun.columns, o["fmt"],
-                        o["column"], o["details"])
+            found = [self.shown(obj, o["fmt"]) for obj in act(o["url"], o["token"], action)]
+            r.show_list(found, self.noun.columns, o["fmt"], o["column"], o["details"])
 
         params = [*self.parent_params(), *filters,
                   *_common("url", "token", "fmt", "column", "details")]
-        _command(self.app, "list", f"List {self.noun.plural.replace('_', ' ')}.", params, body)
+        doc = self.doc("list", f"List {self.noun.plural.replace('_', ' ')}.")
+        _command(self.app, "list", doc, params, body)
 
     def show(self) -> None:
         def body(**o: Any) -> None:
@@ -274,13 +283,14 @@ class _Builder:
                 noun = self.located(api, o)
                 return self.settle(api, noun, r.fetch_named(api, noun, o["target"]), o)
 
-            show_one(act(o["url"], o["token"], action), o["fmt"], o["column"])
+            found = act(o["url"], o["token"], action)
+            show_one(self.shown(found, o["fmt"]), o["fmt"], o["column"])
 
         params = [*self.parent_params(), *self.target_params(),
                   *_common(*self.waits(), "url", "token", "fmt", "column")]
         doc = f"Show a {self.noun.label}" + ("; with --wait, once the agent has deployed it."
                                              if self.noun.status_key else ".")
-        _command(self.app, "show", doc, params, body)
+        _command(self.app, "show", self.doc("show", doc), params, body)
 
     def view(self, view: View) -> None:
         def body(**o: Any) -> None:
@@ -316,11 +326,12 @@ class _Builder:
 
             created = act(o["url"], o["token"], action)
             say(f"Created a new {self.noun.singular}:", o["fmt"])
-            show_one(created, o["fmt"], o["column"])
+            show_one(self.shown(created, o["fmt"]), o["fmt"], o["column"])
 
         params = [*self.parent_params(), *params,
                   *_common(*self.waits(), "url", "token", "fmt", "column")]
-        _command(self.app, "create", f"Create a {self.noun.label}.", params, body)
+        _command(self.app, "create", self.doc("create", f"Create a {self.noun.label}."), params,
+                 body)
 
     def set_(self) -> None:
         settable = [_on_off(f) for f in self.res.fields if f.set]
@@ -346,11 +357,11 @@ class _Builder:
 
             updated = act(o["url"], o["token"], action)
             say(f"Updated {self.noun.singular}: {o['target']}", o["fmt"])
-            show_one(updated, o["fmt"], o["column"])
+            show_one(self.shown(updated, o["fmt"]), o["fmt"], o["column"])
 
         params = [*self.parent_params(), *self.target_params(), *options,
                   *_common(*self.waits(), "url", "token", "fmt", "column")]
-        _command(self.app, name, doc, params, body)
+        _command(self.app, name, self.doc(name, doc), params, body)
 
     def delete(self) -> None:
         options = [_parameter(f, False) for f in self.res.delete_options]
@@ -379,7 +390,7 @@ class _Builder:
 
         params = [*self.parent_params(), *self.target_params(many=True), *options,
                   *_common(*waits, "url", "token")]
-        doc = self.res.delete_help or f"Delete {self.noun.plural.replace('_', ' ')}."
+        doc = self.doc("delete", f"Delete {self.noun.plural.replace('_', ' ')}.")
         _command(self.app, "delete", doc, params, body)
 
 

@@ -33,7 +33,7 @@ MONITORS = Resource(
               'as "200-299" (default 200)'),
         ADMIN_DOWN, ADMIN_STATE, TENANT,
     ),
-    delete_help="Delete health monitors (disassociate them from their pools first).",
+    docs={"delete": "Delete health monitors (disassociate them from their pools first)."},
 )
 app = group(MONITORS)
 MonitorArg = Annotated[str, typer.Argument(metavar="HEALTH_MONITOR", help="Health monitor id")]

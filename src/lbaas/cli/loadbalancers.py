@@ -358,7 +358,7 @@ L7RULES = Resource(
     ),
 )
 AMPHORAE = Resource(AMPHORA, "Amphorae: where each load balancer runs (admin).",
-                    read_only=True)
+                    builds=("list", "show"))
 
 app = group(LOADBALANCERS)
 

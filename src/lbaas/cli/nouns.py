@@ -45,18 +45,23 @@ AGENT = Noun(
     "/v2.0/agents",
     ("id", "agent_type", "host", "alive", "admin_state_up", "binary"),
     lookup=("id", "host"),
+    status_key=None,
 )
 NETWORK = Noun(
-    "network", "networks", "/v2.0/networks", ("id", "name", "router:external", "subnets")
+    "network", "networks", "/v2.0/networks", ("id", "name", "router:external", "subnets"),
+    status_key=None,
 )
-SUBNET = Noun("subnet", "subnets", "/v2.0/subnets", ("id", "name", "cidr", "allocation_pools"))
-PORT = Noun("port", "ports", "/v2.0/ports", ("id", "name", "mac_address", "fixed_ips"))
+SUBNET = Noun("subnet", "subnets", "/v2.0/subnets", ("id", "name", "cidr", "allocation_pools"),
+              status_key=None)
+PORT = Noun("port", "ports", "/v2.0/ports", ("id", "name", "mac_address", "fixed_ips"),
+            status_key=None)
 FLOATINGIP = Noun(
     "floatingip",
     "floatingips",
     "/v2.0/floatingips",
     ("id", "fixed_ip_address", "floating_ip_address", "port_id"),
     lookup=("id", "floating_ip_address"),
+    status_key=None,
 )
 POOL_ON_AGENT_COLUMNS = ("id", "name", "lb_method", "protocol", "admin_state_up", "status")
 HOSTING_AGENT_COLUMNS = ("id", "host", "admin_state_up", "alive")

@@ -40,7 +40,7 @@ POOLS = Resource(
     ),
     views=(View("stats", "/stats", "stats",
                 "Show a pool's traffic counters, as its agent last reported them."),),
-    delete_help="Delete pools (with their members and health monitor associations).",
+    docs={"delete": "Delete pools (with their members and health monitor associations)."},
 )
 app = group(POOLS)
 

@@ -63,6 +63,6 @@ VIPS = Resource(
               flag="--no-session-persistence", value=None, name="no_session_persistence"),
         ADMIN_DOWN, ADMIN_STATE, TENANT,
     ),
-    delete_help="Delete VIPs (floating IPs on them are disassociated).",
+    docs={"delete": "Delete VIPs (floating IPs on them are disassociated)."},
 )
 app = group(VIPS)
