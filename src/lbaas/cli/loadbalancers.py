@@ -105,6 +105,13 @@ ENABLE = Field("admin_state_up", "Enable or disable it (default: enabled)",
                flag="--enable/--disable", kind=bool)
 TAGS = Field("tags", "A tag (repeat for more; set replaces them all)", kind=list, flag="--tag",
              unset=[], metavar="TAG")
+TLS_SETTINGS = (  # of a listener's TLS to clients, and a pool's to its members
+    Field("tls_ciphers", "OpenSSL cipher string", unset=None),
+    Field("tls_versions", "A TLS version (repeat for more)", kind=list, flag="--tls-version",
+          unset=None, metavar="VERSION"),
+    Field("alpn_protocols", "An ALPN protocol (repeat for more)", kind=list,
+          flag="--alpn-protocol", unset=None, metavar="PROTOCOL"),
+)
 PROJECT = Field("project_id", "The owner project (admin only, if not yours)", flag="--project",
                 set=False)
 
@@ -259,11 +266,7 @@ LISTENERS = Resource(
              unset=None),
         Field("allowed_cidrs", "A CIDR allowed to connect (repeat for more)", kind=list,
               flag="--allowed-cidr", unset=None, metavar="CIDR"),
-        Field("tls_ciphers", "OpenSSL cipher string", unset=None),
-        Field("tls_versions", "A TLS version (repeat for more)", kind=list,
-              flag="--tls-version", unset=None, metavar="VERSION"),
-        Field("alpn_protocols", "An ALPN protocol (repeat for more)", kind=list,
-              flag="--alpn-protocol", unset=None, metavar="PROTOCOL"),
+        *TLS_SETTINGS,
         ENABLE, TAGS, PROJECT,
     ),
     views=(View("stats", "/stats", "stats", "Show a listener's traffic counters."),),
@@ -285,11 +288,7 @@ POOLS = Resource(
         _ref("tls_container_ref", "Client certificate to the members", unset=None),
         _ref("ca_tls_container_ref", "CA to check the members' certificates", unset=None),
         _ref("crl_container_ref", "Revocation list for the members' certificates", unset=None),
-        Field("tls_ciphers", "OpenSSL cipher string", unset=None),
-        Field("tls_versions", "A TLS version (repeat for more)", kind=list,
-              flag="--tls-version", unset=None, metavar="VERSION"),
-        Field("alpn_protocols", "An ALPN protocol (repeat for more)", kind=list,
-              flag="--alpn-protocol", unset=None, metavar="PROTOCOL"),
+        *TLS_SETTINGS,
         ENABLE, TAGS, PROJECT,
     ),
 )
