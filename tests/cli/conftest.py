@@ -4,6 +4,7 @@ stand-in agent that reports outcomes the way a real one would.
 
 from __future__ import annotations
 
+import functools
 import json
 import socket
 import threading
@@ -13,10 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import click
+import click.testing
 import httpx
 import pytest
+import typer.main
 from click.testing import Result
-from typer.testing import CliRunner
 
 from lbaas.cli.main import app
 from lbaas.server import ApiServer, prepare
@@ -81,11 +84,17 @@ def service(tmp_path: Path, agent_down_time: float) -> Iterator[Service]:
     store.dispose()
 
 
+@functools.cache
+def _command() -> click.Command:
+    """The `lbaas` command tree, built once (Typer builds it anew on every invoke otherwise)."""
+    return typer.main.get_command(app)
+
+
 class Cli:
-    """`lbaas ...` run in-process through Typer's CliRunner, with the service's URL and token."""
+    """`lbaas ...` run in-process through a CliRunner, with the service's URL and token."""
 
     def __init__(self, service: Service, tmp_path: Path) -> None:
-        self.runner = CliRunner()
+        self.runner = click.testing.CliRunner()
         self.env = {
             "LBAAS_URL": service.url,
             "LBAAS_TOKEN": service.token,
@@ -94,7 +103,7 @@ class Cli:
         }
 
     def __call__(self, *args: str, env: dict[str, str | None] | None = None) -> Result:
-        return self.runner.invoke(app, list(args), env={**self.env, **(env or {})})
+        return self.runner.invoke(_command(), list(args), env={**self.env, **(env or {})})
 
     def ok(self, *args: str) -> Result:
         result = self(*args)

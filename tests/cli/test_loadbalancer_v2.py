@@ -29,7 +29,7 @@ class SettlingAgent:
     """Reports every load balancer it hosts as deployed, `delay` seconds after each revision
     appears; `hold()` stops reporting until `release()`."""
 
-    def __init__(self, service: Service, delay: float = 0.15) -> None:
+    def __init__(self, service: Service, delay: float = 0.0) -> None:
         self.http = service.http
         answer = self.http.post("/agent/v1/agents", json={
             "host": "cli-v2", "start_flag": True,
@@ -286,6 +286,16 @@ def test_listener_pool_member_monitor_l7(cli: Cli, service: Service,
     cli.ok(LB, "healthmonitor", "delete", "hm", "--wait")
     cli.ok(LB, "member", "delete", "app", "m1", "198.18.140.22", "--wait")
     assert cli.json(LB, "member", "list", "app") == []
+    batch = cli.json(LB, "member", "replace", "app", "--member", "198.18.140.31:80",
+                     "--member", "198.18.140.32:80", "--wait")
+    assert sorted(m["address"] for m in batch) == ["198.18.140.31", "198.18.140.32"]
+    batch = cli.json(LB, "member", "replace", "app", "--member", "198.18.140.33:80",
+                     "--additive-only", "--wait")
+    assert len(batch) == 3
+    assert "--member 198.18.140.34: give ADDRESS:PORT" in cli.fails(
+        LB, "member", "replace", "app", "--member", "198.18.140.34")
+    batch = cli.json(LB, "member", "replace", "app", "--wait")
+    assert batch == [] and cli.json(LB, "member", "list", "app") == []
     cli.ok(LB, "l7policy", "delete", "to-api", "--wait")
     cli.ok(LB, "pool", "delete", "app", "api", "--wait")
     cli.ok(LB, "listener", "delete", "web", "--wait")
@@ -387,3 +397,74 @@ def test_help_names_every_noun(cli: Cli, tmp_path: Path) -> None:
                  "amphora", "failover", "stats", "status", "unset"):
         assert noun in text
     assert "secret" in cli.ok("--help").stdout
+
+
+def test_providers_flavors_and_zones(cli: Cli, service: Service) -> None:
+    assert "haproxy" in [p["name"] for p in cli.json(LB, "provider", "list")]
+    capabilities = cli.json(LB, "provider", "flavor-capabilities", "haproxy")
+    assert "loadbalancer_topology" in [c["name"] for c in capabilities]
+    assert "agent_zone" in [c["name"] for c in cli.json(
+        LB, "provider", "availability-zone-capabilities", "haproxy")]
+    assert "(HTTP 4" in cli.fails(LB, "provider", "flavor-capabilities", "gopher")
+
+    before = state(service, "flavorprofiles"), state(service, "flavors")
+    assert "The profile data must be a JSON object" in cli.fails(
+        LB, "flavorprofile", "create", "--name", "fp", "--provider", "haproxy",
+        "--flavor-data", "{nope")
+    assert "(HTTP 400)" in cli.fails(
+        LB, "flavorprofile", "create", "--name", "fp", "--provider", "haproxy",
+        "--flavor-data", '{"colour": "red"}')
+    assert "Unable to find flavor profile with id or name 'nope'" in cli.fails(
+        LB, "flavor", "create", "--name", "small", "--flavorprofile", "nope")
+    assert (state(service, "flavorprofiles"), state(service, "flavors")) == before
+
+    profile = cli.json(LB, "flavorprofile", "create", "--name", "fp", "--provider", "haproxy",
+                       "--flavor-data", '{"loadbalancer_topology": "SINGLE"}')
+    assert cli.json(LB, "flavorprofile", "set", "fp", "--name", "fp1")["name"] == "fp1"
+    assert [p["id"] for p in cli.json(LB, "flavorprofile", "list")] == [profile["id"]]
+    flavor = cli.json(LB, "flavor", "create", "--name", "small", "--flavorprofile", "fp1",
+                      "--description", "one node")
+    assert (flavor["flavor_profile_id"], flavor["enabled"]) == (profile["id"], True)
+    assert cli.json(LB, "flavor", "set", "small", "--disable")["enabled"] is False
+    assert cli.json(LB, "flavor", "unset", "small", "--description")["description"] == ""
+    cli.ok(LB, "flavor", "set", "small", "--enable")
+    made = cli.json(LB, "create", "--name", "flavored", "--vip-subnet-id", "v2sub",
+                    "--flavor", "small", "--wait")
+    assert made["flavor_id"] == flavor["id"]
+    cli.ok(LB, "delete", "flavored", "--wait")
+    cli.ok(LB, "flavor", "delete", "small")
+    cli.ok(LB, "flavorprofile", "delete", "fp1")
+    assert cli.json(LB, "flavor", "list") == []
+
+    zone_profile = cli.json(LB, "availabilityzoneprofile", "create", "--name", "azp",
+                            "--provider", "haproxy", "--availability-zone-data",
+                            '{"agent_zone": "rack-1"}')
+    zone = cli.json(LB, "availabilityzone", "create", "--name", "rack1",
+                    "--availabilityzoneprofile", "azp")
+    assert zone["availability_zone_profile_id"] == zone_profile["id"]
+    assert cli.json(LB, "availabilityzone", "show", "rack1")["enabled"] is True
+    assert cli.json(LB, "availabilityzone", "set", "rack1", "--description",
+                    "first rack")["description"] == "first rack"
+    assert [z["name"] for z in cli.json(LB, "availabilityzone", "list")] == ["rack1"]
+    assert "Unable to find availability zone with name 'rack9'" in cli.fails(
+        LB, "availabilityzone", "show", "rack9")
+    cli.ok(LB, "availabilityzone", "delete", "rack1")
+    cli.ok(LB, "availabilityzoneprofile", "delete", "azp")
+    assert cli.json(LB, "availabilityzoneprofile", "list") == []
+
+
+def test_quotas(cli: Cli, service: Service) -> None:
+    project = "f" * 32
+    defaults = cli.json(LB, "quota", "defaults", project)
+    quota = cli.json(LB, "quota", "set", project, "--loadbalancer", "3", "--l7rule", "7")
+    assert (quota["loadbalancer"], quota["l7rule"]) == (3, 7)
+    assert cli.json(LB, "quota", "show", project)["loadbalancer"] == 3
+    assert project in [q["project_id"] for q in cli.json(LB, "quota", "list")]
+    before = cli.json(LB, "quota", "show", project)
+    assert "(HTTP 400)" in cli.fails(LB, "quota", "set", project, "--pool", "-7")
+    assert "Nothing to update" in cli.fails(LB, "quota", "set", project)
+    assert cli.json(LB, "quota", "show", project) == before
+    unset = cli.json(LB, "quota", "unset", project, "--l7rule")
+    assert (unset["loadbalancer"], unset["l7rule"]) == (3, defaults["l7rule"])
+    cli.ok(LB, "quota", "delete", project)
+    assert cli.json(LB, "quota", "show", project)["loadbalancer"] == defaults["loadbalancer"]

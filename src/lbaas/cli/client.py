@@ -136,7 +136,7 @@ class ApiClient:
 
     def find_id(
         self, collection: str, key: str, name_or_id: str, fields: Sequence[str] = ("id", "name"),
-        label: str = "",
+        label: str = "", id_key: str = "id",
     ) -> str:
         """The id of the object named or identified by `name_or_id`, as upstream resolved it.
 
@@ -146,9 +146,9 @@ class ApiClient:
         for field in fields:
             if field == "id" and not UUID_RE.match(name_or_id):
                 continue  # ids are UUIDs: no need to ask
-            found = self.get_key(collection, key, params={field: name_or_id, "fields": "id"})
+            found = self.get_key(collection, key, params={field: name_or_id, "fields": id_key})
             if len(found) == 1:
-                return str(found[0]["id"])
+                return str(found[0][id_key])
             if len(found) > 1:
                 raise CliError(
                     f"Multiple {label or _singular(key)} matches found for {field} '{name_or_id}': "

@@ -76,6 +76,7 @@ class View:
     key: str
     help: str
     tree: bool = False  # a nested status tree: printed as it is (json/yaml), a table flattened
+    columns: tuple[str, ...] = ()  # the answer is a list: these are its columns
 
 
 @dataclass(frozen=True)
@@ -222,6 +223,8 @@ class _Builder:
         keys = [key.replace("_", " ") for key in self.noun.lookup]
         what = " or ".join([", ".join(keys[:-1]), keys[-1]] if len(keys) > 1 else keys)
         metavar = label.upper().replace(" ", "_")
+        if not keys:  # named by the key itself (a quota by its project id)
+            what, metavar = self.noun.id_key.replace("_", " "), self.noun.id_key.upper()
         if many:
             info = typer.Argument(metavar=f"{metavar}...", help=f"The {label}s (each {what})")
             return [_param("targets", Annotated[list[str], info])]
@@ -294,13 +297,15 @@ class _Builder:
 
     def view(self, view: View) -> None:
         def body(**o: Any) -> None:
-            def action(api: ApiClient) -> dict[str, Any]:
+            def action(api: ApiClient) -> Any:
                 noun = self.located(api, o)
                 path = noun.item(r.find(api, noun, o["target"])) + view.suffix
-                found: dict[str, Any] = api.get_key(path, view.key)
-                return found
+                return api.get_key(path, view.key)
 
             found = act(o["url"], o["token"], action)
+            if view.columns:
+                r.show_list(found, view.columns, o["fmt"], o["column"])
+                return
             if view.tree and o["fmt"] in (Format.table, Format.value):
                 found = dict(flatten_tree(found))
             show_one(found, o["fmt"], o["column"])

@@ -16,9 +16,18 @@ import typer
 from lbaas.cli import resource as r
 from lbaas.cli.client import ApiClient, CliError
 from lbaas.cli.commands import NOT_SET, Field, Resource, View, enum_of, group, kv
-from lbaas.cli.common import TokenOpt, UrlOpt, WaitOpt, WaitTimeoutOpt, act
+from lbaas.cli.common import (
+    ColumnOpt,
+    FormatOpt,
+    TokenOpt,
+    UrlOpt,
+    WaitOpt,
+    WaitTimeoutOpt,
+    act,
+)
+from lbaas.cli.lb_catalog import CATALOGUE, FLAVOR
 from lbaas.cli.nouns import NETWORK, SUBNET
-from lbaas.cli.output import say
+from lbaas.cli.output import Format, say
 from lbaas.cli.resource import Noun
 from lbaas.cli.wait import DEFAULT_TIMEOUT, wait_for_status
 
@@ -55,7 +64,6 @@ AMPHORA = Noun(
     "amphora", "amphorae", "/v2.0/octavia/amphorae",
     ("id", "loadbalancer_id", "status", "role", "lb_network_ip", "ha_ip"),
     lookup=("id",), status_key=None)
-FLAVOR = Noun("flavor", "flavors", f"{V2}/flavors", ("id", "name"), status_key=None)
 
 ListenerProtocol = enum_of("ListenerProtocol", "TCP", "HTTP", "HTTPS", "TERMINATED_HTTPS",
                            "UDP", "SCTP", "PROMETHEUS")
@@ -381,7 +389,38 @@ def failover(
         + (" and done" if wait else ""))
 
 
-for _name, _res in (("listener", LISTENERS), ("pool", POOLS), ("member", MEMBERS),
-                    ("healthmonitor", HEALTHMONITORS), ("l7policy", L7POLICIES),
-                    ("l7rule", L7RULES), ("amphora", AMPHORAE)):
-    app.add_typer(group(_res), name=_name)
+members_app = group(MEMBERS)
+
+
+@members_app.command("replace")
+def replace_members(
+    pool: Annotated[str, typer.Argument(metavar="POOL", help="The pool (name or id)")],
+    member: Annotated[list[str] | None, typer.Option(
+        "--member", metavar="ADDRESS:PORT",
+        help="A member the pool is to have (repeat for more)")] = None,
+    additive_only: Annotated[bool, typer.Option(
+        "--additive-only", help="Add and update only: remove no member")] = False,
+    wait: WaitOpt = False, wait_timeout: WaitTimeoutOpt = DEFAULT_TIMEOUT,
+    url: UrlOpt = None, token: TokenOpt = None, fmt: FormatOpt = Format.table,
+    column: ColumnOpt = None,
+) -> None:
+    """Give a pool exactly these members in one change (the batch update): new ones are
+    added, the others removed (unless --additive-only)."""
+    def action(api: ApiClient) -> list[dict[str, Any]]:
+        wanted = [_member(text) for text in member or []]
+        pool_id = r.find(api, POOL, pool)
+        params = {"additive_only": "true"} if additive_only else None
+        api.request("PUT", MEMBER.under(pool_id).path, {"members": wanted}, params=params)
+        if wait:
+            _settled(POOL)(api, {}, pool_id, wait_timeout)
+        return r.list_objects(api, MEMBER.under(pool_id))
+
+    r.show_list(act(url, token, action), MEMBER.columns, fmt, column)
+
+
+for _name, _group in (
+        ("listener", group(LISTENERS)), ("pool", group(POOLS)), ("member", members_app),
+        ("healthmonitor", group(HEALTHMONITORS)), ("l7policy", group(L7POLICIES)),
+        ("l7rule", group(L7RULES)), ("amphora", group(AMPHORAE)),
+        *((name, group(res)) for name, res in CATALOGUE)):
+    app.add_typer(_group, name=_name)

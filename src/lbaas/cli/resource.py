@@ -24,6 +24,7 @@ class Noun:
     lookup: tuple[str, ...] = ("id", "name")  # what a NAME_OR_ID argument may be
     status_key: str | None = "status"  # what `--wait` follows; None: the object has no status
     title: str = ""  # what people call it, when not its body key ("l7rule" for "rule")
+    id_key: str = "id"  # the field that names it in paths (availability zones: "name")
 
     @property
     def label(self) -> str:
@@ -38,8 +39,11 @@ class Noun:
 
 
 def find(api: ApiClient, noun: Noun, name_or_id: str) -> str:
-    """The id of the object `name_or_id` names (by id first, then name, as upstream)."""
-    return api.find_id(noun.path, noun.plural, name_or_id, noun.lookup, noun.label)
+    """The id of the object `name_or_id` names (by id first, then name, as upstream); as it is
+    for a noun without lookups (a quota's project id, a provider's name)."""
+    if not noun.lookup:
+        return name_or_id
+    return api.find_id(noun.path, noun.plural, name_or_id, noun.lookup, noun.label, noun.id_key)
 
 
 def fetch(api: ApiClient, noun: Noun, object_id: str) -> dict[str, Any]:
