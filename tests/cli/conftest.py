@@ -10,6 +10,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,10 +66,11 @@ def agent_down_time() -> float:
     return 120.0
 
 
-@pytest.fixture
-def service(tmp_path: Path, agent_down_time: float) -> Iterator[Service]:
+@contextmanager
+def running_service(data_dir: Path, agent_down_time: float = 120.0) -> Iterator[Service]:
+    """An API server on a free port over SQLite in `data_dir`, stopped on exit."""
     settings = Settings(
-        data_dir=tmp_path / "data",
+        data_dir=data_dir,
         listen=f"127.0.0.1:{free_port()}",
         admin_token=ADMIN_TOKEN,
         agent_down_time=agent_down_time,
@@ -78,10 +80,18 @@ def service(tmp_path: Path, agent_down_time: float) -> Iterator[Service]:
     server = ApiServer(settings, store, token)
     server.start()
     url = f"http://{settings.listen}"
-    with httpx.Client(base_url=url, headers={"X-Auth-Token": token}, timeout=10) as http:
-        yield Service(url, token, http)
-    server.stop()
-    store.dispose()
+    try:
+        with httpx.Client(base_url=url, headers={"X-Auth-Token": token}, timeout=10) as http:
+            yield Service(url, token, http)
+    finally:
+        server.stop()
+        store.dispose()
+
+
+@pytest.fixture
+def service(tmp_path: Path, agent_down_time: float) -> Iterator[Service]:
+    with running_service(tmp_path / "data", agent_down_time) as running:
+        yield running
 
 
 @functools.cache

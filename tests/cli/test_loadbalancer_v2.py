@@ -16,9 +16,7 @@ import httpx
 import pytest
 
 from lbaas.cli import wait
-from lbaas.server import ApiServer, prepare
-from lbaas.settings import Settings
-from tests.cli.conftest import ADMIN_TOKEN, Cli, Service, free_port
+from tests.cli.conftest import Cli, Service, running_service
 from tests.tls_material import CertAuthority
 
 V2 = "/v2.0/lbaas"
@@ -70,17 +68,8 @@ class SettlingAgent:
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    tmp = tmp_path_factory.mktemp("v2cli")
-    settings = Settings(data_dir=tmp / "data", listen=f"127.0.0.1:{free_port()}",
-                        admin_token=ADMIN_TOKEN, auth_failures_per_minute=10_000)
-    store, token = prepare(settings)
-    server = ApiServer(settings, store, token)
-    server.start()
-    url = f"http://{settings.listen}"
-    with httpx.Client(base_url=url, headers={"X-Auth-Token": token}, timeout=10) as http:
-        yield Service(url, token, http)
-    server.stop()
-    store.dispose()
+    with running_service(tmp_path_factory.mktemp("v2cli") / "data") as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,8 @@ named by their name (they have no id), quotas by the project id, providers by th
 
 from __future__ import annotations
 
+import json
+
 from lbaas.cli.client import CliError
 from lbaas.cli.commands import Field, Resource, View
 from lbaas.cli.resource import Noun
@@ -34,8 +36,6 @@ CAPABILITY_COLUMNS = ("name", "description")
 
 def _json_text(text: str) -> str:
     """A profile's data: a JSON object, as text (the API takes it so)."""
-    import json
-
     try:
         value = json.loads(text)
     except ValueError as exc:
