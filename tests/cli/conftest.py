@@ -95,7 +95,7 @@ def service(tmp_path: Path, agent_down_time: float) -> Iterator[Service]:
 
 
 @functools.cache
-def _command() -> click.Command:
+def lbaas_command() -> click.Command:
     """The `lbaas` command tree, built once (Typer builds it anew on every invoke otherwise)."""
     return typer.main.get_command(app)
 
@@ -113,7 +113,7 @@ class Cli:
         }
 
     def __call__(self, *args: str, env: dict[str, str | None] | None = None) -> Result:
-        return self.runner.invoke(_command(), list(args), env={**self.env, **(env or {})})
+        return self.runner.invoke(lbaas_command(), list(args), env={**self.env, **(env or {})})
 
     def ok(self, *args: str) -> Result:
         result = self(*args)
