@@ -15,7 +15,7 @@ import inspect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -91,7 +91,7 @@ class Resource:
     views: tuple[View, ...] = ()
     builds: tuple[str, ...] = ("create", "list", "show", "set", "unset", "delete")
     creates: Callable[[ApiClient, dict[str, Any], dict[str, Any]], dict[str, Any]] | None = None
-    extra: tuple[Field, ...] = field(default=())  # create options the `creates` hook reads
+    extra: tuple[Field, ...] = ()  # create options the `creates` hook reads
     docs: Mapping[str, str] = field(default_factory=dict)  # a command's help, if not the usual
     shown: Callable[[dict[str, Any], Format], dict[str, Any]] | None = None  # before printing
     # `delete --wait`, once the object is gone: wait for what it was part of (the object as it
@@ -118,7 +118,7 @@ def _parameter(spec: Field, required: bool) -> inspect.Parameter:
     if spec.kind is bool:  # a flag, or an on/off pair ("--enable/--disable") that may be absent
         pair = "/" in spec.option
         info = typer.Option(spec.option, help=spec.help)
-        return _param(spec.param, Annotated[Optional[bool] if pair else bool, info],  # noqa: UP045
+        return _param(spec.param, Annotated[bool | None if pair else bool, info],
                       None if pair else False)
     info = typer.Option(spec.option, help=spec.help, metavar=spec.metavar)
     kind = list[str] if spec.kind is list else spec.kind
