@@ -105,8 +105,7 @@ def demo(
         help="With --https: the servers' network (198.18.0.0/15 only)")] = TENANT_CIDR,
     url: UrlOpt = None, token: TokenOpt = None, data_dir: DataDirOpt = None,
 ) -> None:
-    """Replay the tutorial: two servers, round robin through a floating IP, then a failover
-    (with --https: the v2 tutorial)."""
+    """Replay the tutorial: round robin through a floating IP, a failover (--https: HTTPS, L7)."""
     if os.geteuid() != 0:
         err_console.print("[red]Error:[/red] the demo makes network namespaces: run it as root")
         raise typer.Exit(1)

@@ -18,7 +18,7 @@ from lbaas.cli.nouns import ADMIN_DOWN, ADMIN_STATE, HEALTH_MONITOR, POOL, TENAN
 from lbaas.cli.output import say
 
 MONITORS = Resource(
-    HEALTH_MONITOR, "Health monitors: how members are checked (neutron lb-healthmonitor-*).",
+    HEALTH_MONITOR, "v1 health monitors: how members are checked (neutron lb-healthmonitor-*).",
     update="update",
     fields=(
         Field("type", "Kind of probe", kind=MonitorType, create="required", set=False),

@@ -210,8 +210,8 @@ def populated(api: ApiClient, body: dict[str, Any], options: dict[str, Any]) -> 
 
 
 LOADBALANCERS = Resource(
-    LOADBALANCER, "Load balancers (v2, as openstack loadbalancer): also their listener, pool, "
-    "member, healthmonitor, l7policy, l7rule and amphora commands.",
+    LOADBALANCER, "v2 load balancers (as openstack loadbalancer), with their listener, pool, "
+    "member, healthmonitor, l7policy, l7rule, amphora, flavor, quota... commands.",
     fields=(
         NAME, DESCRIPTION,
         Field("vip_subnet_id", "Subnet (name or id) for the VIP", flag="--vip-subnet-id",

@@ -6,7 +6,7 @@ from lbaas.cli.commands import Field, Resource, group
 from lbaas.cli.nouns import ADMIN_DOWN, ADMIN_STATE, MEMBER, POOL, TENANT
 
 MEMBERS = Resource(
-    MEMBER, "Pool members: the servers behind a VIP (neutron lb-member-*).", update="update",
+    MEMBER, "v1 pool members: the servers behind a VIP (neutron lb-member-*).", update="update",
     fields=(
         Field("pool_id", "Pool name or id the member joins", create="required", set=False,
               ref=POOL, argument=True, metavar="POOL"),

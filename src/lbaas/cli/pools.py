@@ -25,7 +25,7 @@ from lbaas.cli.nouns import (
 from lbaas.cli.output import Format
 
 POOLS = Resource(
-    POOL, "Pools: the members a VIP balances over (neutron lb-pool-*).", update="update",
+    POOL, "v1 pools: the members a VIP balances over (neutron lb-pool-*).", update="update",
     fields=(
         Field("name", "Name of the pool (update: the new name)", create="required"),
         Field("lb_method", "The algorithm that spreads load over the members", kind=LbMethod,

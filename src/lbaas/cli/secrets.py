@@ -18,7 +18,7 @@ from lbaas.cli.common import ColumnOpt, DetailsOpt, FormatOpt, TokenOpt, UrlOpt,
 from lbaas.cli.output import Format, say, show_one
 from lbaas.cli.resource import show_list
 
-app = typer.Typer(help="Secrets: certificates and keys for HTTPS listeners (as Barbican).",
+app = typer.Typer(help="Certificates and keys for HTTPS listeners (v2; stored as Barbican does).",
                   no_args_is_help=True)
 CONTAINERS = "/v1/containers"
 COLUMNS = ("name", "container_ref", "created")

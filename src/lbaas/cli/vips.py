@@ -39,7 +39,7 @@ def persistence(text: str) -> dict[str, Any]:
 
 
 VIPS = Resource(
-    VIP, "VIPs: the address clients connect to (neutron lb-vip-*).", update="update",
+    VIP, "v1 VIPs: the address clients connect to (neutron lb-vip-*).", update="update",
     fields=(
         Field("pool_id", "Pool name or id the VIP serves", create="required", set=False,
               ref=POOL, argument=True, metavar="POOL"),
