@@ -37,6 +37,7 @@ class SettlingAgent:
         self.delay = delay
         self.stop = threading.Event()
         self.held = threading.Event()
+        self.outcome = "ok"  # what it reports: "error" makes load balancers ERROR
         self.seen: dict[tuple[str, int], float] = {}
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
@@ -58,7 +59,8 @@ class SettlingAgent:
         for spec in state["loadbalancers"]:
             first = self.seen.setdefault((spec["id"], spec["revision"]), now)
             if now - first >= self.delay:
-                due.append({"id": spec["id"], "revision": spec["revision"], "outcome": "ok"})
+                due.append({"id": spec["id"], "revision": spec["revision"],
+                            "outcome": self.outcome, "reason": "no such bridge"})
         if due:
             self.http.post(f"/agent/v1/agents/{self.id}/reports", json={"loadbalancers": due})
         # heartbeat: stay alive
@@ -134,6 +136,14 @@ def test_wait_times_out_with_the_status(cli: Cli, agent: SettlingAgent) -> None:
         agent.held.clear()
     cli.ok(LB, "show", "held", "--wait")
     cli.ok(LB, "delete", "held")
+    agent.outcome = "error"
+    try:
+        error = cli.fails(LB, "create", "--name", "broken", "--vip-subnet-id", "v2sub", "--wait")
+    finally:
+        agent.outcome = "ok"
+    assert "load balancer" in error and "is in ERROR" in error
+    assert cli.json(LB, "show", "broken")["provisioning_status"] == "ERROR"
+    cli.ok(LB, "delete", "broken", "--wait")
 
 
 def test_set_unset_stats_status_failover(cli: Cli, service: Service,
@@ -376,6 +386,14 @@ def test_secret_and_https_listener(cli: Cli, service: Service, lb: dict[str, Any
     assert (service.get("/v1/containers")["total"],
             service.get("/v1/secrets")["total"]) == counted
     cli.ok(LB, "listener", "delete", "tls", "--wait")
+    quick = cli.json(LB, "create", "--name", "tls-quick", "--vip-subnet-id", "v2sub",
+                     "--listener", "TERMINATED_HTTPS:443", "--member", "198.18.140.41:80",
+                     "--default-tls-container-ref", ref, "--wait")
+    listener = cli.json(LB, "listener", "show", "tls-quick-terminated_https-443")
+    assert (listener["default_tls_container_ref"], listener["loadbalancers"]) == (
+        ref, [{"id": quick["id"]}])
+    assert cli.json(LB, "pool", "show", listener["default_pool_id"])["protocol"] == "HTTP"
+    cli.ok(LB, "delete", "tls-quick", "--cascade", "--wait")
     assert "Deleted secret: www" in cli.ok("secret", "delete", "www").stdout
     assert (service.get("/v1/containers")["total"], service.get("/v1/secrets")["total"]) == before
 
