@@ -38,10 +38,13 @@ class Made:
 
 
 class Demo:
+    CLEANUP = "cleaning up: lbaas floatingip delete, vip delete, pool delete, ..."
+
     def __init__(self, api: ApiClient, labs: LabHosts, say: Say, step: Say) -> None:
         self.api, self.labs, self.say, self.step = api, labs, say, step
         self.made = Made()
-        self.pool_id = ""
+        self.servers = SERVERS
+        self.pool_id = ""  # the data plane's id: its namespace is qlbaas-<pool_id>
         self.fip = ""
         self.vip: dict[str, Any] = {}
 
@@ -60,7 +63,7 @@ class Demo:
 
     def _check_free(self) -> None:
         existing = {h.name for h in self.labs.list()}
-        clash = existing & {*SERVERS, "client"}
+        clash = existing & {*self.servers, "client"}
         if clash:
             raise DemoFailed(f"lab hosts {sorted(clash)} exist already; remove them with "
                              "`lbaas lab host delete NAME` (or run lbaas down --purge)")
@@ -80,7 +83,7 @@ class Demo:
         return {"network": ext, "subnet": ext_sub}, {"network": net, "subnet": sub}
 
     def _servers(self) -> None:
-        for name, (address, text) in SERVERS.items():
+        for name, (address, text) in self.servers.items():
             self.step(f"lbaas lab host add {name} --network demo-private --address {address} "
                       f"--http {text}")
             self._lab_host(name, "demo-private", address, text)
@@ -93,7 +96,7 @@ class Demo:
                             protocol="HTTP", subnet_id=subnet)
         self.pool_id = pool["id"]
         members = {}
-        for name, (address, _) in SERVERS.items():
+        for name, (address, _) in self.servers.items():
             self.step(f"lbaas member create --address {address} --protocol-port 80 demo-web")
             member = self._create("/v2.0/lb/members", "member", pool_id=pool["id"],
                                   address=address, protocol_port=80)
@@ -218,7 +221,7 @@ class Demo:
 
     def cleanup(self) -> None:
         """Remove what the demo made, newest first; the agent then removes the data plane."""
-        self.step("cleaning up: lbaas floatingip delete, vip delete, pool delete, ...")
+        self.step(self.CLEANUP)
         for name in reversed(self.made.lab_hosts):
             delete_lab_host(self.api, self.labs, name)
         for path, object_id in reversed(self.made.api):

@@ -4,19 +4,23 @@ stand-in agent that reports outcomes the way a real one would.
 
 from __future__ import annotations
 
+import functools
 import json
 import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import click
+import click.testing
 import httpx
 import pytest
+import typer.main
 from click.testing import Result
-from typer.testing import CliRunner
 
 from lbaas.cli.main import app
 from lbaas.server import ApiServer, prepare
@@ -62,10 +66,11 @@ def agent_down_time() -> float:
     return 120.0
 
 
-@pytest.fixture
-def service(tmp_path: Path, agent_down_time: float) -> Iterator[Service]:
+@contextmanager
+def running_service(data_dir: Path, agent_down_time: float = 120.0) -> Iterator[Service]:
+    """An API server on a free port over SQLite in `data_dir`, stopped on exit."""
     settings = Settings(
-        data_dir=tmp_path / "data",
+        data_dir=data_dir,
         listen=f"127.0.0.1:{free_port()}",
         admin_token=ADMIN_TOKEN,
         agent_down_time=agent_down_time,
@@ -75,17 +80,31 @@ def service(tmp_path: Path, agent_down_time: float) -> Iterator[Service]:
     server = ApiServer(settings, store, token)
     server.start()
     url = f"http://{settings.listen}"
-    with httpx.Client(base_url=url, headers={"X-Auth-Token": token}, timeout=10) as http:
-        yield Service(url, token, http)
-    server.stop()
-    store.dispose()
+    try:
+        with httpx.Client(base_url=url, headers={"X-Auth-Token": token}, timeout=10) as http:
+            yield Service(url, token, http)
+    finally:
+        server.stop()
+        store.dispose()
+
+
+@pytest.fixture
+def service(tmp_path: Path, agent_down_time: float) -> Iterator[Service]:
+    with running_service(tmp_path / "data", agent_down_time) as running:
+        yield running
+
+
+@functools.cache
+def lbaas_command() -> click.Command:
+    """The `lbaas` command tree, built once (Typer builds it anew on every invoke otherwise)."""
+    return typer.main.get_command(app)
 
 
 class Cli:
-    """`lbaas ...` run in-process through Typer's CliRunner, with the service's URL and token."""
+    """`lbaas ...` run in-process through a CliRunner, with the service's URL and token."""
 
     def __init__(self, service: Service, tmp_path: Path) -> None:
-        self.runner = CliRunner()
+        self.runner = click.testing.CliRunner()
         self.env = {
             "LBAAS_URL": service.url,
             "LBAAS_TOKEN": service.token,
@@ -94,7 +113,7 @@ class Cli:
         }
 
     def __call__(self, *args: str, env: dict[str, str | None] | None = None) -> Result:
-        return self.runner.invoke(app, list(args), env={**self.env, **(env or {})})
+        return self.runner.invoke(lbaas_command(), list(args), env={**self.env, **(env or {})})
 
     def ok(self, *args: str) -> Result:
         result = self(*args)

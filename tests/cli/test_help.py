@@ -6,10 +6,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import typer.main
-from typer.testing import CliRunner
+import click.testing
 
-from lbaas.cli.main import app
+from tests.cli.conftest import lbaas_command
 
 
 def _commands(group: Any, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
@@ -20,13 +19,14 @@ def _commands(group: Any, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
 
 
 def _help(*path: str) -> str:
-    result = CliRunner().invoke(app, [*path, "--help"], env={"COLUMNS": "200"})
+    result = click.testing.CliRunner().invoke(lbaas_command(), [*path, "--help"],
+                                              env={"COLUMNS": "200"})
     assert result.exit_code == 0, (path, result.output)
     return result.output
 
 
 def test_no_command_shows_a_type_beside_a_flag() -> None:
-    commands = _commands(typer.main.get_command(app))
+    commands = _commands(lbaas_command())
     assert ("network", "create") in commands and ("lab", "host", "add") in commands
     assert ("keystone", "register") in commands
     for path in commands:

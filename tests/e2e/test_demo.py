@@ -43,21 +43,28 @@ def _haproxy_pids() -> set[str]:
     return set(out.stdout.split())
 
 
-def test_demo_runs_the_tutorial_and_cleans_up(tmp_path: Path) -> None:
+def run_demo(tmp_path: Path, *args: str) -> str:
+    """`lbaas demo ARGS` with a service of its own: its output, once it passed and left no
+    namespace, interface or HAProxy behind."""
     before = (_namespaces(), _links(), _haproxy_pids())
-    env = {**os.environ, "LBAAS_DATA_DIR": str(tmp_path / "no-service-here")}
-    done = subprocess.run([LBAAS, "demo"], capture_output=True, text=True, env=env, timeout=180,
-                          check=False)
+    env = {**os.environ, "LBAAS_DATA_DIR": str(tmp_path / "no-service-here"), "COLUMNS": "200"}
+    done = subprocess.run([LBAAS, "demo", *args], capture_output=True, text=True, env=env,
+                          timeout=180, check=False)
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
-    assert "Round robin: the two servers alternate." in output
-    assert "Failover: web01 serves alone." in output
-    assert "total_connections    10" in output
     assert "nothing the demo made is left" in output
     after = (_namespaces(), _links(), _haproxy_pids())
     assert after[0] - before[0] == set(), "namespaces left behind"
     assert after[1] - before[1] == set(), "interfaces left behind"
     assert after[2] - before[2] == set(), "haproxy processes left behind"
+    return output
+
+
+def test_demo_runs_the_tutorial_and_cleans_up(tmp_path: Path) -> None:
+    output = run_demo(tmp_path)
+    assert "Round robin: the two servers alternate." in output
+    assert "Failover: web01 serves alone." in output
+    assert "total_connections    10" in output
     workdir = re.search(r"data in (\S+)\)", output)
     assert workdir is not None and not Path(workdir.group(1)).exists(), "data directory left"
 

@@ -15,20 +15,18 @@ import typer
 
 from lbaas.cli import resource as r
 from lbaas.cli.client import ApiClient
+from lbaas.cli.commands import Field, Resource, add_commands
 from lbaas.cli.common import (
-    AdminStateOpt,
     AgentUnderlayOpt,
     AgentZoneOpt,
     ColumnOpt,
-    DetailsOpt,
     FormatOpt,
     TokenOpt,
     UrlOpt,
     act,
-    given,
 )
-from lbaas.cli.nouns import AGENT, HOSTING_AGENT_COLUMNS, POOL
-from lbaas.cli.output import Format, err_console, say, show_one
+from lbaas.cli.nouns import ADMIN_STATE, AGENT, HOSTING_AGENT_COLUMNS, POOL
+from lbaas.cli.output import Format, err_console
 
 app = typer.Typer(
     help="Run an agent on this host (--api, --token), or manage agents through the API.",
@@ -83,27 +81,6 @@ def app_commands(ctx: typer.Context) -> list[str]:
     return list(list_commands(ctx)) if list_commands else []
 
 
-@app.command("list")
-def list_(
-    url: UrlOpt = None, token: TokenOpt = None, fmt: FormatOpt = Format.table,
-    column: ColumnOpt = None, details: DetailsOpt = False,
-) -> None:
-    """List agents."""
-    agents = act(url, token, lambda api: r.list_objects(api, AGENT))
-    r.show_list(agents, AGENT.columns, fmt, column, details)
-
-
-@app.command("show")
-def show(
-    agent: AgentArg,
-    url: UrlOpt = None, token: TokenOpt = None, fmt: FormatOpt = Format.table,
-    column: ColumnOpt = None,
-) -> None:
-    """Show an agent, with what its host can do and lacks (from its heartbeat)."""
-    found = act(url, token, lambda api: r.fetch_named(api, AGENT, agent))
-    show_one(with_host_report(found) if fmt is Format.table else found, fmt, column)
-
-
 def with_host_report(agent: dict[str, Any]) -> dict[str, Any]:
     """The agent with `capabilities` and `missing` rows taken out of its configurations."""
     config = agent.get("configurations") or {}
@@ -118,33 +95,16 @@ def with_host_report(agent: dict[str, Any]) -> dict[str, Any]:
             "missing": ", ".join(map(str, missing)) if missing else "nothing"}
 
 
-@app.command("update")
-def update(
-    agent: AgentArg,
-    admin_state: AdminStateOpt = None,
-    description: Annotated[str | None, typer.Option("--description", help="Description")
-                           ] = None,
-    url: UrlOpt = None, token: TokenOpt = None, fmt: FormatOpt = Format.table,
-    column: ColumnOpt = None,
-) -> None:
-    """Enable or disable an agent (a disabled agent's pools move to other agents)."""
-    body = given(admin_state_up=admin_state, description=description)
-
-    def action(api: ApiClient) -> dict[str, Any]:
-        return r.update(api, AGENT, r.find(api, AGENT, agent), body)
-
-    updated = act(url, token, action)
-    say(f"Updated agent: {agent}", fmt)
-    show_one(updated, fmt, column)
-
-
-@app.command("delete")
-def delete(
-    agents: Annotated[list[str], typer.Argument(metavar="AGENT...", help="Agent ids or hosts")],
-    url: UrlOpt = None, token: TokenOpt = None,
-) -> None:
-    """Forget agents (their pools move to other agents)."""
-    act(url, token, lambda api: r.delete_each(api, AGENT, agents))
+AGENTS = Resource(
+    AGENT, "",
+    fields=(ADMIN_STATE, Field("description", "Description")),
+    builds=("list", "show", "set", "delete"), update="update",
+    docs={"show": "Show an agent, with what its host can do and lacks (from its heartbeat).",
+          "update": "Enable or disable an agent (a disabled agent's pools move to other agents).",
+          "delete": "Forget agents (their pools move to other agents)."},
+    shown=lambda agent, fmt: with_host_report(agent) if fmt is Format.table else agent,
+)
+add_commands(app, AGENTS)
 
 
 @app.command("hosting-pool")

@@ -31,6 +31,10 @@ class NoMatch(CliError):
     """No object has the name or id given on the command line."""
 
 
+class Gone(CliError):
+    """The API answered 404: the object asked for is not (or no longer) there."""
+
+
 @dataclass
 class Connection:
     url: str
@@ -94,6 +98,8 @@ class ApiClient:
             response = self.http.request(method, path, json=body, params=params)
         except httpx.HTTPError as exc:
             raise CliError(f"Cannot reach the API at {self.conn.url}: {_reason(exc)}") from exc
+        if response.status_code == 404:
+            raise Gone(_error_message(response))
         if response.status_code >= 400:
             raise CliError(_error_message(response))
         if response.status_code == 204 or not response.content:
@@ -115,8 +121,8 @@ class ApiClient:
     def put(self, path: str, body: Any) -> Any:
         return self.request("PUT", path, body)
 
-    def delete(self, path: str) -> None:
-        self.request("DELETE", path)
+    def delete(self, path: str, params: Any = None) -> None:
+        self.request("DELETE", path, params=params)
 
     def get_key(self, path: str, key: str, params: Any = None) -> Any:
         """`GET path` and the value under `key` of its body (the object or the list)."""
@@ -129,7 +135,8 @@ class ApiClient:
         return body[key]
 
     def find_id(
-        self, collection: str, key: str, name_or_id: str, fields: Sequence[str] = ("id", "name")
+        self, collection: str, key: str, name_or_id: str, fields: Sequence[str] = ("id", "name"),
+        label: str = "", id_key: str = "id",
     ) -> str:
         """The id of the object named or identified by `name_or_id`, as upstream resolved it.
 
@@ -139,16 +146,16 @@ class ApiClient:
         for field in fields:
             if field == "id" and not UUID_RE.match(name_or_id):
                 continue  # ids are UUIDs: no need to ask
-            found = self.get_key(collection, key, params={field: name_or_id, "fields": "id"})
+            found = self.get_key(collection, key, params={field: name_or_id, "fields": id_key})
             if len(found) == 1:
-                return str(found[0]["id"])
+                return str(found[0][id_key])
             if len(found) > 1:
                 raise CliError(
-                    f"Multiple {_singular(key)} matches found for {field} '{name_or_id}': "
+                    f"Multiple {label or _singular(key)} matches found for {field} '{name_or_id}': "
                     "use an id to be more specific."
                 )
         names = " or ".join(f.replace("_", " ") for f in fields)
-        raise NoMatch(f"Unable to find {_singular(key)} with {names} '{name_or_id}'")
+        raise NoMatch(f"Unable to find {label or _singular(key)} with {names} '{name_or_id}'")
 
 
 def _singular(key: str) -> str:
@@ -174,6 +181,10 @@ def _error_message(response: httpx.Response) -> str:
             message = str(error.get("message") or "")
         elif isinstance(body.get("detail"), str):
             message = body["detail"]
+        elif isinstance(body.get("faultstring"), str):  # the v2 (Octavia) API's
+            message = body["faultstring"]
+        elif isinstance(body.get("description"), str):  # the key manager's (Barbican's)
+            message = body["description"]
     if not message:
         message = response.text.strip()[:200] or response.reason_phrase
     return f"{message} (HTTP {response.status_code})"

@@ -20,7 +20,9 @@ from lbaas.cli.client import ApiClient, CliError, Connection
 from lbaas.cli.common import DataDirOpt, TokenOpt, UrlOpt
 from lbaas.cli.output import console, err_console
 from lbaas.cli.running import data_dir_of
-from lbaas.demo import Demo, DemoFailed
+from lbaas.demo import TENANT_CIDR, Demo, DemoFailed
+from lbaas.demo_https import HttpsDemo
+from lbaas.drivers.network.errors import NetworkDriverError
 from lbaas.lab.errors import LabError
 from lbaas.lab.hosts import LabHosts
 from lbaas.settings import Settings
@@ -60,6 +62,18 @@ def own_service(data_dir: Path) -> Iterator[Connection]:
         store.dispose()
 
 
+def _demo_cidr(value: str) -> str:
+    import ipaddress
+
+    try:
+        net = ipaddress.IPv4Network(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a network such as 198.18.10.0/24") from None
+    if not net.subnet_of(ipaddress.IPv4Network("198.18.0.0/15")) or net.num_addresses < 256:
+        raise typer.BadParameter(f"{value} must lie in 198.18.0.0/15 and hold 256 addresses")
+    return str(net)
+
+
 def _reachable(conn: Connection) -> bool:
     try:
         ApiClient(conn, timeout=3).get("/healthz")
@@ -85,9 +99,15 @@ def _remove_bridges(bridges: list[str]) -> None:
 
 def demo(
     keep: Annotated[bool, typer.Option("--keep", help="Leave everything in place")] = False,
+    https: Annotated[bool, typer.Option(
+        "--https", help="The v2 tutorial instead: a load balancer in one command, an HTTPS "
+        "listener with a stored certificate, L7 policies")] = False,
+    cidr: Annotated[str, typer.Option(
+        "--cidr", callback=_demo_cidr,
+        help="With --https: the servers' network (198.18.0.0/15 only)")] = TENANT_CIDR,
     url: UrlOpt = None, token: TokenOpt = None, data_dir: DataDirOpt = None,
 ) -> None:
-    """Replay the tutorial: two servers, round robin through a floating IP, then a failover."""
+    """Replay the tutorial: round robin through a floating IP, a failover (--https: HTTPS, L7)."""
     if os.geteuid() != 0:
         err_console.print("[red]Error:[/red] the demo makes network namespaces: run it as root")
         raise typer.Exit(1)
@@ -97,13 +117,13 @@ def demo(
         conn = None
     if conn is not None and _reachable(conn):
         console.print(f"Using the service at {conn.url}")
-        ok = _run(conn, data_dir, keep)
+        ok = _run(conn, data_dir, keep, https, cidr)
     else:
         workdir = Path(tempfile.mkdtemp(prefix="lbaas-demo-"))
         console.print(f"No running service found: starting one (data in {workdir})")
         try:
             with own_service(workdir) as own:
-                ok = _run(own, workdir, keep)
+                ok = _run(own, workdir, keep, https, cidr)
                 if keep:
                     console.print("--keep: the service keeps running until Ctrl-C")
                     _wait_interrupt()
@@ -121,11 +141,18 @@ def _wait_interrupt() -> None:
         pass
 
 
-def _run(conn: Connection, data_dir: Path | None, keep: bool) -> bool:
+def _run(conn: Connection, data_dir: Path | None, keep: bool, https: bool = False,
+         cidr: str = TENANT_CIDR) -> bool:
     api = ApiClient(conn)
     labs = LabHosts(data_dir_of(data_dir) / "lab")  # the running service's when it is used
-    show = Demo(api, labs, say=lambda text: console.print(text, highlight=False),
-                step=lambda cmd: console.print(f"[bold cyan]$ {cmd}[/bold cyan]", highlight=False))
+
+    def say(text: str) -> None:
+        console.print(text, highlight=False, markup=False)
+
+    def step(cmd: str) -> None:
+        console.print(f"$ {cmd}", highlight=False, markup=False, style="bold cyan")
+
+    show = HttpsDemo(api, labs, say, step, cidr) if https else Demo(api, labs, say, step)
     ok = True
     try:
         show.run()
@@ -146,7 +173,7 @@ def _clean(show: Demo) -> bool:
         if show.pool_id:
             _wait_data_plane_gone(show.pool_id)
         _remove_bridges(bridges)
-    except (DemoFailed, CliError, LabError) as exc:
+    except (DemoFailed, CliError, LabError, NetworkDriverError) as exc:
         err_console.print(f"[red]Cleanup failed:[/red] {exc}", highlight=False)
         return False
     console.print("Cleaned up: nothing the demo made is left.")

@@ -15,8 +15,10 @@ from lbaas.cli import (
     keystone,
     lab,
     lb,
+    loadbalancers,
     net,
     quotas,
+    secrets,
     server,
     tokens,
 )
@@ -24,7 +26,7 @@ from lbaas.cli import (
 helpfmt.install()
 
 app = typer.Typer(
-    help="Load balancing as a service: the Neutron LBaaS v1 API over HAProxy.",
+    help="Load balancing as a service: the Neutron LBaaS v1 and Octavia v2 APIs over HAProxy.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
@@ -53,6 +55,8 @@ def _options(
 server.register(app)
 app.add_typer(tokens.app, name="token")
 lb.register(app)
+app.add_typer(loadbalancers.app, name="loadbalancer")
+app.add_typer(secrets.app, name="secret")
 # `lbaas agent` runs an agent (server.agent) when given no command, and manages agents with one
 app.add_typer(agents.app, name="agent")
 net.register(app)

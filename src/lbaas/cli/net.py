@@ -9,134 +9,19 @@ null for that).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import typer
 
-from lbaas.cli import resource as r
-from lbaas.cli.client import ApiClient, CliError
-from lbaas.cli.common import (
-    AdminDownOpt,
-    AdminStateOpt,
-    ColumnOpt,
-    DetailsOpt,
-    FormatOpt,
-    NameOpt,
-    TenantOpt,
-    TokenOpt,
-    UrlOpt,
-    act,
-    given,
-    parse_kv,
-)
-from lbaas.cli.nouns import NETWORK, SUBNET
-from lbaas.cli.output import Format, say, show_one
+from lbaas.cli.client import CliError
+from lbaas.cli.commands import Field, Resource, group
+from lbaas.cli.common import parse_kv
+from lbaas.cli.nouns import ADMIN_DOWN, ADMIN_STATE, NETWORK, SUBNET, TENANT
+from lbaas.cli.output import Format
 from lbaas.domain.naming import network_bridge
 
-network_app = typer.Typer(help="Networks (neutron net-*).", no_args_is_help=True)
-subnet_app = typer.Typer(help="Subnets: address ranges on a network (neutron subnet-*).",
-                         no_args_is_help=True)
-NetworkArg = Annotated[str, typer.Argument(metavar="NETWORK", help="Network name or id")]
-SubnetArg = Annotated[str, typer.Argument(metavar="SUBNET", help="Subnet name or id")]
-BridgeOpt = Annotated[str | None, typer.Option(
-    "--bridge", help="Use this existing Linux bridge for the network (admin)")]
-GatewayOpt = Annotated[str | None, typer.Option(
-    "--gateway", metavar="GATEWAY_IP", help="Gateway address (default: the first in the CIDR)")]
-NoGatewayOpt = Annotated[bool, typer.Option("--no-gateway", help="No gateway on this subnet")]
-DhcpOpt = Annotated[bool | None, typer.Option("--enable-dhcp/--disable-dhcp",
-                                              help="Whether the subnet has DHCP")]
 
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(network_app, name="network")
-    app.add_typer(subnet_app, name="subnet")
-
-
-@network_app.command("create")
-def network_create(
-    name: Annotated[str, typer.Argument(metavar="NAME", help="Name of the network")],
-    external: Annotated[bool, typer.Option(
-        "--external", help="Floating IPs come from this network (admin)")] = False,
-    shared: Annotated[bool, typer.Option("--shared", help="Every project may use it (admin)")
-                      ] = False,
-    bridge: BridgeOpt = None,
-    admin_state_down: AdminDownOpt = False,
-    tenant_id: TenantOpt = None,
-    url: UrlOpt = None, token: TokenOpt = None, fmt: FormatOpt = Format.table,
-    column: ColumnOpt = None,
-) -> None:
-    """Create a network."""
-    body = given(name=name, tenant_id=tenant_id, admin_state_up=not admin_state_down)
-    body.update({k: v for k, v in (("router:external", external), ("shared", shared)) if v})
-    if bridge:
-        body["lbaas:bridge"] = bridge
-    network = act(url, token, lambda api: r.create(api, NETWORK, body))
-    say("Created a new network:", fmt)
-    show_one(with_bridge(network), fmt, column)
-
-
-@network_app.command("list")
-def network_list(
-    url: UrlOpt = None, token: TokenOpt = None, fmt: FormatOpt = Format.table,
-    column: ColumnOpt = None, details: DetailsOpt = False,
-) -> None:
-    """List networks."""
-    networks = act(url, token, lambda api: r.list_objects(api, NETWORK))
-    r.show_list([with_bridge(n) for n in networks], NETWORK.columns, fmt, column, details)
-
-
-@network_app.command("show")
-def network_show(
-    network: NetworkArg,
-    url: UrlOpt = None, token: TokenOpt = None, fmt: FormatOpt = Format.table,
-    column: ColumnOpt = None,
-) -> None:
-    """Show a network."""
-    found = act(url, token, lambda api: r.fetch_named(api, NETWORK, network))
-    show_one(with_bridge(found), fmt, column)
-
-
-@network_app.command("update")
-def network_update(
-    network: NetworkArg,
-    name: NameOpt = None,
-    external: Annotated[bool | None, typer.Option(
-        "--external/--internal", help="Whether floating IPs come from it (admin)")] = None,
-    shared: Annotated[bool | None, typer.Option(
-        "--shared/--no-shared", help="Whether every project may use it (admin)")] = None,
-    bridge: BridgeOpt = None,
-    no_bridge: Annotated[bool, typer.Option(
-        "--no-bridge", help="Let lbaas make the network's bridge again (admin)")] = False,
-    admin_state: AdminStateOpt = None,
-    url: UrlOpt = None, token: TokenOpt = None, fmt: FormatOpt = Format.table,
-    column: ColumnOpt = None,
-) -> None:
-    """Update a network."""
-    def action(api: ApiClient) -> dict[str, Any]:
-        if bridge and no_bridge:
-            raise CliError("Give --bridge or --no-bridge, not both")
-        body = given(name=name, shared=shared, admin_state_up=admin_state)
-        body.update(given(**{"router:external": external, "lbaas:bridge": bridge}))
-        if no_bridge:
-            body["lbaas:bridge"] = None
-        return r.update(api, NETWORK, r.find(api, NETWORK, network), body)
-
-    updated = act(url, token, action)
-    say(f"Updated network: {network}", fmt)
-    show_one(with_bridge(updated), fmt, column)
-
-
-@network_app.command("delete")
-def network_delete(
-    networks: Annotated[list[str], typer.Argument(metavar="NETWORK...",
-                                                  help="Network names or ids")],
-    url: UrlOpt = None, token: TokenOpt = None,
-) -> None:
-    """Delete networks (with their subnets)."""
-    act(url, token, lambda api: r.delete_each(api, NETWORK, networks))
-
-
-def with_bridge(network: dict[str, Any]) -> dict[str, Any]:
+def with_bridge(network: dict[str, Any], fmt: Format = Format.table) -> dict[str, Any]:
     """The network with `lbaas:bridge` the bridge that carries it, named or made by lbaas."""
     if "lbaas:bridge" not in network or not isinstance(network.get("id"), str):
         return network
@@ -154,88 +39,61 @@ def allocation_pool(text: str) -> dict[str, str]:
     return {"start": str(pool["start"]), "end": str(pool["end"])}
 
 
-def _gateway(gateway: str | None, no_gateway: bool) -> dict[str, Any]:
-    if gateway and no_gateway:
-        raise CliError("Give --gateway or --no-gateway, not both")
-    if no_gateway:
-        return {"gateway_ip": None}
-    return given(gateway_ip=gateway)
+NAME = Field("name", "New name", create="no")
+BRIDGE = Field("lbaas:bridge", "Use this existing Linux bridge for the network (admin)",
+               flag="--bridge", name="bridge")
+NETWORKS = Resource(
+    NETWORK, "Networks (neutron net-*).", update="update",
+    fields=(
+        Field("name", "Name of the network", create="required", set=False, argument=True,
+              metavar="NAME"),
+        Field("router:external", "Floating IPs come from this network (admin)",
+              flag="--external", kind=bool, value=True, set=False, name="external"),
+        Field("shared", "Every project may use it (admin)", flag="--shared", kind=bool,
+              value=True, set=False),
+        NAME,
+        Field("router:external", "Whether floating IPs come from it (admin)",
+              flag="--external/--internal", kind=bool, create="no", name="external_state"),
+        Field("shared", "Whether every project may use it (admin)", flag="--shared/--no-shared",
+              kind=bool, create="no", name="shared_state"),
+        BRIDGE,
+        Field("lbaas:bridge", "Let lbaas make the network's bridge again (admin)",
+              flag="--no-bridge", kind=bool, value=None, create="no", name="no_bridge"),
+        ADMIN_DOWN, ADMIN_STATE, TENANT,
+    ),
+    builds=("create", "list", "show", "set", "delete"),
+    docs={"delete": "Delete networks (with their subnets)."},
+    shown=with_bridge,
+)
+GATEWAY = Field("gateway_ip", "Gateway address (default: the first in the CIDR)",
+                flag="--gateway", metavar="GATEWAY_IP")
+NO_GATEWAY = Field("gateway_ip", "No gateway on this subnet", flag="--no-gateway", kind=bool,
+                   value=None, name="no_gateway")
+SUBNETS = Resource(
+    SUBNET, "Subnets: address ranges on a network (neutron subnet-*).", update="update",
+    fields=(
+        Field("network_id", "Network name or id", create="required", set=False, ref=NETWORK,
+              argument=True, metavar="NETWORK"),
+        Field("cidr", "Address range, e.g. 10.0.0.0/24", create="required", set=False,
+              argument=True, metavar="CIDR"),
+        Field("name", "Name of the subnet (update: the new name)"),
+        GATEWAY, NO_GATEWAY,
+        Field("allocation_pools", "Addresses to hand out (repeat for more; default: the whole "
+              "CIDR)", flag="--allocation-pool", kind=list, set=False,
+              parse=lambda texts: [allocation_pool(t) for t in texts],
+              metavar="start=IP,end=IP"),
+        Field("ip_version", "IP version (only 4)", kind=int, set=False),
+        Field("enable_dhcp", "Whether the subnet has DHCP", flag="--enable-dhcp/--disable-dhcp",
+              kind=bool),
+        TENANT,
+    ),
+    builds=("create", "list", "show", "set", "delete"),
+    docs={"create": "Create a subnet on a network."},
+)
+network_app = group(NETWORKS)
+subnet_app = group(SUBNETS)
 
 
-@subnet_app.command("create")
-def subnet_create(
-    network: NetworkArg,
-    cidr: Annotated[str, typer.Argument(metavar="CIDR", help="Address range, e.g. 10.0.0.0/24")],
-    name: Annotated[str | None, typer.Option("--name", help="Name of the subnet")] = None,
-    gateway: GatewayOpt = None,
-    no_gateway: NoGatewayOpt = False,
-    allocation_pools: Annotated[list[str] | None, typer.Option(
-        "--allocation-pool", metavar="start=IP,end=IP",
-        help="Addresses to hand out (repeat for more; default: the whole CIDR)")] = None,
-    ip_version: Annotated[int, typer.Option("--ip-version", help="IP version (only 4)")] = 4,
-    enable_dhcp: DhcpOpt = None,
-    tenant_id: TenantOpt = None,
-    url: UrlOpt = None, token: TokenOpt = None, fmt: FormatOpt = Format.table,
-    column: ColumnOpt = None,
-) -> None:
-    """Create a subnet on a network."""
-    def action(api: ApiClient) -> dict[str, Any]:
-        body = given(network_id=r.find(api, NETWORK, network), cidr=cidr, name=name,
-                     ip_version=ip_version, enable_dhcp=enable_dhcp, tenant_id=tenant_id)
-        body.update(_gateway(gateway, no_gateway))
-        if allocation_pools:
-            body["allocation_pools"] = [allocation_pool(p) for p in allocation_pools]
-        return r.create(api, SUBNET, body)
-
-    subnet = act(url, token, action)
-    say("Created a new subnet:", fmt)
-    show_one(subnet, fmt, column)
-
-
-@subnet_app.command("list")
-def subnet_list(
-    url: UrlOpt = None, token: TokenOpt = None, fmt: FormatOpt = Format.table,
-    column: ColumnOpt = None, details: DetailsOpt = False,
-) -> None:
-    """List subnets."""
-    subnets = act(url, token, lambda api: r.list_objects(api, SUBNET))
-    r.show_list(subnets, SUBNET.columns, fmt, column, details)
-
-
-@subnet_app.command("show")
-def subnet_show(
-    subnet: SubnetArg,
-    url: UrlOpt = None, token: TokenOpt = None, fmt: FormatOpt = Format.table,
-    column: ColumnOpt = None,
-) -> None:
-    """Show a subnet."""
-    show_one(act(url, token, lambda api: r.fetch_named(api, SUBNET, subnet)), fmt, column)
-
-
-@subnet_app.command("update")
-def subnet_update(
-    subnet: SubnetArg,
-    name: NameOpt = None,
-    gateway: GatewayOpt = None,
-    no_gateway: NoGatewayOpt = False,
-    enable_dhcp: DhcpOpt = None,
-    url: UrlOpt = None, token: TokenOpt = None, fmt: FormatOpt = Format.table,
-    column: ColumnOpt = None,
-) -> None:
-    """Update a subnet."""
-    def action(api: ApiClient) -> dict[str, Any]:
-        body = {**given(name=name, enable_dhcp=enable_dhcp), **_gateway(gateway, no_gateway)}
-        return r.update(api, SUBNET, r.find(api, SUBNET, subnet), body)
-
-    updated = act(url, token, action)
-    say(f"Updated subnet: {subnet}", fmt)
-    show_one(updated, fmt, column)
-
-
-@subnet_app.command("delete")
-def subnet_delete(
-    subnets: Annotated[list[str], typer.Argument(metavar="SUBNET...", help="Subnet names or ids")],
-    url: UrlOpt = None, token: TokenOpt = None,
-) -> None:
-    """Delete subnets."""
-    act(url, token, lambda api: r.delete_each(api, SUBNET, subnets))
+def register(app: typer.Typer) -> None:
+    app.add_typer(network_app, name="network")
+    app.add_typer(subnet_app, name="subnet")

@@ -7,8 +7,8 @@ everywhere.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from lbaas.cli.client import ApiClient, CliError
@@ -22,18 +22,28 @@ class Noun:
     path: str  # "/v2.0/lb/health_monitors"
     columns: tuple[str, ...]  # the list columns, as upstream
     lookup: tuple[str, ...] = ("id", "name")  # what a NAME_OR_ID argument may be
+    status_key: str | None = "status"  # what `--wait` follows; None: the object has no status
+    title: str = ""  # what people call it, when not its body key ("l7rule" for "rule")
+    id_key: str = "id"  # the field that names it in paths (availability zones: "name")
 
     @property
     def label(self) -> str:
-        return self.singular.replace("_", " ")
+        return self.title or self.singular.replace("_", " ")
 
     def item(self, object_id: str) -> str:
         return f"{self.path}/{object_id}"
 
+    def under(self, parent_id: str) -> Noun:
+        """A nested collection (`/pools/{parent}/members`) for one parent."""
+        return replace(self, path=self.path.format(parent=parent_id))
+
 
 def find(api: ApiClient, noun: Noun, name_or_id: str) -> str:
-    """The id of the object `name_or_id` names (by id first, then name, as upstream)."""
-    return api.find_id(noun.path, noun.plural, name_or_id, noun.lookup)
+    """The id of the object `name_or_id` names (by id first, then name, as upstream); as it is
+    for a noun without lookups (a quota's project id, a provider's name)."""
+    if not noun.lookup:
+        return name_or_id
+    return api.find_id(noun.path, noun.plural, name_or_id, noun.lookup, noun.label, noun.id_key)
 
 
 def fetch(api: ApiClient, noun: Noun, object_id: str) -> dict[str, Any]:
@@ -81,12 +91,21 @@ def update(api: ApiClient, noun: Noun, object_id: str, body: dict[str, Any]) -> 
     return updated
 
 
-def delete_each(api: ApiClient, noun: Noun, names: Sequence[str]) -> None:
-    """Delete every named object; report each, and fail at the end if any could not go."""
+def delete_each(
+    api: ApiClient, noun: Noun, names: Sequence[str], params: dict[str, Any] | None = None,
+    then: Callable[[str], None] | None = None, first: Callable[[str], None] | None = None,
+) -> None:
+    """Delete every named object (run `first` on its id before, `then` after, such as waiting
+    for it to go); report each, and fail at the end if any could not go."""
     failures: list[str] = []
     for name in names:
         try:
-            api.delete(noun.item(find(api, noun, name)))
+            object_id = find(api, noun, name)
+            if first is not None:
+                first(object_id)
+            api.delete(noun.item(object_id), params=params)
+            if then is not None:
+                then(object_id)
         except CliError as exc:
             failures.append(f"{name}: {exc}")
             continue

@@ -15,7 +15,7 @@ from typing import Any
 
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from lbaas.cli.client import ApiClient, CliError
+from lbaas.cli.client import ApiClient, CliError, Gone
 from lbaas.cli.output import err_console, warn
 from lbaas.cli.resource import Noun, fetch
 
@@ -29,17 +29,33 @@ def wait_for_status(
 ) -> dict[str, Any]:
     """The object once ACTIVE; a CliError with the reason once ERROR or after `timeout` seconds."""
     deadline = time.monotonic() + timeout
+    key = noun.status_key or "status"
     with _status_display() as show:
         while True:
             show(_describe(noun, obj))
             _check_settled(noun, obj, deadline, timeout)
-            if obj.get("status") in SETTLED:
+            if obj.get(key) in SETTLED:
                 break
             time.sleep(max(0.0, min(POLL_SECONDS, deadline - time.monotonic())))
             obj = fetch(api, noun, obj["id"])
-    if obj["status"] != "ACTIVE":
-        warn(f"{noun.label} {obj['id']} is {obj['status']}: {obj.get('status_description') or ''}")
+    if obj[key] != "ACTIVE":
+        warn(f"{noun.label} {obj['id']} is {obj[key]}: {obj.get('status_description') or ''}")
     return obj
+
+
+def wait_for_gone(api: ApiClient, noun: Noun, object_id: str,
+                  timeout: float = DEFAULT_TIMEOUT) -> None:
+    """Return once the object is gone (the API answers 404); a CliError after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    with _status_display() as show:
+        while True:
+            try:
+                obj = fetch(api, noun, object_id)
+            except Gone:
+                return
+            show(_describe(noun, obj))
+            _check_settled(noun, {**obj, "id": object_id}, deadline, timeout, gone=True)
+            time.sleep(max(0.0, min(POLL_SECONDS, deadline - time.monotonic())))
 
 
 @contextmanager
@@ -65,15 +81,16 @@ def _status_display() -> Iterator[Callable[[str], None]]:
 def _describe(noun: Noun, obj: dict[str, Any]) -> str:
     label = f"{noun.label} {obj.get('name') or obj['id']}"
     detail = obj.get("status_description")
-    return f"{label}: {obj.get('status')}" + (f" ({detail})" if detail else "")
+    return f"{label}: {obj.get(noun.status_key or 'status')}" + (f" ({detail})" if detail else "")
 
 
-def _check_settled(noun: Noun, obj: dict[str, Any], deadline: float, timeout: float) -> None:
-    status = obj.get("status")
+def _check_settled(noun: Noun, obj: dict[str, Any], deadline: float, timeout: float,
+                   gone: bool = False) -> None:
+    status = obj.get(noun.status_key or "status")
     reason = obj.get("status_description") or "no reason given"
     if status == "ERROR":
         raise CliError(f"{noun.label} {obj['id']} is in ERROR: {reason}")
-    if status not in SETTLED and time.monotonic() >= deadline:
+    if (gone or status not in SETTLED) and time.monotonic() >= deadline:
         raise CliError(
             f"Timed out after {timeout:g} s waiting for {noun.label} {obj['id']}: "
             f"still {status} ({reason})"

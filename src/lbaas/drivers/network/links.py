@@ -130,7 +130,12 @@ def remove_bridge(name: str, *, force: bool = False) -> bool:
         ports = bridge_ports(ipr, index)
         if ports and not force:
             raise BridgeInUse(f"bridge {name} still has ports {', '.join(sorted(ports))}")
-        ipr.link("del", index=index)
+        try:
+            ipr.link("del", index=index)
+        except NetlinkError as exc:
+            if exc.code != errno.ENODEV:
+                raise
+            return False  # removed meanwhile by another (an agent tidying its network's bridge)
         log.info("removed bridge %s", name)
         return True
 
