@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from pyroute2 import netns
 
+from lbaas import proctrack
 from lbaas.drivers.network import links
 from lbaas.lab import process
 from lbaas.lab.errors import InvalidLabHost, LabHostExists, LabHostNotFound
@@ -103,6 +104,23 @@ def test_delete_removes_namespace_server_and_state(box: Sandbox, net: str) -> No
     assert {host.name for host in box.hosts.list()} == {"client"}
     with pytest.raises(LabHostNotFound):
         box.hosts.delete("web")
+
+
+def test_delete_stops_a_server_whose_start_was_never_recorded(
+    box: Sandbox, net: str, tmp_path: Path
+) -> None:
+    """`lab host add` killed between starting the web server and recording its pid: the
+    server is found by its owner mark, its namespace and its address, and stopped."""
+    client = box.hosts.get("client")
+    server = process.spawn_server(client.namespace, CLIENT, 80, "orphan", tmp_path / "s.log",
+                                  box.hosts.owner)
+    process.wait_listening(server.pid, CLIENT, 80, tmp_path / "s.log")
+    assert box.hosts.get("client").http_pid is None  # nothing recorded it
+    try:
+        box.hosts.delete("client")
+        assert not proctrack.is_running(server)
+    finally:
+        process.stop(server)
 
 
 def test_refusals_are_clear(box: Sandbox, net: str) -> None:

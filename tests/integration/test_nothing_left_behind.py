@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -37,10 +38,13 @@ DEADLINE = 30.0  # seconds for anything the kernel or a process does on its own
 TAG = f"k{os.getpid() % 10000}"  # names of this run: several runs may share the host
 
 
-def _wait_until(condition: Callable[[], bool], what: str, timeout: float = DEADLINE) -> None:
+def _wait_until(condition: Callable[[], bool], what: str | Callable[[], str],
+                timeout: float = DEADLINE) -> None:
+    """Until condition(); `what` says what was waited for (a callable: said when it failed)."""
     deadline = time.monotonic() + timeout
     while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out waiting for {what() if callable(what) else what}")
         time.sleep(0.05)
 
 
@@ -57,6 +61,20 @@ def _links() -> set[str]:
 def _nft_tables() -> str:
     return subprocess.run(["nft", "list", "tables"], capture_output=True, text=True,
                           check=True).stdout
+
+
+def _described(pids: set[int]) -> list[str]:
+    """Each process's state, what it waits in and its command line (for a failure's message)."""
+    found = []
+    for pid in sorted(pids):
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+            wchan = Path(f"/proc/{pid}/wchan").read_text()
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        found.append(f"{pid} {state} {wchan}: {argv}")
+    return found
 
 
 def _processes_of(marker: str) -> set[int]:
@@ -190,7 +208,8 @@ def test_purge_after_a_run_killed_half_way(data_dir: Path, env: dict[str, str]) 
 
     _wait_until(lambda: not any(_alive(pid) for pid in [*servers, haproxy]),
                 "the lab servers and HAProxy to be gone")
-    _wait_until(lambda: not _processes_of(str(data_dir)), "every process of the run to be gone")
+    left = partial(_processes_of, str(data_dir))
+    _wait_until(lambda: not left(), lambda: f"every process of the run to go: {_described(left())}")
     _wait_until(lambda: _namespaces() <= before[0], "the namespaces of the run to be gone")
     _wait_until(lambda: _links() <= before[1], "the bridge and veths of the run to be gone")
     assert _links() - before[1] == set()

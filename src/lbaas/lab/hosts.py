@@ -287,6 +287,9 @@ class LabHosts:
 
     def _destroy(self, host: LabHost) -> None:
         self._stop_server(host)
+        # one started by an `add` killed before it recorded the server's pid
+        for pid in process.unrecorded_servers(host.namespace, host.address, self.owner):
+            process.stop_server(pid, host.namespace, host.address)
         links.remove_namespace(host.namespace)
         # Its namespace may have lost its name (`ip netns del`) while a process kept it alive:
         # then the veth is still on the bridge, and deleting its host end removes both ends.

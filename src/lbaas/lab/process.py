@@ -141,6 +141,23 @@ def is_server(pid: int, namespace: str, address: str) -> bool:
     return ours and same_ns and state not in ("Z", "X")
 
 
+def unrecorded_servers(namespace: str, address: str, owner: str) -> list[int]:
+    """Pids of servers marked `owner` serving `address` in the named namespace: one started by
+    a process killed before it could record the pid has nothing else to be found by."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if _follows(argv, b"--owner", owner.encode()) and is_server(
+                int(entry.name), namespace, address):
+            found.append(int(entry.name))
+    return found
+
+
 def _follows(argv: list[bytes], flag: bytes, value: bytes) -> bool:
     return any(a == flag and b == value for a, b in itertools.pairwise(argv))
 
